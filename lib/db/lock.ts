@@ -1,0 +1,62 @@
+/**
+ * A PGlite data directory may be opened by one process only. The lock file beside it names the
+ * owner's pid; a live owner makes every other opener refuse with a message saying what to do.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
+
+export class DataDirLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `The embedded database ${path.relative(process.cwd(), dir) || dir} is open in another process (pid ${pid}), ` +
+        `probably "npm run dev". PGlite allows one process per data directory: stop that process, ` +
+        `or run with DATABASE_URL pointing at a Postgres server.`,
+    );
+    this.name = "DataDirLockedError";
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function lockFileFor(dir: string): string {
+  return `${dir.replace(/[\\/]+$/, "")}.lock`;
+}
+
+/** Takes the lock or throws DataDirLockedError; returns the release function. */
+export function acquireDirLock(dir: string): () => void {
+  const file = lockFileFor(dir);
+  mkdirSync(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.off("exit", release);
+        rmSync(file, { force: true });
+      };
+      process.on("exit", release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(readFileSync(file, "utf8").trim());
+      if (owner === process.pid) throw new Error(`${dir} is already open in this process`);
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) throw new DataDirLockedError(dir, owner);
+      rmSync(file, { force: true }); // stale: its owner died without cleaning up
+    }
+  }
+  throw new Error(`Could not lock ${dir}`);
+}

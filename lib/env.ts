@@ -1,0 +1,201 @@
+/**
+ * The contract's configuration, parsed once with zod. Production (NODE_ENV=production at run time)
+ * refuses to start on a missing or bad variable; development and tests get working defaults, with
+ * generated secrets kept under .data/ so they survive restarts. No secret's value is ever printed.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const base64urlKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, "must be base64url")
+  .refine((k) => Buffer.from(k, "base64url").length === 32, "each key must decode to 32 bytes");
+
+const positiveInt = (fallback: number) =>
+  optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.number().int().positive())
+      .optional(),
+  ).transform((v) => v ?? fallback);
+
+const raw = z.object({
+  NODE_ENV: optionalString,
+  VERCEL: optionalString,
+  PORT: optionalString,
+  DATABASE_URL: optionalString.pipe(z.url({ message: "must be a postgres:// URL" }).optional()),
+  POSTGRES_URL: optionalString.pipe(z.url({ message: "must be a postgres:// URL" }).optional()),
+  PGLITE_DIR: optionalString,
+  LTIAAS_URL: optionalString.pipe(
+    z
+      .url({ message: "must be a URL such as https://your.ltiaas.com" })
+      .refine((u) => {
+        const url = new URL(u);
+        return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+      }, "must use https (plain http only on a loopback host)")
+      .optional(),
+  ),
+  LTIAAS_API_KEY: optionalString,
+  GRADESYNC_EMULATOR: optionalString.pipe(z.enum(["0", "1"], { message: "must be 0 or 1" }).optional()),
+  ENCRYPTION_KEYS: optionalString.pipe(
+    z
+      .string()
+      .transform((s) => s.split(",").map((k) => k.trim()).filter(Boolean))
+      .pipe(z.array(base64urlKey).min(1, "needs at least one key"))
+      .optional(),
+  ),
+  SESSION_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  SESSION_TTL_MINUTES: positiveInt(120),
+  CRON_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  GRADER_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  PLATFORM_CONCURRENCY: positiveInt(2),
+  ROSTER_MAX_AGE_HOURS: positiveInt(12),
+  INNGEST_EVENT_KEY: optionalString,
+  INNGEST_SIGNING_KEY: optionalString,
+  INNGEST_DEV: optionalString,
+  JOBS_MODE: optionalString.pipe(z.enum(["inngest", "inline"], { message: "must be inngest or inline" }).optional()),
+});
+
+export type DatabaseConfig =
+  | { driver: "pglite"; dir: string }
+  | { driver: "node-postgres"; url: string }
+  | { driver: "vercel-postgres"; url: string };
+
+export interface Env {
+  production: boolean;
+  database: DatabaseConfig;
+  ltiaasUrl: string;
+  ltiaasApiKey: string;
+  /** Serve the bundled LTIAAS + LMS emulator under /emulator. */
+  emulator: boolean;
+  encryptionKeys: string[];
+  sessionSecret: string;
+  sessionTtlMinutes: number;
+  cronSecret?: string;
+  graderWebhookSecret?: string;
+  adminToken?: string;
+  platformConcurrency: number;
+  rosterMaxAgeHours: number;
+  jobsMode: "inngest" | "inline";
+  inngest: { eventKey?: string; signingKey?: string; dev: boolean };
+}
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Gradesync cannot start; fix the environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Secrets generated once for development, kept in .data/ (never in git). */
+function devSecrets(dataDir: string): { encryptionKey: string; sessionSecret: string; apiKey: string } {
+  const file = path.join(dataDir, "dev-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const secrets = {
+    encryptionKey: randomBytes(32).toString("base64url"),
+    sessionSecret: randomBytes(32).toString("base64url"),
+    apiKey: `dev-${randomBytes(16).toString("base64url")}`,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/** Parses an environment. Pure except for the development secrets file; throws EnvError. */
+export function parseEnv(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): Env {
+  const parsed = raw.safeParse(source);
+  if (!parsed.success) {
+    // One line per variable; zod messages never echo the offending value.
+    const lines = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      if (!lines.has(name)) lines.set(name, `${name} ${issue.message}`);
+    }
+    throw new EnvError([...lines.values()]);
+  }
+  const v = parsed.data;
+  const production = v.NODE_ENV === "production";
+  const problems: string[] = [];
+  const dataDir = path.resolve(cwd, ".data");
+
+  const url = v.DATABASE_URL ?? v.POSTGRES_URL;
+  let database: DatabaseConfig;
+  if (v.DATABASE_URL) database = { driver: "node-postgres", url: v.DATABASE_URL };
+  else if (v.POSTGRES_URL) database = { driver: v.VERCEL === "1" ? "vercel-postgres" : "node-postgres", url: v.POSTGRES_URL };
+  else database = { driver: "pglite", dir: path.resolve(cwd, v.PGLITE_DIR ?? ".data/pglite") };
+  if (v.VERCEL === "1" && !url) problems.push("DATABASE_URL or POSTGRES_URL is required on Vercel (PGlite's disk would vanish)");
+
+  const emulator = v.GRADESYNC_EMULATOR === "1" || (!production && !v.LTIAAS_URL);
+  let dev: ReturnType<typeof devSecrets> | undefined;
+  const needDev = () => (dev ??= devSecrets(dataDir));
+
+  let ltiaasUrl = v.LTIAAS_URL;
+  let ltiaasApiKey = v.LTIAAS_API_KEY;
+  if (!ltiaasUrl) {
+    if (production && v.GRADESYNC_EMULATOR !== "1") problems.push("LTIAAS_URL is required in production");
+    else ltiaasUrl = `http://127.0.0.1:${v.PORT ?? "3000"}/emulator`;
+  }
+  if (!ltiaasApiKey) {
+    if (production && v.GRADESYNC_EMULATOR !== "1") problems.push("LTIAAS_API_KEY is required in production");
+    else ltiaasApiKey = needDev().apiKey;
+  }
+
+  let encryptionKeys = v.ENCRYPTION_KEYS;
+  if (!encryptionKeys) {
+    if (production) problems.push("ENCRYPTION_KEYS is required in production (comma-separated base64url 32-byte keys)");
+    else encryptionKeys = [needDev().encryptionKey];
+  }
+  let sessionSecret = v.SESSION_SECRET;
+  if (!sessionSecret) {
+    if (production) problems.push("SESSION_SECRET is required in production (at least 32 characters)");
+    else sessionSecret = needDev().sessionSecret;
+  }
+
+  const inngestConfigured = Boolean(v.INNGEST_DEV || v.INNGEST_EVENT_KEY);
+  const jobsMode = v.JOBS_MODE ?? (inngestConfigured ? "inngest" : "inline");
+  if (production && jobsMode === "inngest" && !v.INNGEST_DEV && !v.INNGEST_SIGNING_KEY)
+    problems.push("INNGEST_SIGNING_KEY is required in production when jobs run on Inngest");
+
+  if (problems.length) throw new EnvError(problems);
+  return {
+    production,
+    database,
+    ltiaasUrl: ltiaasUrl!.replace(/\/+$/, ""),
+    ltiaasApiKey: ltiaasApiKey!,
+    emulator,
+    encryptionKeys: encryptionKeys!,
+    sessionSecret: sessionSecret!,
+    sessionTtlMinutes: v.SESSION_TTL_MINUTES,
+    cronSecret: v.CRON_SECRET,
+    graderWebhookSecret: v.GRADER_WEBHOOK_SECRET,
+    adminToken: v.ADMIN_TOKEN,
+    platformConcurrency: v.PLATFORM_CONCURRENCY,
+    rosterMaxAgeHours: v.ROSTER_MAX_AGE_HOURS,
+    jobsMode,
+    inngest: { eventKey: v.INNGEST_EVENT_KEY, signingKey: v.INNGEST_SIGNING_KEY, dev: Boolean(v.INNGEST_DEV) },
+  };
+}
+
+const cache = globalThis as unknown as { __gradesyncEnv?: Env };
+
+/** The process's configuration, parsed on first use. */
+export function env(): Env {
+  return (cache.__gradesyncEnv ??= parseEnv());
+}
+
+/** Tests swap the configuration; production code never calls this. */
+export function setEnvForTests(next: Env | undefined): void {
+  cache.__gradesyncEnv = next;
+}
