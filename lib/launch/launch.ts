@@ -1,0 +1,115 @@
+/**
+ * GET /launch, as the contract describes: idtoken → persist (serviceKey sealed and overwritten) →
+ * session → where to send the user. Every failure is a LaunchFailure with the status and the words a
+ * person can act on; nothing here echoes the ltik, the API key or the serviceKey.
+ */
+import { seal } from "../crypto/seal";
+import { getDb } from "../db/client";
+import { ltiaas, LtiaasError, type IdToken } from "../ltiaas";
+import { createSession, type SessionRole } from "../session/session";
+import { log } from "../log";
+import { recordLaunch, type LaunchRefs } from "./record";
+import { classifyRoles } from "./roles";
+
+export interface LaunchSuccess {
+  ok: true;
+  refs: LaunchRefs;
+  role: SessionRole;
+  /** Where to 303 to, without the session token. */
+  location: string;
+  token: string;
+  expiresAt: Date;
+}
+
+export interface LaunchFailure {
+  ok: false;
+  status: 400 | 401 | 403 | 502;
+  title: string;
+  message: string;
+  /** Machine-readable reason for the log line. */
+  code: string;
+}
+
+const fail = (status: LaunchFailure["status"], code: string, title: string, message: string): LaunchFailure => ({
+  ok: false,
+  status,
+  code,
+  title,
+  message,
+});
+
+function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function launch(ltik: string | null | undefined): Promise<LaunchSuccess | LaunchFailure> {
+  if (!ltik || ltik.trim() === "") {
+    return fail(400, "missing_ltik", "This page needs a launch from your course", "Open Gradesync from the assignment link in your course; this address does not work on its own.");
+  }
+
+  let idtoken: IdToken;
+  try {
+    idtoken = await ltiaas().getIdToken(ltik);
+  } catch (error) {
+    if (error instanceof LtiaasError && (error.kind === "retry_later" || error.kind === "bad_response")) {
+      log.warn("launch.idtoken_unavailable", { kind: error.kind, status: error.status });
+      return fail(502, "ltiaas_unavailable", "Your course could not be reached", "The LTI service did not answer in time. Wait a moment, then open the assignment again from your course.");
+    }
+    if (error instanceof LtiaasError) {
+      log.info("launch.refused", { kind: error.kind, status: error.status, code: error.code });
+      return fail(401, "launch_refused", "This launch has expired", "Launch links are single-use and expire. Go back to your course and open the assignment again.");
+    }
+    throw error;
+  }
+
+  const context = idtoken.launch.context;
+  const link = idtoken.launch.resourceLink;
+  if (idtoken.launch.type !== "LtiResourceLinkRequest" || !context?.id || !link?.id) {
+    return fail(400, "no_course_context", "Open this from a course assignment", "Gradesync keeps grades for course assignments. Add it to an assignment or module item in your course and open it from there.");
+  }
+
+  const roles = classifyRoles(idtoken.user.roles);
+  if (roles.kind === "mentor") {
+    return fail(403, "mentor_only", "Observers cannot open this", "Gradesync shows grades to teachers and students of the course. Observer and parent accounts have no page here.");
+  }
+  const role: SessionRole = roles.kind === "teacher" ? "teacher" : "learner";
+
+  const triple = { platformId: idtoken.platform.id, contextId: context.id, resourceLinkId: link.id };
+  const serviceKey = idtoken.services?.serviceKey;
+  const sealedKey = serviceKey
+    ? {
+        ...(await seal(serviceKey, triple)),
+        hasAgs: Boolean(idtoken.services?.assignmentAndGrades?.available),
+        hasNrps: Boolean(idtoken.services?.namesAndRoles?.available),
+      }
+    : undefined;
+
+  const refs = await recordLaunch(await getDb(), {
+    platform: idtoken.platform,
+    context,
+    resourceLink: link,
+    user: idtoken.user,
+    roles: idtoken.user.roles,
+    kind: roles.kind,
+    testUser: roles.testUser,
+    lineItemId: idtoken.services?.assignmentAndGrades?.lineItemId,
+    sealedKey,
+  });
+
+  const { token, expiresAt } = await createSession({
+    platformRef: refs.platformRef,
+    contextRef: refs.contextRef,
+    userRef: refs.userRef,
+    role,
+    lmsOrigin: originOf(idtoken.platform.url),
+  });
+  log.info("launch.ok", { resourceLink: refs.resourceLinkRef, role, serviceKey: Boolean(serviceKey) });
+  const location = role === "teacher" ? `/contexts/${refs.resourceLinkRef}` : `/activity/${refs.resourceLinkRef}`;
+  return { ok: true, refs, role, location, token, expiresAt };
+}
