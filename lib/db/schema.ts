@@ -5,9 +5,13 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
+  bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -70,6 +74,16 @@ export const resourceLinks = pgTable(
     title: text("title"),
     /** AGS line item named by the last launch that carried one (only when the link has exactly one). */
     launchLineItemId: text("launch_line_item_id"),
+    /** The line item pushes use, once resolved (launch's, found, or the one we created). */
+    lineItemId: text("line_item_id"),
+    /** unresolved | ok | missing (404 twice: deleted column or concluded course). */
+    lineItemState: text("line_item_state").notNull().default("unresolved"),
+    lineItemCheckedAt: ts("line_item_checked_at"),
+    /** Set once we created a line item for this link: never create a second one. */
+    lineItemCreatedAt: ts("line_item_created_at"),
+    /** Lease of the one run allowed to create this link's line item. */
+    lineItemClaim: text("line_item_claim"),
+    lineItemClaimUntil: ts("line_item_claim_until"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -135,4 +149,155 @@ export const serviceKeys = pgTable(
     lastLaunchAt: ts("last_launch_at").notNull().defaultNow(),
   },
   (t) => [index("service_keys_key_id_idx").on(t.keyId), index("service_keys_state_idx").on(t.state)],
+);
+
+// ─── The grade ledger ──────────────────────────────────────────────────────────────────────────
+
+/**
+ * The desired score of one user on one resource link's line item, with a revision that only grows.
+ * `state` pending → sent | skipped | failed; a lease (`leaseToken`, `leaseUntil`) claims a row for one
+ * sender, so two pushes never send one revision twice; the answer is recorded after the request.
+ */
+export const gradeRows = pgTable(
+  "grade_rows",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    resourceLinkRef: uuid("resource_link_ref")
+      .notNull()
+      .references(() => resourceLinks.id, { onDelete: "cascade" }),
+    contextRef: uuid("context_ref")
+      .notNull()
+      .references(() => contexts.id, { onDelete: "cascade" }),
+    platformRef: uuid("platform_ref")
+      .notNull()
+      .references(() => platforms.id, { onDelete: "cascade" }),
+    /** The LMS's user id. */
+    userId: text("user_id").notNull(),
+    revision: integer("revision").notNull().default(1),
+    scoreGiven: doublePrecision("score_given"),
+    scoreMaximum: doublePrecision("score_maximum"),
+    comment: text("comment"),
+    activityProgress: text("activity_progress").notNull(),
+    gradingProgress: text("grading_progress").notNull(),
+    gradedAt: ts("graded_at").notNull(),
+    /** activity | webhook | backfill */
+    source: text("source").notNull(),
+    recordedAt: ts("recorded_at").notNull().defaultNow(),
+    /** pending | sent | skipped | failed */
+    state: text("state").notNull().default("pending"),
+    /** Why skipped/failed/waiting (not_gradable:…, would_clear_grade, max_attempts, needs_relaunch…). */
+    reason: text("reason"),
+    pendingSince: ts("pending_since"),
+    sentRevision: integer("sent_revision"),
+    lastSentAt: ts("last_sent_at"),
+    /** A FullyGraded score was accepted by the LMS: later non-graded progress would clear it. */
+    gradeSent: boolean("grade_sent").notNull().default(false),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at"),
+    leaseToken: text("lease_token"),
+    leaseUntil: ts("lease_until"),
+    leaseRevision: integer("lease_revision"),
+    failedAt: ts("failed_at"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("grade_rows_link_user_uq").on(t.resourceLinkRef, t.userId),
+    index("grade_rows_link_state_idx").on(t.resourceLinkRef, t.state, t.id),
+    index("grade_rows_pending_idx").on(t.state, t.pendingSince),
+    index("grade_rows_link_pending_idx").on(t.resourceLinkRef, t.state, t.pendingSince),
+    index("grade_rows_failed_idx").on(t.state, t.failedAt),
+    index("grade_rows_context_recorded_idx").on(t.contextRef, t.recordedAt),
+  ],
+);
+
+/** Every score recorded (applied or not: an older `gradedAt` is kept here only). */
+export const gradeRevisions = pgTable(
+  "grade_revisions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    gradeRowId: bigint("grade_row_id", { mode: "number" })
+      .notNull()
+      .references(() => gradeRows.id, { onDelete: "cascade" }),
+    /** The row's revision this score became; null when it did not replace the current one. */
+    revision: integer("revision"),
+    applied: boolean("applied").notNull(),
+    /** Why not applied / why skipped: older_graded_at, unchanged, would_clear_grade. */
+    note: text("note"),
+    source: text("source").notNull(),
+    deliveryId: text("delivery_id"),
+    scoreGiven: doublePrecision("score_given"),
+    scoreMaximum: doublePrecision("score_maximum"),
+    comment: text("comment"),
+    activityProgress: text("activity_progress").notNull(),
+    gradingProgress: text("grading_progress").notNull(),
+    gradedAt: ts("graded_at").notNull(),
+    recordedAt: ts("recorded_at").notNull().defaultNow(),
+  },
+  (t) => [index("grade_revisions_row_idx").on(t.gradeRowId)],
+);
+
+/** Webhook deliveries already recorded (idempotency by `id`; kept at least 30 days). */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    accepted: integer("accepted").notNull(),
+    receivedAt: ts("received_at").notNull().defaultNow(),
+  },
+  (t) => [index("webhook_deliveries_received_idx").on(t.receivedAt)],
+);
+
+/**
+ * Counts of ledger rows per resource link by state, kept by a trigger on grade_rows (see the
+ * ledger migration), so status pages and /api/status never scan the ledger.
+ */
+export const gradeCounters = pgTable("grade_counters", {
+  resourceLinkRef: uuid("resource_link_ref")
+    .primaryKey()
+    .references(() => resourceLinks.id, { onDelete: "cascade" }),
+  contextRef: uuid("context_ref").notNull(),
+  pending: integer("pending").notNull().default(0),
+  sent: integer("sent").notNull().default(0),
+  skipped: integer("skipped").notNull().default(0),
+  failed: integer("failed").notNull().default(0),
+  oldestPendingAt: ts("oldest_pending_at"),
+  lastRunId: uuid("last_run_id"),
+});
+
+/** One job run: push-grades, refresh-rosters, backfill, retry-failed. */
+export const syncRuns = pgTable(
+  "sync_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    kind: text("kind").notNull(),
+    /** cron | cli | debounce | webhook | manual | inngest */
+    trigger: text("trigger").notNull(),
+    /** Set when the run covers a single context. */
+    contextRef: uuid("context_ref"),
+    /** running | completed | partial | failed */
+    outcome: text("outcome").notNull().default("running"),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+    counts: jsonb("counts").$type<Record<string, number>>().notNull().default(sql`'{}'::jsonb`),
+    error: text("error"),
+  },
+  (t) => [index("sync_runs_kind_started_idx").on(t.kind, t.startedAt)],
+);
+
+/** One row per request sent (or decided without sending) for a ledger row. Never holds a secret. */
+export const syncAttempts = pgTable(
+  "sync_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    runId: uuid("run_id"),
+    gradeRowId: bigint("grade_row_id", { mode: "number" }).notNull(),
+    revision: integer("revision").notNull(),
+    httpStatus: integer("http_status"),
+    /** sent | retry_later | skipped | needs_relaunch | missing | failed */
+    outcome: text("outcome").notNull(),
+    latencyMs: integer("latency_ms"),
+    errorCode: text("error_code"),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [index("sync_attempts_row_idx").on(t.gradeRowId), index("sync_attempts_run_idx").on(t.runId)],
 );
