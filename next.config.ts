@@ -6,6 +6,8 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ["@electric-sql/pglite"],
   poweredByHeader: false,
   reactStrictMode: true,
+  // unauthorized() / forbidden() render 401 and 403 pages from server components.
+  experimental: { authInterrupts: true },
 };
 
 export default nextConfig;
