@@ -22,7 +22,7 @@ export async function proxy(request: NextRequest) {
   );
   if (session) {
     const ancestors = ["'self'"];
-    if (session.lmsOrigin) ancestors.push(session.lmsOrigin);
+    ancestors.push(...session.lmsOrigins);
     // The bundled LMS simulator runs on the loopback addresses under another port or host.
     if (env().emulator) ancestors.push("http://127.0.0.1:*", "http://localhost:*");
     response.headers.set("content-security-policy", `frame-ancestors ${ancestors.join(" ")}`);

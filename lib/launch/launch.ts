@@ -48,6 +48,15 @@ function originOf(url: string | undefined): string | undefined {
   }
 }
 
+/**
+ * Who may frame our pages: the platform's URL and the origin of the launch's return URL. Both are
+ * needed: Canvas's issuer (canvas.instructure.com) is not the school's own host, its return URL is.
+ */
+function lmsOrigins(idtoken: IdToken): string[] {
+  const found = [originOf(idtoken.platform.url), originOf(idtoken.launch.presentation?.returnUrl)];
+  return [...new Set(found.filter((o): o is string => Boolean(o)))];
+}
+
 export async function launch(ltik: string | null | undefined): Promise<LaunchSuccess | LaunchFailure> {
   if (!ltik || ltik.trim() === "") {
     return fail(400, "missing_ltik", "This page needs a launch from your course", "Open Gradesync from the assignment link in your course; this address does not work on its own.");
@@ -107,7 +116,7 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     contextRef: refs.contextRef,
     userRef: refs.userRef,
     role,
-    lmsOrigin: originOf(idtoken.platform.url),
+    lmsOrigins: lmsOrigins(idtoken),
   });
   log.info("launch.ok", { resourceLink: refs.resourceLinkRef, role, serviceKey: Boolean(serviceKey) });
   const location = role === "teacher" ? `/contexts/${refs.resourceLinkRef}` : `/activity/${refs.resourceLinkRef}`;

@@ -19,8 +19,8 @@ export interface Session {
   contextRef: string;
   userRef: string;
   role: SessionRole;
-  /** Origin of the launching LMS, allowed to frame the tool's pages. */
-  lmsOrigin?: string;
+  /** Origins of the launching LMS, allowed to frame the tool's pages. */
+  lmsOrigins: string[];
   expiresAt: Date;
 }
 
@@ -29,7 +29,7 @@ const claims = z.object({
   ctx: z.string().uuid(),
   sub: z.string().uuid(),
   role: z.enum(["teacher", "learner"]),
-  lms: z.string().optional(),
+  lms: z.array(z.string()).max(4).optional(),
   exp: z.number(),
 });
 
@@ -42,7 +42,7 @@ function secret(): Uint8Array {
 export async function createSession(s: Omit<Session, "expiresAt">, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
   const ttlSeconds = env().sessionTtlMinutes * 60;
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  const token = await new SignJWT({ plt: s.platformRef, ctx: s.contextRef, role: s.role, ...(s.lmsOrigin ? { lms: s.lmsOrigin } : {}) })
+  const token = await new SignJWT({ plt: s.platformRef, ctx: s.contextRef, role: s.role, ...(s.lmsOrigins.length ? { lms: s.lmsOrigins } : {}) })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(s.userRef)
     .setAudience(AUDIENCE)
@@ -58,7 +58,7 @@ export async function verifySession(token: string | null | undefined): Promise<S
   try {
     const { payload } = await jwtVerify(token, secret(), { algorithms: ["HS256"], audience: AUDIENCE });
     const c = claims.parse(payload);
-    return { platformRef: c.plt, contextRef: c.ctx, userRef: c.sub, role: c.role, lmsOrigin: c.lms, expiresAt: new Date(c.exp * 1000) };
+    return { platformRef: c.plt, contextRef: c.ctx, userRef: c.sub, role: c.role, lmsOrigins: c.lms ?? [], expiresAt: new Date(c.exp * 1000) };
   } catch {
     return null;
   }
