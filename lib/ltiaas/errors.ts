@@ -1,0 +1,93 @@
+/**
+ * Every failure of an LTIAAS call becomes one LtiaasError whose `kind` is the outcome the sync engine
+ * acts on (see the outcome table in ltiaas-reference.md). The error carries only what is safe to show
+ * or log: never a header, the API key, an ltik or a service key, and no `cause` (a fetch cause can
+ * hold request details).
+ */
+import { inspect } from "node:util";
+
+export type LtiaasErrorKind =
+  | "retry_later"
+  | "not_gradable"
+  | "needs_relaunch"
+  | "not_found"
+  | "conflict"
+  | "refused"
+  | "bad_response";
+
+export interface LtiaasErrorInit {
+  kind: LtiaasErrorKind;
+  /** What was being done, e.g. "postScore"; part of the message. */
+  operation: string;
+  status?: number;
+  retryAfterSeconds?: number;
+  code?: string;
+  reason?: string;
+  fromLms?: boolean;
+}
+
+export const MAX_REASON_LENGTH = 200;
+
+export class LtiaasError extends Error {
+  readonly kind: LtiaasErrorKind;
+  readonly operation: string;
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+  readonly code?: string;
+  readonly reason?: string;
+  readonly fromLms: boolean;
+
+  constructor(init: LtiaasErrorInit) {
+    const reason = init.reason === undefined ? undefined : truncate(init.reason);
+    const head = `LTIAAS ${init.operation} failed (${init.status ?? "no response"}, ${init.kind})`;
+    super(reason ? `${head}: ${reason}` : head);
+    this.name = "LtiaasError";
+    this.kind = init.kind;
+    this.operation = init.operation;
+    if (init.status !== undefined) this.status = init.status;
+    if (init.retryAfterSeconds !== undefined) this.retryAfterSeconds = init.retryAfterSeconds;
+    if (init.code !== undefined) this.code = init.code;
+    if (reason !== undefined) this.reason = reason;
+    this.fromLms = init.fromLms ?? false;
+  }
+
+  toJSON() {
+    return {
+      name: this.name,
+      message: this.message,
+      kind: this.kind,
+      operation: this.operation,
+      status: this.status,
+      retryAfterSeconds: this.retryAfterSeconds,
+      code: this.code,
+      reason: this.reason,
+      fromLms: this.fromLms,
+    };
+  }
+
+  // Fixed shape for logs: the stack plus the safe fields, nothing else that may have been attached.
+  [inspect.custom]() {
+    return `${this.stack ?? this.message} ${inspect(this.toJSON(), { breakLength: Infinity })}`;
+  }
+}
+
+/** The outcomes worth trying again later (rate limits, LMS outages, timeouts, ordering conflicts). */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof LtiaasError && (err.kind === "retry_later" || err.kind === "conflict");
+}
+
+export function isLtiaasError(err: unknown): err is LtiaasError {
+  return err instanceof LtiaasError;
+}
+
+function truncate(text: string): string {
+  const clean = text.replace(/\s+/g, " ").trim();
+  return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH - 1)}…` : clean;
+}
+
+/** Replaces every occurrence of a secret (an LMS may echo what it was sent) before text is kept. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[redacted]");
+  return out;
+}
