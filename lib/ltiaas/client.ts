@@ -250,13 +250,30 @@ interface Call {
   scorePost: boolean;
 }
 
-function classify(call: Call, status: number, retryAfter: string | null, text: string): Omit<ConstructorParameters<typeof LtiaasError>[0], "operation"> {
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  /** Canvas's `X-Rate-Limit-Remaining`, a float; 0 with a 403 means throttled. */
+  rateLimitRemaining: string | null;
+  text: string;
+}
+
+function throttled({ status, rateLimitRemaining, text }: Answer): boolean {
+  if (status === 429) return true;
+  if (status !== 403) return false;
+  if (RATE_LIMIT.test(text)) return true;
+  const remaining = rateLimitRemaining?.trim() ? Number(rateLimitRemaining) : NaN;
+  return Number.isFinite(remaining) && remaining <= 0;
+}
+
+function classify(call: Call, answer: Answer): Omit<ConstructorParameters<typeof LtiaasError>[0], "operation"> {
+  const { status, text } = answer;
   const body = readErrorBody(text);
-  const retryAfterSeconds = parseRetryAfter(retryAfter);
+  const retryAfterSeconds = parseRetryAfter(answer.retryAfter);
   const base = { status, code: body.code, reason: body.reason, fromLms: body.fromLms };
   const mentionsOrdering = ORDERING.test(text) && ORDERING_WORDS.test(text);
 
-  if (status === 429 || status >= 500 || status === 408 || (status === 403 && RATE_LIMIT.test(text)))
+  if (throttled(answer) || status >= 500 || status === 408)
     return { ...base, kind: "retry_later", retryAfterSeconds };
   // Two updates in one second, or out of order: wait at least a second and send the newest again.
   if (status === 409 || (call.scorePost && (status === 400 || status === 422) && mentionsOrdering))
@@ -320,9 +337,7 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
     };
     if (req.body !== undefined) headers["Content-Type"] = "application/json";
 
-    let status: number;
-    let retryAfter: string | null;
-    let text: string;
+    let answer: Answer;
     try {
       const res = await doFetch(`${baseUrl}${req.path}`, {
         method: req.method,
@@ -331,15 +346,20 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
         redirect: "manual",
         signal: AbortSignal.timeout(timeoutMs),
       });
-      status = res.status;
-      retryAfter = res.headers.get("retry-after");
       // Always read the body to its end, so the connection goes back to the pool.
-      text = await res.text();
+      const text = await res.text();
+      answer = {
+        status: res.status,
+        retryAfter: res.headers.get("retry-after"),
+        rateLimitRemaining: res.headers.get("x-rate-limit-remaining"),
+        text,
+      };
     } catch (err) {
       return fail({ kind: "retry_later", reason: transportReason(err, timeoutMs) });
     }
 
-    if (status < 200 || status > 299) return fail(classify(callInfo, status, retryAfter, text));
+    const { status, text } = answer;
+    if (status < 200 || status > 299) return fail(classify(callInfo, answer));
     if (!req.schema) return undefined as T;
 
     let json: unknown;
