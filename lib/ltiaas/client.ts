@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { env } from "../env";
-import { LtiaasError, redact, type LtiaasErrorKind } from "./errors";
+import { LtiaasError, redact, type LtiaasErrorInit, type LtiaasErrorKind } from "./errors";
 import {
   idTokenSchema,
   lineItemSchema,
@@ -266,7 +266,7 @@ function throttled({ status, rateLimitRemaining, text }: Answer): boolean {
   return Number.isFinite(remaining) && remaining <= 0;
 }
 
-function classify(call: Call, answer: Answer): Omit<ConstructorParameters<typeof LtiaasError>[0], "operation"> {
+function classify(call: Call, answer: Answer): Omit<LtiaasErrorInit, "operation"> {
   const { status, text } = answer;
   const body = readErrorBody(text);
   const retryAfterSeconds = parseRetryAfter(answer.retryAfter);
@@ -318,7 +318,7 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
     const secret = isLtik ? (req.auth as { ltik: string }).ltik : (req.auth as { serviceKey: string }).serviceKey;
     const callInfo: Call = { operation: req.operation, auth: isLtik ? "ltik" : "serviceKey", scorePost: req.scorePost ?? false };
     const secrets = [apiKey, secret];
-    const fail = (init: Omit<ConstructorParameters<typeof LtiaasError>[0], "operation">): never => {
+    const fail = (init: Omit<LtiaasErrorInit, "operation">): never => {
       throw new LtiaasError({
         ...init,
         operation: req.operation,
