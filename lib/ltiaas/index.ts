@@ -18,5 +18,5 @@ export {
   type MembershipsPage,
   type NextPage,
 } from "./client";
-export { LtiaasError, isLtiaasError, isRetryable, type LtiaasErrorKind } from "./errors";
+export { LtiaasError, isLtiaasError, isRetryable, type LtiaasErrorInit, type LtiaasErrorKind } from "./errors";
 export type { IdToken, LineItem, Result, Member, MemberStatus, MembershipContext } from "./schemas";
