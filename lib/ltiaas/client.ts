@@ -243,6 +243,7 @@ function readErrorBody(text: string): ErrorBody {
 const ORDERING = /timestamp/i;
 const ORDERING_WORDS = /\b(before|earlier|older)\b/i;
 const RATE_LIMIT = /rate limit exceeded/i;
+const ACCOUNT_CODES = new Set(["UNREGISTERED_OR_INACTIVE_PLATFORM", "INACTIVE_SERVICE", "SERVICE_NOT_AVAILABLE_FOR_CONTEXT"]);
 
 interface Call {
   operation: string;
@@ -280,7 +281,10 @@ function classify(call: Call, answer: Answer): Omit<LtiaasErrorInit, "operation"
     return { ...base, kind: "conflict", retryAfterSeconds: Math.max(1, retryAfterSeconds ?? 1) };
   if (status === 404) return { ...base, kind: "not_found" };
   if (status === 401) return { ...base, kind: call.auth === "serviceKey" ? "needs_relaunch" : "refused" };
-  if (call.scorePost && (status === 400 || status === 422)) return { ...base, kind: "not_gradable" };
+  // LTIAAS's own refusals of the platform or service say nothing about this score: skipping it as
+  // not gradable would lose it for good once the account is fixed.
+  if (call.scorePost && (status === 400 || status === 422) && !(body.code && ACCOUNT_CODES.has(body.code)))
+    return { ...base, kind: "not_gradable" };
   if (status >= 400 && status < 500) return { ...base, kind: "refused" };
   // 1xx/3xx: redirects are not followed (they could carry the Authorization header elsewhere).
   return { ...base, kind: "bad_response", reason: body.reason ?? `unexpected HTTP ${status}` };
