@@ -17,7 +17,6 @@ const SECRETS = {
   LTIAAS_API_KEY: API_KEY,
   ENCRYPTION_KEYS: "YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMtISE",
   SESSION_SECRET: "bench-session-secret-at-least-32-characters",
-  GRADESYNC_LOG: "silent",
 };
 const ROLES = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"];
 

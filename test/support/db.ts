@@ -25,6 +25,13 @@ export async function createTestDb(): Promise<DbHandle> {
       driver: "node-postgres",
       close: async () => {
         await pool.end();
+        // Closing sockets finish a moment after pool.end(); FORCE would kill a backend whose client is
+        // still ending and surface as an uncaught error, so wait for them to go first.
+        for (let i = 0; i < 50; i++) {
+          const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end();
       },
