@@ -1,0 +1,113 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "@/lib/env";
+
+const KEY = Buffer.alloc(32, 7).toString("base64url");
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), "gradesync-env-"));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const production = {
+  NODE_ENV: "production",
+  DATABASE_URL: "postgres://u:p@db.example.com:5432/app",
+  LTIAAS_URL: "https://school.ltiaas.com",
+  LTIAAS_API_KEY: "live-api-key-value",
+  ENCRYPTION_KEYS: KEY,
+  SESSION_SECRET: "s".repeat(40),
+};
+
+function problems(source: Record<string, string | undefined>, cwd = tmp()): string[] {
+  try {
+    parseEnv(source, cwd);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvError);
+    return (error as EnvError).problems;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("accepts a complete production environment", () => {
+    const env = parseEnv(production, tmp());
+    expect(env).toMatchObject({
+      production: true,
+      database: { driver: "node-postgres" },
+      ltiaasUrl: "https://school.ltiaas.com",
+      emulator: false,
+      platformConcurrency: 2,
+      rosterMaxAgeHours: 12,
+      sessionTtlMinutes: 120,
+      jobsMode: "inline",
+    });
+  });
+
+  it("refuses production without its secrets, one line per variable, writing nothing", () => {
+    const cwd = tmp();
+    const lines = problems({ NODE_ENV: "production" }, cwd);
+    expect(lines).toEqual([
+      expect.stringMatching(/^LTIAAS_URL /),
+      expect.stringMatching(/^LTIAAS_API_KEY /),
+      expect.stringMatching(/^ENCRYPTION_KEYS /),
+      expect.stringMatching(/^SESSION_SECRET /),
+    ]);
+    expect(existsSync(path.join(cwd, ".data"))).toBe(false);
+  });
+
+  it("names bad values without echoing them", () => {
+    const bad = {
+      ...production,
+      ENCRYPTION_KEYS: `${KEY},c2hvcnQ`,
+      SESSION_SECRET: "too-short-secret-value",
+      LTIAAS_URL: "http://ltiaas.example.com",
+      PLATFORM_CONCURRENCY: "two",
+      JOBS_MODE: "cron",
+    };
+    const lines = problems(bad);
+    expect(lines.map((l) => l.split(" ")[0]).sort()).toEqual(["ENCRYPTION_KEYS", "JOBS_MODE", "LTIAAS_URL", "PLATFORM_CONCURRENCY", "SESSION_SECRET"]);
+    const text = lines.join("\n");
+    for (const secret of ["too-short-secret-value", "c2hvcnQ", KEY]) expect(text).not.toContain(secret);
+  });
+
+  it("allows plain http to LTIAAS only on a loopback host", () => {
+    expect(parseEnv({ ...production, LTIAAS_URL: "http://127.0.0.1:4000/" }, tmp()).ltiaasUrl).toBe("http://127.0.0.1:4000");
+    expect(problems({ ...production, LTIAAS_URL: "http://10.0.0.5" })).toHaveLength(1);
+  });
+
+  it("needs a database URL on Vercel and picks the driver by variable", () => {
+    expect(problems({ ...production, DATABASE_URL: undefined, VERCEL: "1" })[0]).toMatch(/^DATABASE_URL or POSTGRES_URL is required on Vercel/);
+    expect(parseEnv({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "postgres://x@h/db", VERCEL: "1" }, tmp()).database.driver).toBe("vercel-postgres");
+    expect(parseEnv({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "postgres://x@h/db" }, tmp()).database.driver).toBe("node-postgres");
+    expect(parseEnv({ ...production, POSTGRES_URL: "postgres://x@other/db" }, tmp()).database).toMatchObject({ url: production.DATABASE_URL });
+  });
+
+  it("gives development working defaults with secrets generated once into .data/", () => {
+    const cwd = tmp();
+    const first = parseEnv({}, cwd);
+    expect(first).toMatchObject({ production: false, emulator: true, ltiaasUrl: "http://127.0.0.1:3000/emulator", database: { driver: "pglite", dir: path.join(cwd, ".data/pglite") } });
+    const again = parseEnv({ PORT: "4000" }, cwd);
+    expect(again.encryptionKeys).toEqual(first.encryptionKeys);
+    expect(again.sessionSecret).toBe(first.sessionSecret);
+    expect(again.ltiaasUrl).toBe("http://127.0.0.1:4000/emulator");
+    expect(Buffer.from(first.encryptionKeys[0], "base64url")).toHaveLength(32);
+    const file = path.join(cwd, ".data/dev-secrets.json");
+    expect(JSON.parse(readFileSync(file, "utf8")).sessionSecret).toBe(first.sessionSecret);
+  });
+
+  it("serves the emulator in production only when asked", () => {
+    expect(parseEnv(production, tmp()).emulator).toBe(false);
+    const demo = parseEnv({ NODE_ENV: "production", GRADESYNC_EMULATOR: "1", ENCRYPTION_KEYS: KEY, SESSION_SECRET: "s".repeat(40), LTIAAS_API_KEY: "demo-key" }, tmp());
+    expect(demo.emulator).toBe(true);
+  });
+
+  it("runs jobs on Inngest when it is configured, and then wants its signing key in production", () => {
+    expect(parseEnv({ INNGEST_DEV: "1" }, tmp()).jobsMode).toBe("inngest");
+    expect(parseEnv({ INNGEST_DEV: "1", JOBS_MODE: "inline" }, tmp()).jobsMode).toBe("inline");
+    expect(problems({ ...production, INNGEST_EVENT_KEY: "evt" })).toEqual([expect.stringMatching(/^INNGEST_SIGNING_KEY /)]);
+  });
+});
