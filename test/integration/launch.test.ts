@@ -112,13 +112,13 @@ describe("GET /launch", () => {
   });
 
   it.each([
-    ["missing ltik", () => undefined, 400],
-    ["empty ltik", () => "", 400],
-    ["unknown ltik", () => "not-a-real-ltik", 401],
-    ["deep linking launch", () => teacherLaunch({ messageType: "LtiDeepLinkingRequest" }).ltik, 400],
-    ["no course context", () => emu.emulator.createLaunch({ user: { id: "u" }, roles: [INSTRUCTOR], resourceLinkId: "r" }).ltik, 400],
-    ["observer only", () => teacherLaunch({ roles: [MENTOR] }).ltik, 403],
-  ])("answers %s with a human page (%i)", async (_name, makeLtik, status) => {
+    ["missing ltik", 400, () => undefined],
+    ["empty ltik", 400, () => ""],
+    ["unknown ltik", 401, () => "not-a-real-ltik"],
+    ["deep linking launch", 400, () => teacherLaunch({ messageType: "LtiDeepLinkingRequest" }).ltik],
+    ["no course context", 400, () => emu.emulator.createLaunch({ user: { id: "u" }, roles: [INSTRUCTOR], noContext: true }).ltik],
+    ["observer only", 403, () => teacherLaunch({ roles: [MENTOR] }).ltik],
+  ] as const)("answers %s with %i and a human page", async (_name, status, makeLtik) => {
     const res = await GET(launchReq(makeLtik()));
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toContain("text/html");

@@ -18,6 +18,7 @@ let handle: DbHandle;
 const logged: string[] = [];
 
 beforeAll(async () => {
+  process.env.GRADESYNC_LOG = "on";
   dir = mkdtempSync(path.join(os.tmpdir(), "gradesync-secrets-"));
   setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
   handle = await openDatabase({ driver: "pglite", dir: path.join(dir, "pglite") });

@@ -3,3 +3,6 @@ import { setEnvForTests } from "@/lib/env";
 import { testEnv } from "./env";
 
 setEnvForTests(testEnv());
+
+// Log lines are JSON on stdout; tests that read them (secrets.test.ts) turn them back on.
+process.env.GRADESYNC_LOG ??= "silent";
