@@ -111,14 +111,15 @@ describe("GET /launch", () => {
     expect((await rowCounts()).serviceKeys).toBe(0);
   });
 
-  it.each([
+  const refusals: [string, number, () => string | undefined][] = [
     ["missing ltik", 400, () => undefined],
     ["empty ltik", 400, () => ""],
     ["unknown ltik", 401, () => "not-a-real-ltik"],
     ["deep linking launch", 400, () => teacherLaunch({ messageType: "LtiDeepLinkingRequest" }).ltik],
     ["no course context", 400, () => emu.emulator.createLaunch({ user: { id: "u" }, roles: [INSTRUCTOR], noContext: true }).ltik],
     ["observer only", 403, () => teacherLaunch({ roles: [MENTOR] }).ltik],
-  ] as const)("answers %s with %i and a human page", async (_name, status, makeLtik) => {
+  ];
+  it.each(refusals)("answers %s with %i and a human page", async (_name, status, makeLtik) => {
     const res = await GET(launchReq(makeLtik()));
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toContain("text/html");
