@@ -1,0 +1,38 @@
+/**
+ * The one shape a score has on its way into the ledger: the webhook's entry, also used by backfill
+ * files and the learner activity. Defaults follow the contract (Completed / FullyGraded / now).
+ */
+import { z } from "zod";
+
+export const ACTIVITY_PROGRESS = ["Initialized", "Started", "InProgress", "Submitted", "Completed"] as const;
+export const GRADING_PROGRESS = ["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"] as const;
+
+const id = z.string().trim().min(1, "required").max(1024);
+
+export const scoreEntrySchema = z
+  .object({
+    platformId: id,
+    contextId: id,
+    resourceLinkId: id,
+    userId: id,
+    scoreGiven: z.number().finite().min(0).optional(),
+    scoreMaximum: z.number().finite().positive().optional(),
+    comment: z.string().max(10_000).optional(),
+    activityProgress: z.enum(ACTIVITY_PROGRESS).default("Completed"),
+    gradingProgress: z.enum(GRADING_PROGRESS).default("FullyGraded"),
+    gradedAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.scoreGiven !== undefined && v.scoreMaximum === undefined)
+      ctx.addIssue({ code: "custom", path: ["scoreMaximum"], message: "scoreMaximum is required with scoreGiven" });
+  });
+
+export type ScoreEntryInput = z.input<typeof scoreEntrySchema>;
+export type ScoreEntry = z.output<typeof scoreEntrySchema>;
+
+export type ScoreSource = "activity" | "webhook" | "backfill";
+
+/** A zod error as the contract's `issues` list: path and message, nothing echoed from the input. */
+export function issuesOf(error: z.ZodError): { path: (string | number)[]; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }));
+}

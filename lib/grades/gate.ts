@@ -1,0 +1,79 @@
+/**
+ * Requests in flight per platform, shared by every job in this process: a semaphore of
+ * PLATFORM_CONCURRENCY slots per platform, and a hold that stops the whole platform until a
+ * `Retry-After` has passed. Platforms do not wait on each other.
+ */
+import { env } from "../env";
+
+interface Lane {
+  active: number;
+  waiters: (() => void)[];
+  holdUntil: number;
+}
+
+export class PlatformGate {
+  private lanes = new Map<string, Lane>();
+  private inFlightMax = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  private lane(platformId: string): Lane {
+    let lane = this.lanes.get(platformId);
+    if (!lane) this.lanes.set(platformId, (lane = { active: 0, waiters: [], holdUntil: 0 }));
+    return lane;
+  }
+
+  /** Waits for a slot (and for any hold to pass); returns the release function. */
+  async acquire(platformId: string): Promise<() => void> {
+    const lane = this.lane(platformId);
+    for (;;) {
+      if (lane.active < this.limit) {
+        const wait = lane.holdUntil - Date.now();
+        if (wait <= 0) break;
+        await sleep(wait);
+        continue;
+      }
+      await new Promise<void>((resolve) => lane.waiters.push(resolve));
+    }
+    lane.active++;
+    this.inFlightMax.set(platformId, Math.max(this.inFlightMax.get(platformId) ?? 0, lane.active));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      lane.active--;
+      lane.waiters.shift()?.();
+    };
+  }
+
+  /** Nobody sends to this platform before `until` (ms since epoch). */
+  hold(platformId: string, until: number): void {
+    const lane = this.lane(platformId);
+    lane.holdUntil = Math.max(lane.holdUntil, until);
+  }
+
+  heldUntil(platformId: string): number {
+    return this.lanes.get(platformId)?.holdUntil ?? 0;
+  }
+
+  maxInFlight(platformId: string): number {
+    return this.inFlightMax.get(platformId) ?? 0;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+const holder = globalThis as unknown as { __gradesyncGate?: PlatformGate };
+
+/** The process's gate (created with the configured limit on first use). */
+export function platformGate(): PlatformGate {
+  if (!holder.__gradesyncGate || holder.__gradesyncGate.limit !== env().platformConcurrency)
+    holder.__gradesyncGate = new PlatformGate(env().platformConcurrency);
+  return holder.__gradesyncGate;
+}
+
+export function resetPlatformGateForTests(): void {
+  holder.__gradesyncGate = undefined;
+}

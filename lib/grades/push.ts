@@ -1,0 +1,460 @@
+/**
+ * The push engine's two step bodies. `prepareLinks` finds a context's resource links with pending
+ * rows and resolves each one's line item; `sendChunk` claims up to 100 due rows of one link (a lease,
+ * in one statement, no transaction held), sends the newest revision of each — re-read right before
+ * the request — through the per-platform gate, and records every answer afterwards. A crash at any
+ * point leaves rows pending (their lease expires); only a revision whose answer was never recorded
+ * can be sent again.
+ */
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { open } from "../crypto/seal";
+import { LtiaasError } from "../ltiaas/errors";
+import type { GradeClient } from "./client";
+import type { PlatformGate } from "./gate";
+import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
+
+export const CHUNK_SIZE = 100;
+export const MAX_ATTEMPTS = 5;
+const DEFAULT_LEASE_MS = 5 * 60_000;
+
+/** Points a test can crash at (a hook that throws). */
+export type CrashPoint = "claimed" | "before_send" | "answered" | "recorded";
+
+export interface PushDeps {
+  db: Db;
+  client: GradeClient;
+  gate: PlatformGate;
+  runId: string | null;
+  /** Requests of one chunk in flight at once (the gate still bounds the platform). */
+  parallel: number;
+  leaseMs?: number;
+  /** First retry delay for 5xx/timeouts; doubles per attempt, with jitter. */
+  backoffBaseMs?: number;
+  hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
+}
+
+type Rows<T> = { rows: T[] };
+async function rowsOf<T>(db: Db, q: ReturnType<typeof sql>): Promise<T[]> {
+  return ((await db.execute(q)) as unknown as Rows<T>).rows;
+}
+
+export interface PreparedLink {
+  linkRef: string;
+  /** ok: send to lineItemId; otherwise why this link is not pushed now. */
+  state: "ok" | "needs_relaunch" | "no_key" | "missing" | "unresolved" | "retry_later";
+  lineItemId?: string;
+  reason?: string;
+}
+
+export interface PreparedContext {
+  contextRef: string;
+  platformId: string | null;
+  links: PreparedLink[];
+}
+
+interface LinkRow {
+  id: string;
+  resource_link_id: string;
+  title: string | null;
+  context_title: string | null;
+  launch_line_item_id: string | null;
+  line_item_id: string | null;
+  line_item_state: string;
+  line_item_created_at: string | null;
+  platform_id: string;
+  context_id: string;
+  sealed: string | null;
+  key_state: string | null;
+}
+
+const linkInfo = (r: LinkRow): LinkInfo => ({
+  id: r.id,
+  resourceLinkId: r.resource_link_id,
+  title: r.title,
+  contextTitle: r.context_title,
+  launchLineItemId: r.launch_line_item_id,
+  lineItemId: r.line_item_id,
+  lineItemState: r.line_item_state,
+  lineItemCreatedAt: r.line_item_created_at,
+});
+
+async function loadLinks(db: Db, where: ReturnType<typeof sql>): Promise<LinkRow[]> {
+  return rowsOf<LinkRow>(
+    db,
+    sql`SELECT rl.id, rl.resource_link_id, rl.title, c.title AS context_title, rl.launch_line_item_id, rl.line_item_id,
+               rl.line_item_state, rl.line_item_created_at, p.platform_id, c.context_id, sk.sealed, sk.state AS key_state
+        FROM resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
+        LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        WHERE ${where}`,
+  );
+}
+
+/** Opens the link's serviceKey right before use; the plaintext never leaves this call chain. */
+async function serviceAuth(r: LinkRow): Promise<{ serviceKey: string }> {
+  return { serviceKey: await open(r.sealed!, { platformId: r.platform_id, contextId: r.context_id, resourceLinkId: r.resource_link_id }) };
+}
+
+/** Links of the context with pending rows (from the counters, not the ledger), line items resolved. */
+export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<PreparedContext> {
+  const { db } = deps;
+  const links = await loadLinks(
+    db,
+    sql`rl.context_ref = ${contextRef}::uuid AND rl.id IN (SELECT resource_link_ref FROM grade_counters WHERE context_ref = ${contextRef}::uuid AND pending > 0)`,
+  );
+  const out: PreparedContext = { contextRef, platformId: links[0]?.platform_id ?? null, links: [] };
+  for (const r of links) {
+    if (!r.sealed) {
+      out.links.push({ linkRef: r.id, state: "no_key" });
+      continue;
+    }
+    if (r.key_state !== "active") {
+      out.links.push({ linkRef: r.id, state: "needs_relaunch" });
+      continue;
+    }
+    try {
+      const [{ max }] = await rowsOf<{ max: number | null }>(
+        db,
+        sql`SELECT max(score_maximum) AS max FROM grade_rows WHERE resource_link_ref = ${r.id}::uuid AND state = 'pending'`,
+      );
+      const res = await resolveLineItem(db, deps.client, await serviceAuth(r), linkInfo(r), max ?? 100);
+      out.links.push(
+        res.state === "ok"
+          ? { linkRef: r.id, state: "ok", lineItemId: res.id }
+          : { linkRef: r.id, state: res.state, reason: res.state === "unresolved" ? res.reason : undefined },
+      );
+    } catch (error) {
+      if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
+        await markNeedsRelaunch(db, r.id, error.code ?? "unauthorized");
+        out.links.push({ linkRef: r.id, state: "needs_relaunch" });
+      } else if (error instanceof LtiaasError) {
+        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind });
+      } else throw error;
+    }
+  }
+  return out;
+}
+
+async function markNeedsRelaunch(db: Db, linkRef: string, reason: string) {
+  await db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch', state_reason = ${reason}::text, state_changed_at = now()
+    WHERE resource_link_ref = ${linkRef}::uuid AND state <> 'needs_relaunch'`);
+}
+
+export interface ChunkResult {
+  claimed: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  /** Rows left pending to be retried later (rate limits, 5xx, ordering). */
+  retry: number;
+  /** The link cannot be pushed any more in this run. */
+  stop?: "needs_relaunch" | "missing";
+  /** A 404 moved the link to another line item. */
+  lineItemId?: string;
+  /** Rows due right now remain (send another chunk). */
+  more: boolean;
+  /** No row due now, but one will be in this many ms. */
+  waitMs: number | null;
+}
+
+interface Claimed {
+  id: number;
+  user_id: string;
+}
+interface Current {
+  revision: number;
+  score_given: number | null;
+  score_maximum: number | null;
+  comment: string | null;
+  activity_progress: string;
+  grading_progress: string;
+  grade_sent: boolean;
+}
+
+const DUE = sql`state = 'pending' AND (lease_until IS NULL OR lease_until < now())
+  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+  AND (last_sent_at IS NULL OR last_sent_at <= now() - interval '1 second')`;
+
+export async function sendChunk(
+  deps: PushDeps,
+  input: { linkRef: string; lineItemId: string; limit?: number },
+): Promise<ChunkResult> {
+  const { db, client, gate } = deps;
+  const token = randomUUID();
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, more: false, waitMs: null };
+  const [link] = await loadLinks(db, sql`rl.id = ${input.linkRef}::uuid`);
+  if (!link?.sealed || link.key_state !== "active") return { ...result, stop: "needs_relaunch" };
+
+  const claimed = await rowsOf<Claimed>(
+    db,
+    sql`UPDATE grade_rows g SET lease_token = ${token}::text, lease_until = now() + make_interval(secs => ${leaseMs / 1000}::float8),
+          lease_revision = g.revision
+        FROM (SELECT id FROM grade_rows WHERE resource_link_ref = ${input.linkRef}::uuid AND ${DUE}
+              ORDER BY id LIMIT ${input.limit ?? CHUNK_SIZE}::int FOR UPDATE SKIP LOCKED) c
+        WHERE g.id = c.id RETURNING g.id, g.user_id`,
+  );
+  result.claimed = claimed.length;
+  if (claimed.length === 0) return finish(db, input.linkRef, result);
+  for (const row of claimed) await deps.hook?.("claimed", row.id);
+
+  const auth = await serviceAuth(link);
+  const platformId = link.platform_id;
+  let lineItemId = input.lineItemId;
+  let stop: "needs_relaunch" | "not_found" | undefined;
+  let relaunchCode = "unauthorized";
+
+  const attempt = async (row: Claimed) => {
+    if (stop) return release(db, row.id, token);
+    const releaseSlot = await gate.acquire(platformId);
+    let answered = false;
+    try {
+      if (stop) return await release(db, row.id, token);
+      await deps.hook?.("before_send", row.id);
+      // The newest revision, read at send time (the lease keeps other senders away).
+      const [cur] = await rowsOf<Current>(
+        db,
+        sql`SELECT revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent
+            FROM grade_rows WHERE id = ${row.id}::bigint AND lease_token = ${token}::text`,
+      );
+      if (!cur) return;
+      if (cur.grade_sent && cur.grading_progress !== "FullyGraded") {
+        await recordSkipped(deps, row.id, token, cur.revision, "would_clear_grade", null, null);
+        result.skipped++;
+        return;
+      }
+      const t0 = performance.now();
+      let error: unknown;
+      try {
+        await client.postScore(auth, lineItemId, {
+          userId: row.user_id,
+          activityProgress: cur.activity_progress as never,
+          gradingProgress: cur.grading_progress as never,
+          ...(cur.score_given !== null ? { scoreGiven: cur.score_given, scoreMaximum: cur.score_maximum ?? undefined } : {}),
+          ...(cur.score_given === null && cur.score_maximum !== null ? { scoreMaximum: cur.score_maximum } : {}),
+          // Sent on every update: a score without one clears the comment in some LMSs.
+          comment: cur.comment ?? "",
+        });
+      } catch (e) {
+        error = e;
+      }
+      releaseSlot();
+      answered = true;
+      const latency = Math.round(performance.now() - t0);
+      await deps.hook?.("answered", row.id);
+      if (error === undefined) {
+        const graded = cur.grading_progress === "FullyGraded" && cur.score_given !== null;
+        await recordSent(deps, row.id, token, cur.revision, graded, latency);
+        result.sent++;
+      } else {
+        const e = error instanceof LtiaasError ? error : undefined;
+        const kind = e?.kind ?? "retry_later";
+        if (kind === "not_gradable") {
+          const reason = `not_gradable: ${e?.reason ?? `HTTP ${e?.status ?? "?"}`}`;
+          await recordSkipped(deps, row.id, token, cur.revision, reason, e?.status ?? null, latency);
+          result.skipped++;
+        } else if (kind === "needs_relaunch") {
+          stop ??= "needs_relaunch";
+          relaunchCode = e?.code ?? "unauthorized";
+          await recordReleased(deps, row.id, token, cur.revision, "needs_relaunch", "needs_relaunch", e?.status ?? null, latency);
+        } else if (kind === "not_found") {
+          stop ??= "not_found";
+          await recordReleased(deps, row.id, token, cur.revision, "line_item_not_found", "missing", e?.status ?? null, latency);
+        } else {
+          const rateLimited = e?.status === 429 || (e?.status === 403 && kind === "retry_later");
+          const waitMs = e?.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : undefined;
+          if (waitMs !== undefined && kind === "retry_later") gate.hold(platformId, Date.now() + waitMs);
+          const failed = await recordRetry(deps, row.id, token, cur.revision, {
+            reason: e ? `${kind}${e.status ? `: HTTP ${e.status}` : e.reason ? `: ${e.reason}` : ""}` : "retry_later: transport",
+            status: e?.status ?? null,
+            latency,
+            waitMs,
+            // Rate limits are the platform's pace, not this row's fault: they do not use up attempts.
+            countAttempt: !rateLimited,
+          });
+          if (failed) result.failed++;
+          else result.retry++;
+        }
+      }
+      await deps.hook?.("recorded", row.id);
+    } finally {
+      if (!answered) releaseSlot();
+    }
+  };
+
+  // Each worker takes the next row; `parallel` bounds this chunk, the gate bounds the platform.
+  const queue = [...claimed];
+  const errors: unknown[] = [];
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(deps.parallel, queue.length)) }, async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        try {
+          await attempt(row);
+        } catch (error) {
+          errors.push(error);
+          queue.length = 0;
+        }
+      }
+    }),
+  );
+  if (errors.length) throw errors[0];
+
+  if (stop === "needs_relaunch") {
+    await markNeedsRelaunch(db, input.linkRef, relaunchCode);
+    result.stop = "needs_relaunch";
+  } else if (stop === "not_found") {
+    const res = await reresolveAfterNotFound(db, client, auth, linkInfo(link), lineItemId);
+    if (res.state === "ok") result.lineItemId = lineItemId = res.id;
+    else result.stop = "missing";
+  }
+  return finish(db, input.linkRef, result);
+}
+
+async function finish(db: Db, linkRef: string, result: ChunkResult): Promise<ChunkResult> {
+  if (result.stop) return result;
+  const [r] = await rowsOf<{ due: boolean; wait_ms: number | null }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}) AS due,
+          (SELECT ceil(extract(epoch FROM min(greatest(coalesce(next_attempt_at, now()), coalesce(lease_until, now()),
+                  coalesce(last_sent_at + interval '1 second', now()))) - now()) * 1000)::int
+           FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND state = 'pending') AS wait_ms`,
+  );
+  result.more = Boolean(r?.due);
+  result.waitMs = r?.wait_ms === null || r?.wait_ms === undefined ? null : Math.max(0, Number(r.wait_ms));
+  return result;
+}
+
+// ─── recording answers (one statement each: the row update and its audit row) ─────────────────
+
+async function audit(
+  deps: PushDeps,
+  update: ReturnType<typeof sql>,
+  rowId: number,
+  revision: number,
+  outcome: string,
+  status: number | null,
+  latency: number | null,
+  code: string | null,
+) {
+  await deps.db.execute(sql`WITH u AS (${update} RETURNING id)
+    INSERT INTO sync_attempts (run_id, grade_row_id, revision, http_status, outcome, latency_ms, error_code)
+    VALUES (${deps.runId}::uuid, ${rowId}::bigint, ${revision}::int, ${status}::int, ${outcome}::text, ${latency}::int, ${code}::text)`);
+}
+
+function recordSent(deps: PushDeps, rowId: number, token: string, revision: number, graded: boolean, latency: number) {
+  // A newer revision recorded meanwhile keeps the row pending (sent next, at least a second later),
+  // unless it would clear the grade just sent.
+  return audit(
+    deps,
+    sql`UPDATE grade_rows SET
+          state = CASE WHEN revision = ${revision}::int THEN 'sent'
+                       WHEN ${graded}::boolean AND grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
+          reason = CASE WHEN revision <> ${revision}::int AND ${graded}::boolean AND grading_progress <> 'FullyGraded'
+                        THEN 'would_clear_grade' END,
+          pending_since = CASE WHEN revision = ${revision}::int OR (${graded}::boolean AND grading_progress <> 'FullyGraded')
+                               THEN NULL ELSE pending_since END,
+          sent_revision = ${revision}::int, last_sent_at = now(), grade_sent = grade_sent OR ${graded}::boolean,
+          attempts = 0, next_attempt_at = NULL, failed_at = NULL,
+          lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+    rowId,
+    revision,
+    "sent",
+    204,
+    latency,
+    null,
+  );
+}
+
+function recordSkipped(
+  deps: PushDeps,
+  rowId: number,
+  token: string,
+  revision: number,
+  reason: string,
+  status: number | null,
+  latency: number | null,
+) {
+  return audit(
+    deps,
+    sql`UPDATE grade_rows SET
+          state = CASE WHEN revision = ${revision}::int THEN 'skipped' ELSE 'pending' END,
+          reason = CASE WHEN revision = ${revision}::int THEN ${reason}::text END,
+          pending_since = CASE WHEN revision = ${revision}::int THEN NULL ELSE pending_since END,
+          lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+    rowId,
+    revision,
+    "skipped",
+    status,
+    latency,
+    reason.slice(0, 200),
+  );
+}
+
+function recordReleased(
+  deps: PushDeps,
+  rowId: number,
+  token: string,
+  revision: number,
+  reason: string,
+  outcome: string,
+  status: number | null,
+  latency: number | null,
+) {
+  return audit(
+    deps,
+    sql`UPDATE grade_rows SET reason = ${reason}::text, lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+    rowId,
+    revision,
+    outcome,
+    status,
+    latency,
+    reason,
+  );
+}
+
+async function recordRetry(
+  deps: PushDeps,
+  rowId: number,
+  token: string,
+  revision: number,
+  r: { reason: string; status: number | null; latency: number; waitMs?: number; countAttempt: boolean },
+): Promise<boolean> {
+  const inc = r.countAttempt ? 1 : 0;
+  const [row] = await rowsOf<{ attempts: number }>(
+    deps.db,
+    sql`SELECT attempts FROM grade_rows WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+  );
+  const attempts = (row?.attempts ?? 0) + inc;
+  const failed = attempts >= MAX_ATTEMPTS;
+  const base = deps.backoffBaseMs ?? 2_000;
+  // Exponential backoff with full jitter on top of half the step, capped at 10 minutes.
+  const backoff = Math.min(600_000, base * 2 ** Math.max(0, attempts - 1));
+  const waitMs = Math.max(r.waitMs ?? 0, r.waitMs !== undefined && !r.countAttempt ? 0 : backoff / 2 + Math.random() * (backoff / 2));
+  await audit(
+    deps,
+    sql`UPDATE grade_rows SET attempts = attempts + ${inc}::int,
+          state = CASE WHEN ${failed}::boolean THEN 'failed' ELSE state END,
+          reason = ${failed ? `max_attempts: ${r.reason}` : r.reason}::text,
+          failed_at = CASE WHEN ${failed}::boolean THEN now() ELSE failed_at END,
+          pending_since = CASE WHEN ${failed}::boolean THEN NULL ELSE pending_since END,
+          next_attempt_at = now() + make_interval(secs => ${waitMs / 1000}::float8),
+          lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+    rowId,
+    revision,
+    failed ? "failed" : "retry_later",
+    r.status,
+    r.latency,
+    r.reason.slice(0, 200),
+  );
+  return failed;
+}
+
+async function release(db: Db, rowId: number, token: string) {
+  await db.execute(sql`UPDATE grade_rows SET lease_token = NULL, lease_until = NULL, lease_revision = NULL
+    WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`);
+}

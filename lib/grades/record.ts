@@ -1,0 +1,218 @@
+/**
+ * recordScores: the ONE way a score enters the ledger (learner activity, grader webhook, backfill).
+ * One short transaction, all or nothing: the delivery id (if any) is remembered, every triple must
+ * be known, each (resource link, user) row gets a new revision unless the score is older than the
+ * current one (by `gradedAt`) or changes nothing; every score is audited in grade_revisions.
+ * After the commit the touched contexts get a push scheduled (debounced).
+ */
+import { sql } from "drizzle-orm";
+import { getDb, type Db, type Tx } from "../db/client";
+import { scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
+import { schedulePush } from "./schedule";
+
+export interface UnknownTriple {
+  index: number;
+  platformId: string;
+  contextId: string;
+  resourceLinkId: string;
+}
+
+export class UnknownTripleError extends Error {
+  constructor(readonly unknown: UnknownTriple[]) {
+    super(`${unknown.length} score(s) name a (platform, context, resource link) never launched`);
+    this.name = "UnknownTripleError";
+  }
+}
+
+export interface RecordOptions {
+  source: ScoreSource;
+  /** Webhook delivery id: a second delivery with the same id changes nothing. */
+  deliveryId?: string;
+  /** Corrections (backfill from a file) become new revisions whatever their `gradedAt`. */
+  correction?: boolean;
+  db?: Db;
+  now?: Date;
+  /** Schedule a push of the touched contexts (default true). */
+  schedule?: boolean;
+}
+
+export type RecordResult =
+  | { duplicate: true }
+  | { duplicate: false; accepted: number; applied: number; skipped: number; contextRefs: string[] };
+
+interface Resolved {
+  entry: ScoreEntry;
+  index: number;
+  rl: string;
+  c: string;
+  p: string;
+}
+
+const tripleKey = (e: { platformId: string; contextId: string; resourceLinkId: string }) =>
+  JSON.stringify([e.platformId, e.contextId, e.resourceLinkId]);
+
+type Rows<T> = { rows: T[] };
+async function query<T>(db: Db | Tx, q: ReturnType<typeof sql>): Promise<T[]> {
+  return ((await db.execute(q)) as unknown as Rows<T>).rows;
+}
+
+async function resolveTriples(tx: Db | Tx, entries: ScoreEntry[]): Promise<Map<string, { rl: string; c: string; p: string }>> {
+  const distinct = new Map<string, ScoreEntry>();
+  for (const e of entries) if (!distinct.has(tripleKey(e))) distinct.set(tripleKey(e), e);
+  const input = [...distinct.values()].map((e) => ({ pid: e.platformId, cid: e.contextId, rid: e.resourceLinkId }));
+  const rows = await query<{ pid: string; cid: string; rid: string; rl: string; c: string; p: string }>(
+    tx,
+    sql`SELECT t.pid, t.cid, t.rid, rl.id AS rl, c.id AS c, p.id AS p
+        FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS t(pid text, cid text, rid text)
+        JOIN platforms p ON p.platform_id = t.pid
+        JOIN contexts c ON c.platform_ref = p.id AND c.context_id = t.cid
+        JOIN resource_links rl ON rl.context_ref = c.id AND rl.resource_link_id = t.rid`,
+  );
+  return new Map(rows.map((r) => [tripleKey({ platformId: r.pid, contextId: r.cid, resourceLinkId: r.rid }), r]));
+}
+
+/** The entries whose triple was never launched (nothing is written). */
+export async function findUnknownTriples(db: Db, entries: readonly (ScoreEntryInput | ScoreEntry)[]): Promise<UnknownTriple[]> {
+  const parsed = entries.map((e) => scoreEntrySchema.parse(e));
+  const triples = await resolveTriples(db, parsed);
+  return parsed.flatMap((e, index) =>
+    triples.has(tripleKey(e)) ? [] : [{ index, platformId: e.platformId, contextId: e.contextId, resourceLinkId: e.resourceLinkId }],
+  );
+}
+
+export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEntry)[], options: RecordOptions): Promise<RecordResult> {
+  const db = options.db ?? (await getDb());
+  const now = options.now ?? new Date();
+  const parsed = entries.map((e) => scoreEntrySchema.parse(e));
+  const correction = options.correction ?? false;
+
+  const result = await db.transaction(async (tx) => {
+    if (options.deliveryId !== undefined) {
+      const fresh = await query(
+        tx,
+        sql`INSERT INTO webhook_deliveries (id, accepted, received_at) VALUES (${options.deliveryId}::text, ${parsed.length}::int, ${now.toISOString()}::timestamptz)
+            ON CONFLICT (id) DO NOTHING RETURNING id`,
+      );
+      if (fresh.length === 0) return { duplicate: true } as const;
+    }
+    const triples = await resolveTriples(tx, parsed);
+    const unknown: UnknownTriple[] = [];
+    const resolved: Resolved[] = [];
+    parsed.forEach((entry, index) => {
+      const t = triples.get(tripleKey(entry));
+      if (!t) unknown.push({ index, platformId: entry.platformId, contextId: entry.contextId, resourceLinkId: entry.resourceLinkId });
+      else resolved.push({ entry, index, ...t });
+    });
+    // Throwing rolls the transaction back, delivery id included: the grader may retry it.
+    if (unknown.length) throw new UnknownTripleError(unknown);
+    return apply(tx, resolved, options.source, correction, options.deliveryId ?? null, now);
+  });
+
+  if (!result.duplicate && options.schedule !== false) for (const ref of result.contextRefs) schedulePush(ref);
+  return result;
+}
+
+const gradedAtOf = (e: ScoreEntry, now: Date) => (e.gradedAt ? new Date(e.gradedAt) : now);
+
+async function apply(
+  tx: Tx,
+  resolved: Resolved[],
+  source: ScoreSource,
+  correction: boolean,
+  deliveryId: string | null,
+  now: Date,
+): Promise<Extract<RecordResult, { duplicate: false }>> {
+  // One statement cannot update a row twice: pick each (link, user)'s winner first. Later entries win
+  // ties (the contract: on equal gradedAt the later delivery wins); corrections: the last one.
+  const winners = new Map<string, Resolved>();
+  const losers = new Set<Resolved>();
+  for (const r of resolved) {
+    const key = `${r.rl}|${r.entry.userId}`;
+    const prev = winners.get(key);
+    if (!prev || correction || gradedAtOf(r.entry, now) >= gradedAtOf(prev.entry, now)) {
+      if (prev) losers.add(prev);
+      winners.set(key, r);
+    } else losers.add(r);
+  }
+  const input = [...winners.values()].map((r) => ({
+    rl: r.rl,
+    c: r.c,
+    p: r.p,
+    u: r.entry.userId,
+    sg: r.entry.scoreGiven ?? null,
+    sm: r.entry.scoreMaximum ?? null,
+    cm: r.entry.comment ?? null,
+    ap: r.entry.activityProgress,
+    gp: r.entry.gradingProgress,
+    ga: gradedAtOf(r.entry, now).toISOString(),
+  }));
+  const nowIso = now.toISOString();
+  const applied = await query<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
+    tx,
+    sql`INSERT INTO grade_rows AS g (resource_link_ref, context_ref, platform_ref, user_id, revision, score_given, score_maximum,
+          comment, activity_progress, grading_progress, graded_at, source, recorded_at, state, pending_since, updated_at)
+        SELECT x.rl, x.c, x.p, x.u, 1, x.sg, x.sm, x.cm, x.ap, x.gp, x.ga, ${source}::text, ${nowIso}::timestamptz, 'pending',
+               ${nowIso}::timestamptz, ${nowIso}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+          AS x(rl uuid, c uuid, p uuid, u text, sg float8, sm float8, cm text, ap text, gp text, ga timestamptz)
+        ORDER BY x.rl, x.u
+        ON CONFLICT (resource_link_ref, user_id) DO UPDATE SET
+          revision = g.revision + 1,
+          score_given = excluded.score_given, score_maximum = excluded.score_maximum, comment = excluded.comment,
+          activity_progress = excluded.activity_progress, grading_progress = excluded.grading_progress,
+          graded_at = excluded.graded_at, source = excluded.source, recorded_at = excluded.recorded_at,
+          state = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
+          reason = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'would_clear_grade' END,
+          pending_since = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN NULL
+                               WHEN g.state = 'pending' THEN g.pending_since ELSE excluded.pending_since END,
+          attempts = 0, next_attempt_at = NULL, failed_at = NULL, updated_at = excluded.updated_at
+        WHERE ${correction}::boolean OR (excluded.graded_at >= g.graded_at AND
+          (g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress)
+            IS DISTINCT FROM (excluded.score_given, excluded.score_maximum, excluded.comment, excluded.activity_progress, excluded.grading_progress))
+        RETURNING g.id, g.resource_link_ref AS rl, g.user_id AS u, g.revision, g.state, g.context_ref AS c`,
+  );
+  const appliedByKey = new Map(applied.map((a) => [`${a.rl}|${a.u}`, a]));
+  const current = await query<{ id: number; rl: string; u: string; graded_at: string | Date }>(
+    tx,
+    sql`SELECT g.id, g.resource_link_ref AS rl, g.user_id AS u, g.graded_at FROM grade_rows g
+        JOIN jsonb_to_recordset(${JSON.stringify(input.map((i) => ({ rl: i.rl, u: i.u })))}::jsonb) AS x(rl uuid, u text)
+          ON g.resource_link_ref = x.rl AND g.user_id = x.u`,
+  );
+  const currentByKey = new Map(current.map((c) => [`${c.rl}|${c.u}`, c]));
+
+  const audit = resolved.map((r) => {
+    const key = `${r.rl}|${r.entry.userId}`;
+    const a = losers.has(r) ? undefined : appliedByKey.get(key);
+    const row = currentByKey.get(key)!;
+    let note: string | null = null;
+    if (a) note = a.state === "skipped" ? "would_clear_grade" : null;
+    else if (losers.has(r)) note = "superseded_in_delivery";
+    else note = new Date(row.graded_at) > gradedAtOf(r.entry, now) ? "older_graded_at" : "unchanged";
+    return {
+      g: row.id,
+      rev: a?.revision ?? null,
+      ok: Boolean(a),
+      note,
+      sg: r.entry.scoreGiven ?? null,
+      sm: r.entry.scoreMaximum ?? null,
+      cm: r.entry.comment ?? null,
+      ap: r.entry.activityProgress,
+      gp: r.entry.gradingProgress,
+      ga: gradedAtOf(r.entry, now).toISOString(),
+    };
+  });
+  await tx.execute(
+    sql`INSERT INTO grade_revisions (grade_row_id, revision, applied, note, source, delivery_id, score_given, score_maximum,
+          comment, activity_progress, grading_progress, graded_at, recorded_at)
+        SELECT x.g, x.rev, x.ok, x.note, ${source}::text, ${deliveryId}::text, x.sg, x.sm, x.cm, x.ap, x.gp, x.ga, ${nowIso}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb)
+          AS x(g bigint, rev int, ok boolean, note text, sg float8, sm float8, cm text, ap text, gp text, ga timestamptz)`,
+  );
+  return {
+    duplicate: false,
+    accepted: resolved.length,
+    applied: applied.filter((a) => a.state === "pending").length,
+    skipped: applied.filter((a) => a.state === "skipped").length,
+    contextRefs: [...new Set(applied.filter((a) => a.state === "pending").map((a) => a.c))],
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * push-grades: the nightly (and on-demand) push — every context with pending rows, fanned out as
+ * one push-context unit per context.
+ */
+import type { Db } from "../db/client";
+import type { StepRunner } from "./runner";
+import { contextsWithPending, pushContextEvents } from "./targets";
+
+export async function pushGradesHandler(
+  runner: StepRunner,
+  input: { runId: string | null; contextRefs?: string[] | null },
+  db: Db,
+): Promise<{ contexts: number }> {
+  const targets = await runner.run("list-contexts", () => contextsWithPending(db, input.contextRefs ?? null));
+  if (targets.length) await runner.sendEvent("fan-out", pushContextEvents(targets, input.runId));
+  return { contexts: targets.length };
+}

@@ -1,0 +1,58 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { recordScores } from "@/lib/grades/record";
+import { pushContextUnit } from "@/lib/jobs/push-context";
+import { runJobInline } from "@/lib/jobs/inline";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeEach(async () => {
+  await truncateAll(t.db);
+});
+
+describe("push: the happy path", () => {
+  it("sends every pending score once, with scoreMaximum and comment, and a second run sends nothing", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl1", withLineItem: true });
+    await recordScores(scoresFor(s, 7), { source: "webhook" });
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.outcome).toBe("completed");
+    expect(run.counts).toMatchObject({ sent: 7, skipped: 0, failed: 0, pending: 0 });
+    const posts = emu.emulator.scores(s.lineItemId!);
+    expect(posts).toHaveLength(7);
+    expect(posts.every((p) => p.scoreMaximum === 10 && p.comment?.startsWith("c") && p.auth === "serviceKey")).toBe(true);
+    expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ pending: 0, sent: 7, oldest_pending_at: null });
+
+    const before = emu.emulator.log.length;
+    const again = await runJobInline("push-grades", {}, "test");
+    expect(again.counts.sent).toBe(0);
+    expect(emu.emulator.log.length).toBe(before);
+  });
+
+  it("creates exactly one line item for a link that never had one and reuses it", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c2", resourceLinkId: "rl2", title: "Lab 2" });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    const items = emu.emulator.lineItems(s.platformId, s.contextId);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ label: "Lab 2", resourceLinkId: "rl2", tag: "gradesync" });
+    await recordScores(scoresFor(s, 3, () => 9), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
+    expect(emu.emulator.scores(items[0].id)).toHaveLength(6);
+    expect((await gradeRow(t.db, s.resourceLinkRef, "learner-1")).sent_revision).toBe(2);
+  });
+
+  it("finds an existing line item by resourceLinkId instead of creating one", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c3", resourceLinkId: "rl3" });
+    const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Theirs", scoreMaximum: 10, resourceLinkId: "rl3" });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
+    expect(emu.emulator.scores(id)).toHaveLength(2);
+  });
+});
