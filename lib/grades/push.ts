@@ -156,6 +156,8 @@ export interface ChunkResult {
   more: boolean;
   /** No row due now, but one will be in this many ms. */
   waitMs: number | null;
+  /** The platform is rate limited for this long (Inngest retries the step with RetryAfterError). */
+  retryAfterMs?: number;
 }
 
 interface Claimed {
@@ -204,6 +206,7 @@ export async function sendChunk(
   let lineItemId = input.lineItemId;
   let stop: "needs_relaunch" | "not_found" | undefined;
   let relaunchCode = "unauthorized";
+  let rateLimitedSeen = false;
 
   const attempt = async (row: Claimed) => {
     if (stop) return release(db, row.id, token);
@@ -264,7 +267,11 @@ export async function sendChunk(
         } else {
           const rateLimited = e?.status === 429 || (e?.status === 403 && kind === "retry_later");
           const waitMs = e?.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : undefined;
-          if (waitMs !== undefined && kind === "retry_later") gate.hold(platformId, Date.now() + waitMs);
+          if (kind === "retry_later" && (rateLimited || waitMs !== undefined)) {
+            // Retry-After (or a short pause for a throttle without one) holds the whole platform.
+            gate.hold(platformId, Date.now() + (waitMs ?? deps.backoffBaseMs ?? 2_000));
+            rateLimitedSeen = true;
+          }
           const failed = await recordRetry(deps, row.id, token, cur.revision, {
             reason: e ? `${kind}${e.status ? `: HTTP ${e.status}` : e.reason ? `: ${e.reason}` : ""}` : "retry_later: transport",
             status: e?.status ?? null,
@@ -308,6 +315,7 @@ export async function sendChunk(
     if (res.state === "ok") result.lineItemId = lineItemId = res.id;
     else result.stop = "missing";
   }
+  if (rateLimitedSeen) result.retryAfterMs = Math.max(0, gate.heldUntil(platformId) - Date.now());
   return finish(db, input.linkRef, result);
 }
 

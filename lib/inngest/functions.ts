@@ -1,0 +1,176 @@
+/**
+ * The Inngest functions: thin wrappers that give the job handlers of lib/jobs a step runner made
+ * of Inngest's `step`. Flow control lives here: one concurrency key per platform (shared by every
+ * function that sends, scope env) limited to PLATFORM_CONCURRENCY — each step sends one request at
+ * a time, so that bounds requests in flight — and one per context limited to 1. Step ids are stable
+ * (`prepare`, `send:<link>:<n>`, `finish`), a step sends at most 100 scores, a rate limit becomes
+ * RetryAfterError, a permanent failure NonRetriableError.
+ * What Inngest enforces (keys, retries, dedupe) needs its server; tests assert this configuration.
+ */
+import { NonRetriableError, RetryAfterError } from "inngest";
+import { ZodError } from "zod";
+import { getDb } from "../db/client";
+import { SealError } from "../crypto/seal";
+import { backfillHandler, backfillRequestSchema } from "../jobs/backfill";
+import { pushDeps } from "../jobs/deps";
+import { EVENTS, pushContextData, type JobEvent } from "../jobs/events";
+import { pushContextHandler } from "../jobs/push-context";
+import { pushGradesHandler } from "../jobs/push-grades";
+import { refreshRostersHandler } from "../jobs/refresh-rosters";
+import { retryFailedHandler } from "../jobs/retry-failed";
+import type { StepRunner } from "../jobs/runner";
+import { finishRun, pendingIn, startRun } from "../jobs/runs";
+import { inngest } from "./client";
+
+/** Read without env(): importing this module (next build) must not need the full configuration. */
+export function platformConcurrency(source: Record<string, string | undefined> = process.env): number {
+  const n = Number(source.PLATFORM_CONCURRENCY);
+  return Number.isInteger(n) && n > 0 ? n : 2;
+}
+
+export const EVENTS_PER_SEND = 500;
+export const RETRIES = 4;
+
+/** Concurrency shared by every function that talks to a platform, plus one run per context. */
+export const platformAndContextConcurrency = () =>
+  [
+    { scope: "env" as const, key: `"gradesync-platform-" + event.data.platformId`, limit: platformConcurrency() },
+    { key: "event.data.contextRef", limit: 1 },
+  ] as [{ scope: "env"; key: string; limit: number }, { key: string; limit: number }];
+
+interface InngestStep {
+  run: (id: string, fn: () => Promise<unknown>) => Promise<unknown>;
+  sendEvent: (id: string, payload: unknown) => Promise<unknown>;
+  sleep: (id: string, ms: number) => Promise<unknown>;
+}
+
+function permanent(error: unknown): boolean {
+  return error instanceof SealError || error instanceof ZodError;
+}
+
+/** A step runner over Inngest's `step`. */
+export function stepRunner(step: InngestStep): StepRunner {
+  return {
+    run: async <T>(id: string, fn: () => Promise<T>) =>
+      (await step.run(id, async () => {
+        let out: T;
+        try {
+          out = await fn();
+        } catch (error) {
+          if (permanent(error)) throw new NonRetriableError(error instanceof Error ? error.name : "permanent failure");
+          throw error;
+        }
+        const retryAfterMs = (out as { retryAfterMs?: number } | null)?.retryAfterMs;
+        // The rows are recorded; the step runs again after the platform's Retry-After and sends what is due.
+        if (retryAfterMs && retryAfterMs > 0) throw new RetryAfterError("platform rate limited", Math.ceil(retryAfterMs));
+        return out;
+      })) as T,
+    async sendEvent(id: string, events: JobEvent[]) {
+      for (let i = 0; i * EVENTS_PER_SEND < events.length; i++)
+        await step.sendEvent(`${id}-${i}`, events.slice(i * EVENTS_PER_SEND, (i + 1) * EVENTS_PER_SEND));
+    },
+    sleep: async (id, ms) => {
+      await step.sleep(id, ms);
+    },
+  };
+}
+
+export const pushGradesFn = inngest.createFunction(
+  {
+    id: "push-grades",
+    retries: RETRIES,
+    concurrency: { limit: 1 },
+    // Vercel's Hobby plan allows daily crons only: finer schedules are Inngest cron triggers.
+    triggers: [{ event: EVENTS.pushGrades }, { cron: "TZ=UTC 0 */6 * * *" }],
+  },
+  async ({ step }) => {
+    const db = await getDb();
+    const runId = (await step.run("start-run", () => startRun(db, "push-grades", "inngest"))) as string;
+    const r = await pushGradesHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
+    await step.run("finish-run", async () => {
+      await finishRun(db, runId, "completed", { pending: await pendingIn(db, null) });
+      return null;
+    });
+    return { runId, ...r };
+  },
+);
+
+async function pushOneContext(step: unknown, data: unknown) {
+  const parsed = pushContextData.safeParse(data);
+  if (!parsed.success) throw new NonRetriableError("invalid push-context event");
+  const deps = await pushDeps(parsed.data.runId ?? null, "inngest");
+  return pushContextHandler(stepRunner(step as InngestStep), { contextRef: parsed.data.contextRef, runId: parsed.data.runId ?? null }, deps);
+}
+
+export const pushContextFn = inngest.createFunction(
+  {
+    id: "push-context",
+    retries: RETRIES,
+    concurrency: platformAndContextConcurrency(),
+    triggers: [{ event: EVENTS.pushContext }],
+  },
+  async ({ event, step }) => pushOneContext(step, event.data),
+);
+
+/** Recording scores sends context.changed; a burst becomes one push within a minute. */
+export const pushContextSoonFn = inngest.createFunction(
+  {
+    id: "push-context-soon",
+    retries: RETRIES,
+    debounce: { key: "event.data.contextRef", period: "20s", timeout: "1m" },
+    concurrency: platformAndContextConcurrency(),
+    triggers: [{ event: EVENTS.contextChanged }],
+  },
+  async ({ event, step }) => pushOneContext(step, event.data),
+);
+
+export const backfillFn = inngest.createFunction(
+  { id: "backfill", retries: 2, triggers: [{ event: EVENTS.backfill }] },
+  async ({ event, step }) => {
+    const request = backfillRequestSchema.safeParse((event.data as { request?: unknown }).request);
+    if (!request.success) throw new NonRetriableError("invalid backfill request");
+    const db = await getDb();
+    const runId = (await step.run("start-run", () => startRun(db, "backfill", "inngest"))) as string;
+    const r = await backfillHandler(stepRunner(step as unknown as InngestStep), { runId, request: request.data }, db);
+    await step.run("finish-run", async () => {
+      await finishRun(db, runId, "completed");
+      return null;
+    });
+    return { runId, ...r };
+  },
+);
+
+export const retryFailedFn = inngest.createFunction(
+  { id: "retry-failed", retries: RETRIES, concurrency: { limit: 1 }, triggers: [{ event: EVENTS.retryFailed }] },
+  async ({ step }) => {
+    const db = await getDb();
+    const runId = (await step.run("start-run", () => startRun(db, "retry-failed", "inngest"))) as string;
+    const r = await retryFailedHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
+    await step.run("finish-run", async () => {
+      await finishRun(db, runId, "completed", { pending: await pendingIn(db, null) });
+      return null;
+    });
+    return { runId, ...r };
+  },
+);
+
+export const refreshRostersFn = inngest.createFunction(
+  {
+    id: "refresh-rosters",
+    retries: RETRIES,
+    concurrency: { limit: 1 },
+    triggers: [{ event: EVENTS.refreshRosters }, { cron: "TZ=UTC 30 */6 * * *" }],
+  },
+  async ({ step }) => {
+    const db = await getDb();
+    const runId = (await step.run("start-run", () => startRun(db, "refresh-rosters", "inngest"))) as string;
+    const r = await refreshRostersHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
+    await step.run("finish-run", async () => {
+      await finishRun(db, runId, "completed");
+      return null;
+    });
+    return { runId, ...r };
+  },
+);
+
+export const functions = [pushGradesFn, pushContextFn, pushContextSoonFn, backfillFn, retryFailedFn, refreshRostersFn];
