@@ -1,0 +1,212 @@
+/** Every row of the outcome table, driven by the emulator's faults, through the inline runner. */
+import { beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { recordScores } from "@/lib/grades/record";
+import { setGradeClientForTests } from "@/lib/grades/client";
+import { resetPlatformGateForTests } from "@/lib/grades/gate";
+import { MAX_ATTEMPTS } from "@/lib/grades/push";
+import { runJobInline } from "@/lib/jobs/inline";
+import { pushContextUnit } from "@/lib/jobs/push-context";
+import { createLtiaasClient } from "@/lib/ltiaas";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { TEST_KEYS } from "../support/env";
+import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeEach(async () => {
+  await truncateAll(t.db);
+  resetPlatformGateForTests();
+});
+
+const scorePosts = () => emu.emulator.log.filter((l) => l.method === "POST" && l.path.includes("/scores"));
+
+async function attempts(rowId: number) {
+  return ((await t.db.execute(
+    sql`SELECT outcome, http_status, error_code FROM sync_attempts WHERE grade_row_id = ${rowId} ORDER BY id`,
+  )) as unknown as { rows: { outcome: string; http_status: number | null; error_code: string | null }[] }).rows;
+}
+
+describe("outcomes", () => {
+  it("429 + Retry-After: retried after the delay, the whole platform waits, everything sent", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o1", resourceLinkId: "r1", withLineItem: true });
+    await recordScores(scoresFor(s, 4), { source: "webhook" });
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "completed", counts: { sent: 4, failed: 0, pending: 0 } });
+    const posts = scorePosts();
+    const limited = posts.findIndex((p) => p.status === 429);
+    expect(limited).toBeGreaterThanOrEqual(0);
+    // Apart from a request already on its way when the 429 came back, nothing reached the platform
+    // before the Retry-After had passed (log times are the emulator's arrival times).
+    const t429 = new Date(posts[limited].at).getTime();
+    const gaps = posts.slice(limited + 1).map((p) => new Date(p.at).getTime() - t429);
+    expect(gaps.filter((g) => g > 100 && g < 950)).toEqual([]);
+    expect(gaps.filter((g) => g >= 950).length).toBeGreaterThan(0);
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(4);
+  });
+
+  it("Canvas 403 Rate Limit Exceeded: retried with backoff, not counted as an attempt", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o2", resourceLinkId: "r2", withLineItem: true });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    emu.emulator.faults.rateLimit = { style: "canvas403", remaining: 2 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.counts).toMatchObject({ sent: 3, failed: 0, pending: 0 });
+    const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
+    expect(row.attempts).toBe(0);
+    expect(scorePosts().filter((p) => p.status === 403).length).toBe(2);
+  });
+
+  it("5xx: retried with backoff and sent; the attempts are audited", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o3", resourceLinkId: "r3", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    emu.emulator.faults.serverErrors = { status: 503, remaining: 2 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.counts).toMatchObject({ sent: 1, failed: 0, pending: 0 });
+    const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
+    expect(await attempts(row.id)).toEqual([
+      { outcome: "retry_later", http_status: 503, error_code: "retry_later: HTTP 503" },
+      { outcome: "retry_later", http_status: 503, error_code: "retry_later: HTTP 503" },
+      { outcome: "sent", http_status: 204, error_code: null },
+    ]);
+  });
+
+  it("5xx that never ends: failed after bounded attempts; retry-failed sends it once the LMS is back", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o4", resourceLinkId: "r4", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1000 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "partial", counts: { sent: 0, failed: 1 } });
+    const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
+    expect(row).toMatchObject({ state: "failed", attempts: MAX_ATTEMPTS });
+    expect(row.reason).toMatch(/^max_attempts: retry_later/);
+    expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ failed: 1, pending: 0 });
+    emu.emulator.faults.serverErrors = undefined;
+    const retry = await runJobInline("retry-failed", {}, "test");
+    expect(retry).toMatchObject({ outcome: "completed", counts: { sent: 1, failed: 0, pending: 0 } });
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
+  });
+
+  it("timeout: retried later, sent once the LMS answers in time", async () => {
+    setGradeClientForTests(createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey, timeoutMs: 150 }));
+    try {
+      const s = await seedTriple(t.db, emu.emulator, { contextId: "o5", resourceLinkId: "r5", withLineItem: true });
+      await recordScores(scoresFor(s, 1), { source: "webhook" });
+      emu.emulator.faults.hangMs = 400;
+      const first = pushContextUnit(s.contextRef, null);
+      // Let the first attempt time out, then the LMS recovers before the retry.
+      await new Promise((r) => setTimeout(r, 250));
+      emu.emulator.faults.hangMs = undefined;
+      await first;
+      const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
+      expect(row.state).toBe("sent");
+      const a = await attempts(row.id);
+      expect(a[0]).toMatchObject({ outcome: "retry_later", http_status: null });
+      expect(a.at(-1)).toMatchObject({ outcome: "sent" });
+      expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
+    } finally {
+      setGradeClientForTests(undefined);
+    }
+  });
+
+  it("422 not gradable and Canvas max attempts: skipped with the reason, never retried", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o6", resourceLinkId: "r6", withLineItem: true });
+    emu.emulator.faults.notGradable.add("learner-2");
+    emu.emulator.faults.maxAttempts.add("learner-3");
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "completed", counts: { sent: 1, skipped: 2, failed: 0, pending: 0 } });
+    expect((await gradeRow(t.db, s.resourceLinkRef, "learner-2")).reason).toMatch(/^not_gradable: .*not a student/i);
+    expect((await gradeRow(t.db, s.resourceLinkRef, "learner-3")).reason).toMatch(/maximum number of allowed attempts/i);
+    const before = scorePosts().length;
+    await runJobInline("push-grades", {}, "test");
+    expect(scorePosts().length).toBe(before);
+    expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ sent: 1, skipped: 2 });
+  });
+
+  it("401 on the serviceKey: that link stops, rows stay pending, the key needs a relaunch; other contexts go on", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "o7", resourceLinkId: "r7", withLineItem: true });
+    const b = await seedTriple(t.db, emu.emulator, { contextId: "o8", resourceLinkId: "r8", withLineItem: true });
+    await recordScores([...scoresFor(a, 5), ...scoresFor(b, 2)], { source: "webhook" });
+    emu.emulator.revokeServiceKey(a.serviceKey);
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "partial", counts: { sent: 2, failed: 0, pending: 5 } });
+    expect(await counters(t.db, a.resourceLinkRef)).toMatchObject({ pending: 5, sent: 0 });
+    const { rows } = (await t.db.execute(sql`SELECT state, state_reason FROM service_keys WHERE resource_link_ref = ${a.resourceLinkRef}::uuid`)) as unknown as {
+      rows: { state: string; state_reason: string }[];
+    };
+    expect(rows[0].state).toBe("needs_relaunch");
+    // At most the requests already in flight when the first 401 came back.
+    expect(scorePosts().filter((p) => p.status === 401).length).toBeLessThanOrEqual(2);
+    // The next push does not even try the stopped link.
+    const before = scorePosts().length;
+    await runJobInline("push-grades", {}, "test");
+    expect(scorePosts().length).toBe(before);
+    // A relaunch brings a fresh key: everything pending goes out.
+    await seedTriple(t.db, emu.emulator, { contextId: "o7", resourceLinkId: "r7", lineItemId: a.lineItemId });
+    const after = await runJobInline("push-grades", {}, "test");
+    expect(after.counts).toMatchObject({ sent: 5, pending: 0 });
+  });
+
+  it("404 line item: looked up once more and used when found, never created; else missing with rows pending", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o9", resourceLinkId: "r9", withLineItem: true });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    emu.emulator.deleteLineItem(s.lineItemId!);
+    const other = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Again", scoreMaximum: 10, resourceLinkId: "r9" });
+    await runJobInline("push-grades", {}, "test");
+    expect(emu.emulator.scores(other)).toHaveLength(2);
+
+    await recordScores(scoresFor(s, 2, () => 3), { source: "webhook" });
+    emu.emulator.deleteLineItem(other);
+    await new Promise((r) => setTimeout(r, 1000));
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "partial", counts: { pending: 2 } });
+    expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(0);
+    const { rows } = (await t.db.execute(sql`SELECT line_item_state FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`)) as unknown as {
+      rows: { line_item_state: string }[];
+    };
+    expect(rows[0].line_item_state).toBe("missing");
+    await runJobInline("push-grades", {}, "test");
+    expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(0);
+  });
+
+  it("two updates for one user are at least a second apart (Moodle refuses same-second updates)", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o10", resourceLinkId: "r10", withLineItem: true, productFamilyCode: "moodle" });
+    emu.emulator.faults.moodleSameSecond = true;
+    await recordScores(scoresFor(s, 1, () => 5), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    await recordScores(scoresFor(s, 1, () => 6), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    const posts = emu.emulator.scores(s.lineItemId!);
+    expect(posts.map((p) => p.scoreGiven)).toEqual([5, 6]);
+    expect(new Date(posts[1].timestamp).getTime() - new Date(posts[0].timestamp).getTime()).toBeGreaterThanOrEqual(1000);
+    expect(scorePosts().every((p) => p.status === 204)).toBe(true);
+  });
+
+  it("never Pending after a grade: the row is skipped (would_clear_grade) and nothing is sent", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o11", resourceLinkId: "r11", withLineItem: true });
+    await recordScores(scoresFor(s, 1, () => 7), { source: "webhook" });
+    await pushContextUnit(s.contextRef, null);
+    await recordScores(scoresFor(s, 1, () => 7, { gradingProgress: "Pending", activityProgress: "Submitted" }), { source: "webhook" });
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "skipped", reason: "would_clear_grade", revision: 2 });
+    const before = scorePosts().length;
+    await runJobInline("push-grades", {}, "test");
+    expect(scorePosts().length).toBe(before);
+    expect(emu.emulator.scores(s.lineItemId!).map((p) => p.gradingProgress)).toEqual(["FullyGraded"]);
+  });
+
+  it("PLATFORM_CONCURRENCY bounds requests in flight per platform across contexts; platforms run in parallel", async () => {
+    emu.emulator.faults.latencyMs = 15;
+    const seeded = [];
+    for (const p of ["pa", "pb"]) for (const c of ["x", "y", "z"]) seeded.push(await seedTriple(t.db, emu.emulator, { platformId: p, contextId: `${p}-${c}`, resourceLinkId: "r", withLineItem: true }));
+    await recordScores(seeded.flatMap((s) => scoresFor(s, 6)), { source: "webhook" });
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.counts).toMatchObject({ sent: 36, pending: 0 });
+    const stats = emu.emulator.stats().inFlightMaxByPlatform;
+    expect(stats.pa).toBe(2);
+    expect(stats.pb).toBe(2);
+  });
+});
