@@ -44,7 +44,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
   function record(entry: RequestLogEntry) {
     log.push(entry);
-    if (log.length > LOG_CAP) log.splice(0, log.length - LOG_CAP);
+    // Trimmed in chunks: one splice per request past the cap would shift 100k entries each time.
+    if (log.length > LOG_CAP * 1.1) log.splice(0, log.length - LOG_CAP);
   }
 
   async function api(req: Request, url: URL, path: string, base: string): Promise<Response> {

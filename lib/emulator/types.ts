@@ -1,4 +1,8 @@
-/** The emulator's public shapes: what tests, the bench and the LMS page code against. */
+/**
+ * The emulator's public shapes: what tests, the bench and the LMS page code against. The AGS/NRPS
+ * shapes are restated rather than imported from lib/ltiaas: the emulator is the other end of the wire,
+ * and sharing the client's types would let both ends drift together unnoticed.
+ */
 
 export interface EmulatorOptions {
   /** The LTIAAS API key the tool must present. */
