@@ -1,0 +1,120 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { GET, POST } from "@/app/api/cron/[job]/route";
+import { setEnvForTests } from "@/lib/env";
+import { recordScores } from "@/lib/grades/record";
+import { handleCron } from "@/lib/jobs/cron";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { TEST_KEYS, testEnv } from "../support/env";
+import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeEach(async () => {
+  await truncateAll(t.db);
+  setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
+});
+
+const req = (job: string, method = "GET", auth: string | null = `Bearer ${TEST_KEYS.cron}`, body?: unknown) =>
+  new Request(`http://localhost/api/cron/${job}`, {
+    method,
+    headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+const call = (job: string, r: Request) => (r.method === "POST" ? POST : GET)(r, { params: Promise.resolve({ job }) });
+
+describe("/api/cron/*", () => {
+  it("answers 401 without the bearer, with a wrong one, and to everyone when CRON_SECRET is unset", async () => {
+    expect((await call("grades", req("grades", "GET", null))).status).toBe(401);
+    expect((await call("grades", req("grades", "GET", "Bearer wrong-secret-0000000"))).status).toBe(401);
+    expect((await call("grades", req("grades", "GET", TEST_KEYS.cron))).status).toBe(401);
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, CRON_SECRET: undefined }));
+    expect((await call("grades", req("grades"))).status).toBe(401);
+  });
+
+  it("answers 405 to other methods", async () => {
+    expect((await call("grades", req("grades", "POST"))).status).toBe(405);
+    expect((await call("backfill", req("backfill", "GET"))).status).toBe(405);
+    expect((await GET(req("nope"), { params: Promise.resolve({ job: "nope" }) })).status).toBe(404);
+  });
+
+  it("inline: runs the push to completion and answers 200 with the run summary", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "cr1", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    const res = await call("grades", req("grades"));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(["runId", "kind", "outcome", "startedAt", "finishedAt", "counts"]));
+    expect(body).toMatchObject({ kind: "push-grades", outcome: "completed", counts: { sent: 3, skipped: 0, failed: 0, pending: 0 } });
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(3);
+  });
+
+  it("inline: 409 with the running run's id while the same kind runs", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "cr2", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 4), { source: "webhook" });
+    emu.emulator.faults.latencyMs = 150;
+    const first = call("grades", req("grades"));
+    await new Promise((r) => setTimeout(r, 80));
+    const second = await call("grades", req("grades"));
+    expect(second.status).toBe(409);
+    const running = (await second.json()).running;
+    const done = await (await first).json();
+    expect(running).toBe(done.runId);
+    // Another kind is not blocked.
+    expect((await call("rosters", req("rosters"))).status).toBe(200);
+  });
+
+  it("rosters: an empty run until the roster job lands", async () => {
+    const res = await call("rosters", req("rosters"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ kind: "refresh-rosters", outcome: "completed" });
+  });
+
+  it("with Inngest: enqueues with a per-day event id (202), 502 when sending fails", async () => {
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
+    const sent: { name: string; id: string }[] = [];
+    const now = new Date("2026-11-27T03:00:00Z");
+    const ok = await handleCron("grades", req("grades"), now, async (name, _data, id) => {
+      sent.push({ name, id });
+      return id;
+    });
+    expect(ok).toEqual({ status: 202, body: { enqueued: true, eventId: "push-grades-2026-11-27" } });
+    expect(sent).toEqual([{ name: "gradesync/push-grades.requested", id: "push-grades-2026-11-27" }]);
+    const bad = await handleCron("rosters", req("rosters"), now, async () => {
+      throw new Error("network down");
+    });
+    expect(bad.status).toBe(502);
+  });
+
+  it("backfill: 400 with issues; the event id hashes the normalised body (two different backfills both run)", async () => {
+    const bad = await call("backfill", req("backfill", "POST", undefined, { contextId: "x" }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).issues.length).toBeGreaterThan(0);
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
+    const ids: string[] = [];
+    const send = async (_n: string, _d: Record<string, unknown>, id: string) => (ids.push(id), id);
+    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "c" }), new Date(), send);
+    await handleCron("backfill", req("backfill", "POST", undefined, { contextId: "c", platformId: "p", dryRun: false }), new Date(), send);
+    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "d" }), new Date(), send);
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it("backfill inline: a dry run lists what would be sent and sends nothing; the real one re-sends", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "cr3", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    await call("grades", req("grades"));
+    const dry = await call("backfill", req("backfill", "POST", undefined, { platformId: s.platformId, contextId: s.contextId, dryRun: true }));
+    expect(dry.status).toBe(200);
+    const body = await dry.json();
+    expect(body.backfill).toMatchObject({ dryRun: true, wouldSend: 3 });
+    expect(body.backfill.rows).toHaveLength(3);
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 1000));
+    const real = await call("backfill", req("backfill", "POST", undefined, { platformId: s.platformId, contextId: s.contextId }));
+    expect(await real.json()).toMatchObject({ kind: "backfill", counts: { sent: 3 } });
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(6);
+  });
+});
