@@ -57,7 +57,7 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
             break;
           }
           case "refresh-rosters": {
-            const r = await refreshRostersHandler(runner, { runId }, db);
+            const r = await refreshRostersHandler(runner, { runId, contextRefs }, db);
             await addRunCounts(db, runId, r.counts);
             scope = [];
             break;

@@ -1,0 +1,121 @@
+/**
+ * One context's refresh: pick the newest active Names-and-Roles key, fetch every page, then swap
+ * the roster in. A 401 marks that key `needs_relaunch` (as a push does) and the next key of the
+ * context is tried; a refresh that cannot finish changes nothing in the roster.
+ */
+import type { Db } from "../db/client";
+import { open, SealError } from "../crypto/seal";
+import { platformGate, type PlatformGate } from "../grades/gate";
+import { env } from "../env";
+import { LtiaasError } from "../ltiaas";
+import { errorFields, log } from "../log";
+import { applyRoster } from "./apply";
+import { rosterClient, type RosterClient } from "./client";
+import { fetchRoster, RosterRetryLater } from "./fetch";
+import { markKeyNeedsRelaunch, rosterKeys, rosterTarget, type SkipReason } from "./targets";
+import { rosterTuning, type RosterTuning } from "./tuning";
+
+export interface RosterDeps {
+  db: Db;
+  client: RosterClient;
+  gate: PlatformGate;
+  tuning: RosterTuning;
+  maxAgeHours: number;
+}
+
+export function rosterDeps(db: Db): RosterDeps {
+  return { db, client: rosterClient(), gate: platformGate(), tuning: rosterTuning(), maxAgeHours: env().rosterMaxAgeHours };
+}
+
+export type ContextOutcome =
+  | {
+      contextRef: string;
+      outcome: "refreshed";
+      members: number;
+      activeLearners: number;
+      inactivated: number;
+      pages: number;
+      retried: number;
+      statements: number;
+    }
+  | { contextRef: string; outcome: "skipped"; reason: SkipReason }
+  | {
+      contextRef: string;
+      outcome: "failed";
+      /** needs_relaunch (every key answered 401), retry_later, or the LTIAAS error kind. */
+      reason: string;
+      retried: number;
+      /** Under Inngest the step is retried after this long (the platform's Retry-After). */
+      retryAfterMs?: number;
+    };
+
+/** Refreshes one context now (`force`), or only if its roster is stale. Never throws for an LTIAAS answer. */
+export async function refreshContext(deps: RosterDeps, contextRef: string, opts: { force?: boolean } = {}): Promise<ContextOutcome> {
+  const { db } = deps;
+  const target = await rosterTarget(db, contextRef, deps.maxAgeHours);
+  if (!target) return { contextRef, outcome: "skipped", reason: "not_found" };
+  // A debounced refresh or another run may have refreshed it since it was listed.
+  if (!opts.force && !target.stale) return { contextRef, outcome: "skipped", reason: "fresh" };
+  const keys = await rosterKeys(db, contextRef);
+  if (keys.length === 0) return { contextRef, outcome: "skipped", reason: "no_nrps" };
+
+  let retried = 0;
+  let lastReason = "needs_relaunch";
+  for (const key of keys) {
+    let serviceKey: string;
+    try {
+      serviceKey = await open(key.sealed, { platformId: target.platformId, contextId: target.contextId, resourceLinkId: key.resourceLinkId });
+    } catch (error) {
+      // A key sealed under a retired encryption key: another link's key may still open.
+      if (!(error instanceof SealError)) throw error;
+      log.warn("roster.unsealable_key", { contextRef, resourceLink: key.linkRef });
+      lastReason = "unsealable_key";
+      continue;
+    }
+    const fetchStartedAt = new Date();
+    try {
+      const fetched = await fetchRoster(deps, target.platformId, serviceKey);
+      retried += fetched.retried;
+      const applied = await applyRoster(db, { contextRef, platformRef: target.platformRef, members: fetched.members, fetchStartedAt });
+      log.info("roster.refreshed", { contextRef, members: applied.members, pages: fetched.pages, inactivated: applied.inactivated });
+      return { contextRef, outcome: "refreshed", ...applied, pages: fetched.pages, retried };
+    } catch (error) {
+      if (error instanceof RosterRetryLater) {
+        retried += error.retried;
+        log.warn("roster.retry_later", { contextRef, status: error.error.status });
+        const out: ContextOutcome = { contextRef, outcome: "failed", reason: "retry_later", retried };
+        if (error.waitMs !== undefined) out.retryAfterMs = error.waitMs;
+        return out;
+      }
+      if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
+        await markKeyNeedsRelaunch(db, key.linkRef, "roster_401");
+        lastReason = "needs_relaunch";
+        log.warn("roster.needs_relaunch", { contextRef, resourceLink: key.linkRef, status: error.status });
+        continue;
+      }
+      if (error instanceof LtiaasError) {
+        log.warn("roster.failed", { contextRef, kind: error.kind, status: error.status });
+        return { contextRef, outcome: "failed", reason: error.kind, retried };
+      }
+      log.error("roster.error", { contextRef, ...errorFields(error) });
+      throw error;
+    }
+  }
+  return { contextRef, outcome: "failed", reason: lastReason, retried };
+}
+
+// One refresh per context at a time in this process (the cron run and a debounced one may meet).
+const holder = globalThis as unknown as { __gradesyncRosterLocks?: Map<string, Promise<unknown>> };
+const locks = (holder.__gradesyncRosterLocks ??= new Map());
+
+export async function withRosterLock<T>(contextRef: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(contextRef) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  const tail = next.catch(() => undefined);
+  locks.set(contextRef, tail);
+  try {
+    return await next;
+  } finally {
+    if (locks.get(contextRef) === tail) locks.delete(contextRef);
+  }
+}
