@@ -8,18 +8,19 @@
  * What Inngest enforces (keys, retries, dedupe) needs its server; tests assert this configuration.
  */
 import { NonRetriableError, RetryAfterError } from "inngest";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import { getDb } from "../db/client";
 import { SealError } from "../crypto/seal";
 import { backfillHandler, backfillRequestSchema } from "../jobs/backfill";
 import { pushDeps } from "../jobs/deps";
-import { EVENTS, pushContextData, type JobEvent } from "../jobs/events";
+import { EVENTS, pushContextData, rosterContextData, type JobEvent } from "../jobs/events";
 import { pushContextHandler } from "../jobs/push-context";
 import { pushGradesHandler } from "../jobs/push-grades";
 import { refreshRostersHandler } from "../jobs/refresh-rosters";
 import { retryFailedHandler } from "../jobs/retry-failed";
 import type { StepRunner } from "../jobs/runner";
-import { finishRun, pendingIn, startRun } from "../jobs/runs";
+import { addRunCounts, finishRun, pendingIn, startRun } from "../jobs/runs";
+import { refreshRosterContextHandler } from "../roster/job";
 import { inngest } from "./client";
 
 /** Read without env(): importing this module (next build) must not need the full configuration. */
@@ -154,18 +155,33 @@ export const retryFailedFn = inngest.createFunction(
   },
 );
 
+/** Every ROSTER_MAX_AGE_HOURS (read without env(), like platformConcurrency); daily or every N days past 23 h. */
+export function rosterCron(source: Record<string, string | undefined> = process.env): string {
+  const n = Number(source.ROSTER_MAX_AGE_HOURS);
+  const hours = Number.isInteger(n) && n > 0 ? n : 12;
+  if (hours < 24) return `TZ=UTC 45 */${hours} * * *`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? "TZ=UTC 45 3 * * *" : `TZ=UTC 45 3 */${days} * *`;
+}
+
+const rosterRunData = z.object({ contextRefs: z.array(z.string().min(1)).max(1_000).nullish() }).loose();
+
+/** Lists stale rosters and fans each context out to refresh-roster-context (flow control per platform). */
 export const refreshRostersFn = inngest.createFunction(
   {
     id: "refresh-rosters",
     retries: RETRIES,
     concurrency: { limit: 1 },
-    triggers: [{ event: EVENTS.refreshRosters }, { cron: "TZ=UTC 30 */6 * * *" }],
+    triggers: [{ event: EVENTS.refreshRosters }, { cron: rosterCron() }],
   },
-  async ({ step }) => {
+  async ({ event, step }) => {
+    const parsed = rosterRunData.safeParse(event?.data ?? {});
+    const contextRefs = parsed.success ? (parsed.data.contextRefs ?? null) : null;
     const db = await getDb();
-    const runId = (await step.run("start-run", () => startRun(db, "refresh-rosters", "inngest"))) as string;
-    const r = await refreshRostersHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
+    const runId = (await step.run("start-run", () => startRun(db, "refresh-rosters", "inngest", contextRefs?.length === 1 ? contextRefs[0] : null))) as string;
+    const r = await refreshRostersHandler(stepRunner(step as unknown as InngestStep), { runId, contextRefs, fanOut: "events" }, db);
     await step.run("finish-run", async () => {
+      await addRunCounts(db, runId, r.counts);
       await finishRun(db, runId, "completed");
       return null;
     });
@@ -173,4 +189,33 @@ export const refreshRostersFn = inngest.createFunction(
   },
 );
 
-export const functions = [pushGradesFn, pushContextFn, pushContextSoonFn, backfillFn, retryFailedFn, refreshRostersFn];
+async function refreshOneRoster(step: unknown, data: unknown) {
+  const parsed = rosterContextData.safeParse(data);
+  if (!parsed.success) throw new NonRetriableError("invalid roster-context event");
+  return refreshRosterContextHandler(stepRunner(step as InngestStep), parsed.data, await getDb());
+}
+
+/** One context's roster, a unit of a refresh run: the same concurrency keys as pushes. */
+export const refreshRosterContextFn = inngest.createFunction(
+  {
+    id: "refresh-roster-context",
+    retries: RETRIES,
+    concurrency: platformAndContextConcurrency(),
+    triggers: [{ event: EVENTS.rosterContext, if: "event.data.reason != 'launch'" }],
+  },
+  async ({ event, step }) => refreshOneRoster(step, event.data),
+);
+
+/** After a teacher's launch on a stale roster: launches within a minute become one refresh. */
+export const refreshRosterSoonFn = inngest.createFunction(
+  {
+    id: "refresh-roster-soon",
+    retries: RETRIES,
+    debounce: { key: "event.data.contextRef", period: "30s", timeout: "2m" },
+    concurrency: platformAndContextConcurrency(),
+    triggers: [{ event: EVENTS.rosterContext, if: "event.data.reason == 'launch'" }],
+  },
+  async ({ event, step }) => refreshOneRoster(step, event.data),
+);
+
+export const functions = [pushGradesFn, pushContextFn, pushContextSoonFn, backfillFn, retryFailedFn, refreshRostersFn, refreshRosterContextFn, refreshRosterSoonFn];
