@@ -10,6 +10,11 @@ const config = [
     files: ["lib/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["next", "next/*", "@/app/*"], message: "lib/ never imports next/* or app/." }] }] },
   },
+  {
+    // useTestDb()/useEmulator() are vitest fixtures, not React hooks.
+    files: ["test/**/*.ts"],
+    rules: { "react-hooks/rules-of-hooks": "off" },
+  },
 ];
 
 export default config;

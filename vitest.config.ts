@@ -20,8 +20,10 @@ export default defineConfig({
           globalSetup: ["test/support/global-db.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Each file holds a PGlite (~100+ MB); two cores, two workers.
+          // Each file holds a PGlite (~100+ MB); two cores, two workers. A project with its own
+          // worker limit runs in its own group, after the unit tests.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -32,6 +34,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 240_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
