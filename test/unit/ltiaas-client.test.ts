@@ -170,7 +170,7 @@ describe("id token parsing", () => {
   });
 
   it("normalises document_target and return_url", async () => {
-    const token = structuredClone(idToken) as Record<string, any>;
+    const token = structuredClone(idToken) as { launch: Record<string, unknown> };
     token.launch.presentation = { document_target: "window", return_url: "https://r" };
     const { c } = client(json(token));
     const t = await c.getIdToken(LTIK);
