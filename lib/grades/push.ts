@@ -32,6 +32,12 @@ export interface PushDeps {
   leaseMs?: number;
   /** First retry delay for 5xx/timeouts; doubles per attempt, with jitter. */
   backoffBaseMs?: number;
+  /**
+   * Longest a claimed row waits for a platform hold (Retry-After) before it is handed back, due when
+   * the hold ends. Inline a short hold is waited out; under Inngest the step ends at once and
+   * RetryAfterError reschedules it.
+   */
+  maxHoldWaitMs?: number;
   hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
 }
 
@@ -210,6 +216,12 @@ export async function sendChunk(
 
   const attempt = async (row: Claimed) => {
     if (stop) return release(db, row.id, token);
+    const held = gate.heldUntil(platformId);
+    if (held - Date.now() > (deps.maxHoldWaitMs ?? 30_000)) {
+      rateLimitedSeen = true;
+      result.retry++;
+      return release(db, row.id, token, new Date(held));
+    }
     const releaseSlot = await gate.acquire(platformId);
     let answered = false;
     try {
@@ -462,7 +474,9 @@ async function recordRetry(
   return failed;
 }
 
-async function release(db: Db, rowId: number, token: string) {
-  await db.execute(sql`UPDATE grade_rows SET lease_token = NULL, lease_until = NULL, lease_revision = NULL
+async function release(db: Db, rowId: number, token: string, notBefore?: Date) {
+  await db.execute(sql`UPDATE grade_rows SET lease_token = NULL, lease_until = NULL, lease_revision = NULL,
+      next_attempt_at = CASE WHEN ${notBefore?.toISOString() ?? null}::timestamptz IS NULL THEN next_attempt_at
+                             ELSE greatest(coalesce(next_attempt_at, now()), ${notBefore?.toISOString() ?? null}::timestamptz) END
     WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`);
 }

@@ -35,6 +35,7 @@ export async function pushDeps(runId: string | null, mode: "inline" | "inngest" 
     parallel: mode === "inline" ? env().platformConcurrency : 1,
     leaseMs: t.leaseMs,
     backoffBaseMs: t.backoffBaseMs,
+    maxHoldWaitMs: mode === "inline" ? t.maxWaitMs : 1_000,
     hook: t.hook,
   };
 }

@@ -1,0 +1,107 @@
+/**
+ * The Inngest functions' wiring through @inngest/test: step ids, at most 100 scores per step, the
+ * step count per context, and which failures retry. Flow control itself is Inngest's (see
+ * test/unit/inngest.test.ts for its configuration).
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import { InngestTestEngine } from "@inngest/test";
+import { sql } from "drizzle-orm";
+import { recordScores } from "@/lib/grades/record";
+import { EVENTS } from "@/lib/jobs/events";
+import { pushContextFn, pushGradesFn } from "@/lib/inngest/functions";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeEach(async () => {
+  await truncateAll(t.db);
+});
+
+const stepIds = (ctx: { step: { run: { mock: { calls: unknown[][] } } } }) => ctx.step.run.mock.calls.map((c) => c[0] as string);
+
+describe("push-context under @inngest/test", () => {
+  it("uses stable step ids, sends at most 100 scores per step, ⌈pending/100⌉ + 2 steps", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "ig1", resourceLinkId: "r", withLineItem: true, learners: 250 });
+    await recordScores(scoresFor(s, 250, (i) => (i % 10) + 1), { source: "webhook" });
+    const engine = new InngestTestEngine({
+      function: pushContextFn,
+      events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
+    });
+    const { result, ctx, error } = await engine.execute();
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ sent: 250, failed: 0 });
+    const ids = [...new Set(stepIds(ctx as never))];
+    const link = s.resourceLinkRef;
+    expect(ids).toEqual(["prepare", `send:${link}:0`, `send:${link}:1`, `send:${link}:2`, "finish"]);
+    expect(ids.length).toBeLessThanOrEqual(Math.ceil(250 / 100) + 3);
+    // Each send step sent at most 100 (the attempts of the run, grouped in id order by 100).
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(250);
+    // Sequential inside a step under Inngest: the platform's concurrency key bounds the steps.
+    expect(emu.emulator.stats().inFlightMaxByPlatform[s.platformId]).toBe(1);
+  });
+
+  it("a second run with nothing changed sends nothing", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "ig2", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 5), { source: "webhook" });
+    const event = { name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } };
+    await new InngestTestEngine({ function: pushContextFn, events: [event] }).execute();
+    const before = emu.emulator.log.length;
+    const { result } = await new InngestTestEngine({ function: pushContextFn, events: [event] }).execute();
+    expect(result).toMatchObject({ sent: 0 });
+    expect(emu.emulator.log.length).toBe(before);
+  });
+
+  it("an invalid event fails without retry (NonRetriableError)", async () => {
+    const { error } = await new InngestTestEngine({
+      function: pushContextFn,
+      events: [{ name: EVENTS.pushContext, data: { contextRef: "not-a-uuid" } }],
+    }).execute();
+    expect((error as { name?: string })?.name).toBe("NonRetriableError");
+  });
+
+  it("a rate-limited chunk retries the step after Retry-After (RetryAfterError), rows recorded", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "ig3", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1 };
+    const run = new InngestTestEngine({
+      function: pushContextFn,
+      events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
+    });
+    const out = await run.executeStep(`send:${s.resourceLinkRef}:0`).catch((e: unknown) => ({ thrown: e }));
+    const step = (out as { step?: { op: string; name: string; error?: { name: string } } }).step;
+    expect(step).toMatchObject({ op: "StepError", name: `send:${s.resourceLinkRef}:0`, error: { name: "RetryAfterError" } });
+    const { rows } = (await t.db.execute(sql`SELECT state, next_attempt_at > now() AS later FROM grade_rows ORDER BY id`)) as unknown as {
+      rows: { state: string; later: boolean }[];
+    };
+    // One request went out; the whole chunk waits, pending and not due before the Retry-After.
+    expect(emu.emulator.log.filter((l) => l.path.includes("/scores"))).toHaveLength(1);
+    expect(rows).toEqual([{ state: "pending", later: true }, { state: "pending", later: true }, { state: "pending", later: true }]);
+  });
+});
+
+describe("push-grades under @inngest/test", () => {
+  it("fans out one push-context event per context with pending rows", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig4", resourceLinkId: "r", withLineItem: true });
+    const b = await seedTriple(t.db, emu.emulator, { platformId: "platform-2", contextId: "ig5", resourceLinkId: "r", withLineItem: true });
+    await recordScores([...scoresFor(a, 2), ...scoresFor(b, 2)], { source: "webhook" });
+    const { ctx, result } = await new InngestTestEngine({
+      function: pushGradesFn,
+      events: [{ name: EVENTS.pushGrades, data: {} }],
+      // The fan-out goes to Inngest: mocked here, its payload asserted below.
+      steps: [{ id: "fan-out-0", handler: () => ({ ids: [] }) }],
+    }).execute();
+    expect(result).toMatchObject({ contexts: 2 });
+    const sends = (ctx as unknown as { step: { sendEvent: { mock: { calls: unknown[][] } } } }).step.sendEvent.mock.calls;
+    const events = sends.flatMap((c) => c[1] as { name: string; data: { contextRef: string; platformId: string } }[]);
+    expect(events.map((e) => [e.name, e.data.contextRef, e.data.platformId]).sort()).toEqual(
+      [
+        [EVENTS.pushContext, a.contextRef, a.platformId],
+        [EVENTS.pushContext, b.contextRef, b.platformId],
+      ].sort(),
+    );
+  });
+});
