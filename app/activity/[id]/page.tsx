@@ -1,20 +1,24 @@
 import type { Metadata } from "next";
-import { notFound } from "next/navigation";
-import { requireContext, requireSession, type SearchParams } from "@/app/_lib/page-session";
-import { getResourceLinkView, memberKind } from "@/lib/contexts/queries";
+import Link from "next/link";
+import { Badge, formatScore, Time } from "@/app/_lib/format";
+import { param, requireLinkAccess, type SearchParams } from "@/app/_lib/page-session";
 import { getDb } from "@/lib/db/client";
+import { withSession } from "@/lib/session/session";
+import { learnerResult, QUIZ, type LearnerResult } from "@/lib/views/learner";
+import { explain } from "@/lib/views/reasons";
+import { QuizForm } from "./quiz-form";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Activity" };
 
 export default async function LearnerPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
-  const { session } = await requireSession(searchParams);
   const { id } = await params;
+  const { token, view, member, session } = await requireLinkAccess(id, searchParams);
+  const query = await searchParams;
   const db = await getDb();
-  const view = await getResourceLinkView(db, id);
-  if (!view) notFound();
-  requireContext(session, view.contextRef);
-  const member = await memberKind(db, view.contextRef, session.userRef);
+  const result = member ? await learnerResult(db, { resourceLinkRef: view.id, userId: member.userId }) : null;
+  const retake = param(query, "retake") === "1";
+  const questions = QUIZ.map(({ id: qid, prompt, choices }) => ({ id: qid, prompt, choices }));
 
   return (
     <main>
@@ -22,9 +26,57 @@ export default async function LearnerPage({ params, searchParams }: { params: Pr
         <h1>{view.title ?? "Activity"}</h1>
         <p className="muted">{view.course.title ?? view.course.contextId}</p>
       </header>
-      <section className="card">
-        <p>Welcome{member?.name ? `, ${member.name}` : ""}. Your work here is graded, and your score is sent to your course gradebook.</p>
+      <section className="card" aria-labelledby="welcome">
+        <h2 id="welcome" className="visually-hidden">About this activity</h2>
+        <p>
+          Welcome{member?.name ? `, ${member.name}` : ""}. This is a short quiz of {QUIZ.length} questions. Your score is sent to your course gradebook.
+        </p>
+        {session.role === "teacher" ? <p className="muted">You opened this as a teacher: your own score is recorded, but most LMSs keep grades only for students.</p> : null}
       </section>
+      {result ? <Result result={result} justSubmitted={param(query, "done") === "1"} refreshHref={withSession(`/activity/${view.id}`, token)} /> : null}
+      {!result || retake ? (
+        <section className="card" aria-labelledby="quiz">
+          <h2 id="quiz">{result ? "Take the quiz again" : "Quiz"}</h2>
+          <QuizForm link={view.id} token={token} questions={questions} />
+        </section>
+      ) : (
+        <p>
+          <Link className="button secondary" href={withSession(`/activity/${view.id}?retake=1`, token)}>
+            Take the quiz again
+          </Link>
+        </p>
+      )}
     </main>
+  );
+}
+
+function Result({ result, justSubmitted, refreshHref }: { result: LearnerResult; justSubmitted: boolean; refreshHref: string }) {
+  const e = explain(result.state, result.reason);
+  return (
+    <section className="card result" aria-labelledby="result" data-state={result.state}>
+      <h2 id="result">{justSubmitted ? "Submitted: your score" : "Your score"}</h2>
+      <p className="score" data-score={result.scoreGiven ?? ""}>{formatScore(result.scoreGiven, result.scoreMaximum)}</p>
+      <dl className="facts">
+        <dt>Recorded</dt>
+        <dd><Time value={result.recordedAt} /></dd>
+        <dt>In your LMS</dt>
+        <dd data-reached={result.reachedLmsAt ? "yes" : "no"}>
+          {result.reachedLmsAt ? (
+            <>
+              <Badge tone="ok">Sent</Badge> reached your gradebook at <Time value={result.reachedLmsAt} />
+            </>
+          ) : result.state === "pending" ? (
+            <>
+              <Badge tone="warn">On its way</Badge> not yet sent; it usually reaches your gradebook within a minute or two.{" "}
+              <Link href={refreshHref}>Check again</Link>
+            </>
+          ) : (
+            <>
+              <Badge tone={e.tone}>{e.label}</Badge> {result.state === "skipped" ? "Your LMS did not take this score; your teacher can see why." : "Sending is delayed; your teacher can see why. Your score is kept."}
+            </>
+          )}
+        </dd>
+      </dl>
+    </section>
   );
 }

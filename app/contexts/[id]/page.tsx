@@ -1,28 +1,39 @@
 import type { Metadata } from "next";
-import { forbidden, notFound } from "next/navigation";
-import { requireContext, requireSession, type SearchParams } from "@/app/_lib/page-session";
-import { getResourceLinkView, memberKind } from "@/lib/contexts/queries";
+import { Suspense } from "react";
+import { OutcomeChart } from "@/app/_lib/charts";
+import { Badge, formatScore, Time } from "@/app/_lib/format";
+import { requireLinkAccess, param, type SearchParams } from "@/app/_lib/page-session";
+import { Pager } from "@/app/_lib/pager";
+import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { getDb } from "@/lib/db/client";
+import { env } from "@/lib/env";
+import { QUIZ_MAXIMUM } from "@/lib/views/learner";
+import { KEY_WORDS, LINE_ITEM_WORDS, RUN_WORDS } from "@/lib/views/reasons";
+import { pageNumber } from "@/lib/views/rows";
+import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { withSession } from "@/lib/session/session";
+import { SyncButtons } from "./sync-buttons";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Grade sync" };
 
-const KEY_WORDS = {
-  active: { label: "Connected", tone: "ok", help: "Gradesync can send grades to your gradebook." },
-  needs_relaunch: { label: "Needs a launch", tone: "bad", help: "The LMS stopped accepting our key. Open this assignment once from your course to reconnect; pending grades are kept and sent then." },
-  missing: { label: "No grade access", tone: "warn", help: "This link was launched without grade services. Check that the tool is placed as a graded assignment." },
-} as const;
+const RUN_KIND: Record<string, string> = {
+  "push-grades": "Grade sync",
+  "retry-failed": "Retry of failed grades",
+  backfill: "Re-send (backfill)",
+  "refresh-rosters": "Roster refresh",
+};
+const TRIGGER: Record<string, string> = { manual: "you pressed Sync now", cron: "nightly", debounce: "after new scores", cli: "by an operator", inngest: "scheduled", webhook: "after new scores" };
 
 export default async function TeacherPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
-  const { session } = await requireSession(searchParams);
   const { id } = await params;
-  const db = await getDb();
-  const view = await getResourceLinkView(db, id);
-  if (!view) notFound();
-  requireContext(session, view.contextRef, "teacher");
-  const member = await memberKind(db, view.contextRef, session.userRef);
-  if (member?.kind !== "teacher") forbidden();
+  // Every check happens before anything streams, so a refusal is a real 401/403.
+  const { token, view } = await requireLinkAccess(id, searchParams, "teacher");
+  const page = pageNumber(param(await searchParams, "page"));
   const key = KEY_WORDS[view.key.state];
+  const item = LINE_ITEM_WORDS[view.lineItem.state];
+  const c = view.counts;
+  const total = c.pending + c.sent + c.skipped + c.failed;
 
   return (
     <main>
@@ -30,21 +41,195 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
         <h1>{view.title ?? view.resourceLinkId}</h1>
         <p className="muted">
           {view.course.title ?? view.course.contextId}
+          {view.course.label ? ` (${view.course.label})` : ""}
           {view.platform.name ? ` · ${view.platform.name}` : ""}
         </p>
       </header>
-      <section className="card" aria-labelledby="conn">
-        <h2 id="conn">Gradebook connection</h2>
-        <p>
-          <span className={`badge ${key.tone}`}>{key.label}</span> {key.help}
-        </p>
-        <dl className="facts">
-          <dt>Last launch</dt>
-          <dd>{view.key.lastLaunchAt ? <time dateTime={view.key.lastLaunchAt.toISOString()}>{view.key.lastLaunchAt.toUTCString()}</time> : "never"}</dd>
-          <dt>Gradebook column</dt>
-          <dd>{view.launchLineItemId ? "Named by your LMS" : "Found or created at the first sync"}</dd>
-        </dl>
+
+      <section className="card" aria-labelledby="summary">
+        <h2 id="summary">Is your gradebook up to date?</h2>
+        <Verdict view={view} />
+        <ul className="counts" aria-label="Grades by state">
+          <li><strong data-count="pending">{c.pending}</strong> waiting</li>
+          <li><strong data-count="sent">{c.sent}</strong> in gradebook</li>
+          <li><strong data-count="skipped">{c.skipped}</strong> not sent</li>
+          <li><strong data-count="failed">{c.failed}</strong> failed</li>
+        </ul>
+        <SyncButtons link={view.id} token={token} failed={c.failed} />
       </section>
+
+      <div className="grid two">
+        <section className="card" aria-labelledby="conn">
+          <h2 id="conn">Gradebook connection</h2>
+          <p>
+            <Badge tone={key.tone}>{key.label}</Badge> {key.help}
+          </p>
+          <dl className="facts">
+            <dt>Last launch</dt>
+            <dd><Time value={view.key.lastLaunchAt} empty="never" /></dd>
+            <dt>Gradebook column</dt>
+            <dd>
+              <Badge tone={item.tone}>{item.label}</Badge> {item.help}
+            </dd>
+            <dt>Column label</dt>
+            <dd>{view.title ?? view.resourceLinkId}</dd>
+            <dt>Maximum</dt>
+            <dd>{QUIZ_MAXIMUM} points for the quiz (scores from a grading service keep their own maximum)</dd>
+          </dl>
+        </section>
+        <section className="card" aria-labelledby="roster">
+          <h2 id="roster">Class list</h2>
+          {view.roster.refreshedAt ? (
+            <dl className="facts">
+              <dt>Refreshed</dt>
+              <dd><Time value={view.roster.refreshedAt} /></dd>
+              <dt>Members</dt>
+              <dd>{view.roster.members}</dd>
+              <dt>Active students</dt>
+              <dd>{view.roster.activeLearners}</dd>
+            </dl>
+          ) : (
+            <p className="muted">Not refreshed yet. Students appear here as they open the activity; the full class list is read from your LMS within a few hours.</p>
+          )}
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="students">
+        <h2 id="students">Students</h2>
+        <p className="muted">Those needing attention come first. {total > 0 ? `${total} ${total === 1 ? "score" : "scores"} recorded.` : ""}</p>
+        <Suspense key={page} fallback={<TableSkeleton rows={8} />}>
+          <Students view={view} token={token} page={page} />
+        </Suspense>
+      </section>
+
+      <div className="grid two">
+        <section className="card" aria-labelledby="runs">
+          <h2 id="runs">Recent syncs</h2>
+          <Suspense fallback={<TableSkeleton rows={3} />}>
+            <Runs view={view} />
+          </Suspense>
+        </section>
+        <section className="card" aria-labelledby="chart">
+          <h2 id="chart">Last 30 days</h2>
+          <Suspense fallback={<div className="skeleton chart-skeleton" />}>
+            <Chart view={view} />
+          </Suspense>
+        </section>
+      </div>
+      <p className="muted small">Times are in UTC. {env().jobsMode === "inngest" ? "Syncs run in the background." : ""}</p>
     </main>
   );
 }
+
+function Verdict({ view }: { view: ResourceLinkView }) {
+  const c = view.counts;
+  if (view.key.state === "needs_relaunch")
+    return <p className="verdict bad">Not in sync: your LMS stopped accepting our connection. Open this assignment once from your course; {c.pending} waiting {c.pending === 1 ? "grade is" : "grades are"} sent after that.</p>;
+  if (view.lineItem.state === "missing")
+    return <p className="verdict bad">Not in sync: the gradebook column is gone. Restore it or re-open the assignment from your course.</p>;
+  if (c.failed > 0) return <p className="verdict bad">{c.failed} {c.failed === 1 ? "grade" : "grades"} could not be sent. Press Retry failed; the table below says why.</p>;
+  if (c.pending > 0)
+    return (
+      <p className="verdict warn">
+        {c.pending} {c.pending === 1 ? "grade is" : "grades are"} waiting to be sent{c.oldestPendingAt ? <> (the oldest since <Time value={c.oldestPendingAt} />)</> : null}. They go out with the next sync, or press Sync now.
+      </p>
+    );
+  if (c.sent + c.skipped === 0) return <p className="verdict muted">No scores yet. When students finish the activity, their scores appear here and go to your gradebook.</p>;
+  return <p className="verdict ok">Yes: every score Gradesync holds is in your gradebook{c.skipped ? `, except ${c.skipped} your LMS would not take (see below)` : ""}.</p>;
+}
+
+async function Students({ view, token, page }: { view: ResourceLinkView; token: string; page: number }) {
+  const db = await getDb();
+  const result = await studentPage(db, { resourceLinkRef: view.id, contextRef: view.contextRef, page });
+  if (result.total === 0) return <p className="empty">No students yet. They appear here when they open the activity or when the class list is read from your LMS.</p>;
+  return (
+    <>
+      <div className="table-wrap">
+        <table className="students">
+          <thead>
+            <tr>
+              <th scope="col">Student</th>
+              <th scope="col">Score</th>
+              <th scope="col">State</th>
+              <th scope="col">Last attempt</th>
+              <th scope="col">What happened</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.rows.map((r) => (
+              <tr key={r.userId} data-user={r.userId} data-state={r.state}>
+                <th scope="row">
+                  {r.name ?? <span className="muted">Not known yet</span>}
+                  <div className="muted small mono">{r.userId}</div>
+                </th>
+                <td>{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
+                <td>
+                  <Badge tone={r.explanation.tone}>{r.explanation.label}</Badge>
+                </td>
+                <td>
+                  {r.lastAttempt ? (
+                    <>
+                      <Time value={r.lastAttempt.at} />
+                      <div className="muted small">{r.lastAttempt.outcome.replaceAll("_", " ")}{r.lastAttempt.httpStatus ? ` (HTTP ${r.lastAttempt.httpStatus})` : ""}</div>
+                    </>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {r.explanation.words}
+                  {r.explanation.action ? <div className="todo">{r.explanation.action}</div> : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager
+        page={result.page}
+        pages={result.pages}
+        label="Student pages"
+        href={(p) => withSession(`/contexts/${view.id}?page=${p}`, token)}
+      />
+    </>
+  );
+}
+
+async function Runs({ view }: { view: ResourceLinkView }) {
+  const db = await getDb();
+  const runs = await contextRuns(db, { contextRef: view.contextRef, resourceLinkRef: view.id });
+  if (!runs.length) return <p className="empty">No sync has run for this course yet.</p>;
+  return (
+    <ul className="runs">
+      {runs.map((r) => {
+        const w = RUN_WORDS[r.outcome] ?? RUN_WORDS.running;
+        return (
+          <li key={r.id}>
+            <Badge tone={w.tone}>{w.label}</Badge> {RUN_KIND[r.kind] ?? r.kind}
+            {TRIGGER[r.trigger] ? <span className="muted"> ({TRIGGER[r.trigger]})</span> : null}
+            <div className="muted small">
+              <Time value={r.startedAt} /> · {r.counts.sent ?? 0} sent{r.counts.failed ? `, ${r.counts.failed} failed` : ""}
+              {r.counts.skipped ? `, ${r.counts.skipped} not sent` : ""}
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+async function Chart({ view }: { view: ResourceLinkView }) {
+  const db = await getDb();
+  return <OutcomeChart days={await outcomeSeries(db, { resourceLinkRef: view.id })} />;
+}
+
+function TableSkeleton({ rows }: { rows: number }) {
+  return (
+    <div className="skeleton-table" aria-busy="true" aria-label="Loading">
+      {Array.from({ length: rows }, (_, i) => (
+        <div key={i} className="skeleton line" />
+      ))}
+    </div>
+  );
+}
+

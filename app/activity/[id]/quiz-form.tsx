@@ -1,0 +1,47 @@
+"use client";
+/** The quiz: a plain form (it works before hydration) with a pending state and inline errors. */
+import { useActionState } from "react";
+import { useFormStatus } from "react-dom";
+import { submitQuizAction, type QuizState } from "./actions";
+
+export interface QuizQuestionView {
+  id: string;
+  prompt: string;
+  choices: { id: string; text: string }[];
+}
+
+function Submit() {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" disabled={pending} aria-disabled={pending}>
+      <span className={pending ? "spinner" : "spinner idle"} aria-hidden="true" />
+      {pending ? "Submitting…" : "Submit answers"}
+    </button>
+  );
+}
+
+export function QuizForm({ link, token, questions }: { link: string; token: string; questions: QuizQuestionView[] }) {
+  const [state, action] = useActionState(submitQuizAction, { error: null, missing: [] } satisfies QuizState);
+  return (
+    <form action={action} className="quiz" noValidate>
+      <input type="hidden" name="s" value={token} />
+      <input type="hidden" name="link" value={link} />
+      <ol>
+        {questions.map((q) => (
+          <li key={q.id}>
+            <fieldset aria-invalid={state.missing.includes(q.id) || undefined}>
+              <legend>{q.prompt}</legend>
+              {q.choices.map((c) => (
+                <label key={c.id} className="choice">
+                  <input type="radio" name={q.id} value={c.id} required /> {c.text}
+                </label>
+              ))}
+            </fieldset>
+          </li>
+        ))}
+      </ol>
+      <p className="status-line bad" role="alert">{state.error ?? "\u00a0"}</p>
+      <Submit />
+    </form>
+  );
+}

@@ -1,0 +1,116 @@
+"use server";
+/**
+ * Operator actions. Next refuses a server action whose Origin is not this host, and /admin's cookie
+ * is SameSite=Strict; each action still re-checks access itself.
+ */
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { allowed, currentAdminAccess } from "@/app/_lib/admin";
+import { env } from "@/lib/env";
+import { previewBackfill, type BackfillListing } from "@/lib/grades/backfill";
+import { getDb } from "@/lib/db/client";
+import { backfillEventId, backfillSelectorSchema } from "@/lib/jobs/backfill";
+import { EVENTS } from "@/lib/jobs/events";
+import { runJobInline } from "@/lib/jobs/inline";
+import { AlreadyRunningError } from "@/lib/jobs/runs";
+import { errorFields, log } from "@/lib/log";
+import { ADMIN_COOKIE, adminCookieValue, tokenMatches } from "@/lib/views/admin-access";
+
+export interface SignInState {
+  error: string | null;
+}
+
+export async function signInAction(_prev: SignInState, form: FormData): Promise<SignInState> {
+  const token = env().adminToken;
+  if (!token) return { error: "Sign-in is turned off: set ADMIN_TOKEN on the server." };
+  const typed = form.get("token");
+  if (typeof typed !== "string" || !typed || typed.length > 1024 || !tokenMatches(typed, token)) {
+    // A failed guess costs the guesser a moment.
+    await new Promise((r) => setTimeout(r, 300));
+    return { error: "That token is not right." };
+  }
+  const { value, expires } = adminCookieValue(token);
+  (await cookies()).set(ADMIN_COOKIE, value, { httpOnly: true, secure: true, sameSite: "strict", path: "/admin", expires });
+  redirect("/admin");
+}
+
+export async function signOutAction(): Promise<void> {
+  (await cookies()).delete({ name: ADMIN_COOKIE, path: "/admin" });
+  redirect("/admin");
+}
+
+const formSelector = z.object({
+  platformId: z.string().trim().min(1, "Platform id is required").max(1024),
+  contextId: z.string().trim().max(1024).optional(),
+  resourceLinkId: z.string().trim().max(1024).optional(),
+  since: z.string().trim().max(40).optional(),
+});
+
+export interface BackfillState {
+  step: "edit" | "preview" | "done";
+  error: string | null;
+  selector: { platformId: string; contextId: string; resourceLinkId: string; since: string };
+  wouldSend?: number;
+  rows?: BackfillListing[];
+  message?: string;
+}
+
+function readSelector(form: FormData) {
+  const get = (k: string) => {
+    const v = form.get(k);
+    return typeof v === "string" && v.trim() ? v.trim() : undefined;
+  };
+  const raw = { platformId: get("platformId") ?? "", contextId: get("contextId"), resourceLinkId: get("resourceLinkId"), since: get("since") };
+  const echo = { platformId: raw.platformId, contextId: raw.contextId ?? "", resourceLinkId: raw.resourceLinkId ?? "", since: raw.since ?? "" };
+  const parsed = formSelector.safeParse(raw);
+  if (!parsed.success) return { echo, error: parsed.error.issues[0]?.message ?? "Check the fields" } as const;
+  let since: string | undefined;
+  if (parsed.data.since) {
+    const d = new Date(parsed.data.since);
+    if (Number.isNaN(d.getTime())) return { echo, error: "“Since” must be a date, e.g. 2026-11-01 or 2026-11-01T00:00Z" } as const;
+    since = d.toISOString();
+  }
+  const selector = backfillSelectorSchema.parse({
+    platformId: parsed.data.platformId,
+    ...(parsed.data.contextId ? { contextId: parsed.data.contextId } : {}),
+    ...(parsed.data.resourceLinkId ? { resourceLinkId: parsed.data.resourceLinkId } : {}),
+    ...(since ? { since } : {}),
+  });
+  return { echo, selector } as const;
+}
+
+export async function backfillAction(prev: BackfillState, form: FormData): Promise<BackfillState> {
+  if (!allowed(await currentAdminAccess())) return { ...prev, step: "edit", error: "Sign in again." };
+  const read = readSelector(form);
+  if ("error" in read) return { step: "edit", error: read.error ?? null, selector: read.echo };
+  const intent = form.get("intent");
+  const db = await getDb();
+  if (intent !== "run") {
+    const preview = await previewBackfill(db, read.selector);
+    return { step: "preview", error: null, selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
+  }
+  if (form.get("confirm") !== "yes") {
+    const preview = await previewBackfill(db, read.selector);
+    return { step: "preview", error: "Tick the box to confirm you understand that this overwrites grades changed by hand.", selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
+  }
+  const request = { ...read.selector, dryRun: false };
+  try {
+    if (env().jobsMode === "inngest") {
+      const { sendJobEvent } = await import("@/lib/inngest/client");
+      const id = await sendJobEvent(EVENTS.backfill, { request }, backfillEventId(request));
+      return { step: "done", error: null, selector: read.echo, message: `Backfill queued (event ${id}).` };
+    }
+    const r = await runJobInline("backfill", { backfill: request }, "manual");
+    return {
+      step: "done",
+      error: null,
+      selector: read.echo,
+      message: `Backfill ${r.outcome}: ${r.backfill?.revised ?? 0} re-sent as new revisions, ${r.counts.sent} sent, ${r.counts.failed} failed, ${r.counts.pending} still waiting.`,
+    };
+  } catch (error) {
+    if (error instanceof AlreadyRunningError) return { step: "preview", error: "A backfill is already running; wait for it to finish.", selector: read.echo };
+    log.error("admin.backfill_failed", errorFields(error));
+    return { step: "preview", error: "The backfill could not run. See the server log.", selector: read.echo };
+  }
+}

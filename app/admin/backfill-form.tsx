@@ -1,0 +1,91 @@
+"use client";
+/** Backfill in two steps: a dry run that lists what would be sent and warns, then a confirmed run. */
+import { useActionState } from "react";
+import { useFormStatus } from "react-dom";
+import { backfillAction, type BackfillState } from "./actions";
+
+const initial: BackfillState = { step: "edit", error: null, selector: { platformId: "", contextId: "", resourceLinkId: "", since: "" } };
+
+function Submit({ intent, label, busy, secondary }: { intent: "preview" | "run"; label: string; busy: string; secondary?: boolean }) {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" name="intent" value={intent} className={secondary ? "secondary" : undefined} disabled={pending}>
+      <span className={pending ? "spinner" : "spinner idle"} aria-hidden="true" />
+      {pending ? busy : label}
+    </button>
+  );
+}
+
+export function BackfillForm() {
+  const [state, action] = useActionState(backfillAction, initial);
+  const s = state.selector;
+  // Changing a field after a preview goes back to the preview step (the key remounts the inputs).
+  return (
+    <form action={action} className="stack backfill" key={`${state.step}:${JSON.stringify(s)}`}>
+      <div className="grid fields">
+        <label>
+          Platform id <input name="platformId" defaultValue={s.platformId} required />
+        </label>
+        <label>
+          Context id <span className="muted">(optional)</span> <input name="contextId" defaultValue={s.contextId} />
+        </label>
+        <label>
+          Resource link id <span className="muted">(optional)</span> <input name="resourceLinkId" defaultValue={s.resourceLinkId} />
+        </label>
+        <label>
+          Recorded since <span className="muted">(optional)</span> <input name="since" defaultValue={s.since} placeholder="2026-11-01" />
+        </label>
+      </div>
+      {state.error ? <p className="status-line bad" role="alert">{state.error}</p> : null}
+      {state.step === "preview" ? (
+        <div className="preview" role="region" aria-label="Dry run">
+          <p>
+            <strong data-would-send={state.wouldSend}>{state.wouldSend ?? 0}</strong> {state.wouldSend === 1 ? "score" : "scores"} would be sent again.
+          </p>
+          <p className="warning" role="note">
+            Re-sending overwrites grades that teachers changed by hand in the LMS gradebook since these scores were sent. Backfill only what the scoring fix changed.
+          </p>
+          {state.rows && state.rows.length > 0 ? (
+            <div className="table-wrap">
+              <table>
+                <caption className="muted">
+                  {state.rows.length < (state.wouldSend ?? 0) ? `First ${state.rows.length} of ${state.wouldSend}` : "All of them"}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Context</th>
+                    <th scope="col">Link</th>
+                    <th scope="col">User</th>
+                    <th scope="col">Score</th>
+                    <th scope="col">State now</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {state.rows.map((r) => (
+                    <tr key={`${r.contextId}/${r.resourceLinkId}/${r.userId}`}>
+                      <td>{r.contextId}</td>
+                      <td>{r.resourceLinkId}</td>
+                      <td className="mono">{r.userId}</td>
+                      <td>{r.scoreGiven === null ? "—" : `${r.scoreGiven} / ${r.scoreMaximum ?? "?"}`}</td>
+                      <td>{r.state}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          {(state.wouldSend ?? 0) > 0 ? (
+            <label className="confirm">
+              <input type="checkbox" name="confirm" value="yes" /> I understand this overwrites hand-edited grades for these students.
+            </label>
+          ) : null}
+        </div>
+      ) : null}
+      {state.step === "done" ? <p className="status-line ok" role="status">{state.message}</p> : null}
+      <div className="action-row">
+        <Submit intent="preview" label="Dry run" busy="Counting…" secondary={state.step === "preview"} />
+        {state.step === "preview" && (state.wouldSend ?? 0) > 0 ? <Submit intent="run" label="Run backfill" busy="Running…" /> : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,53 @@
+"use server";
+/**
+ * The teacher's buttons. Next checks that a server action's Origin matches the Host (the tool's own
+ * origin, also inside the LMS iframe, since the form posts to the tool), which stops cross-site
+ * posts; on top of that every call re-checks the session from the form and the current membership.
+ */
+import { refresh } from "next/cache";
+import { ACCESS_WORDS, actionAccess } from "@/app/_lib/action-session";
+import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/contexts/sync";
+import { errorFields, log } from "@/lib/log";
+
+export interface SyncActionState {
+  tone: "ok" | "warn" | "bad" | "muted";
+  message: string;
+  /** Bumped on every answer so the page announces a repeated message again. */
+  seq: number;
+}
+
+function describe(result: SyncRequestResult, what: "sync" | "retry"): Omit<SyncActionState, "seq"> {
+  const resetWords = what === "retry" ? `${result.reset ?? 0} failed ${result.reset === 1 ? "grade" : "grades"} queued again. ` : "";
+  if (result.status === "queued") return { tone: "ok", message: `${resetWords}Sync started; this page shows the result in a minute or two.` };
+  if (result.status === "running_elsewhere") return { tone: "muted", message: `${resetWords}A sync of this course is already running; it sends these grades too.` };
+  const c = result.summary.counts;
+  const parts = [`${c.sent} sent`];
+  if (c.skipped) parts.push(`${c.skipped} not sent`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.pending) parts.push(`${c.pending} still waiting`);
+  const joined = result.joined ? "That sync was already running: " : "Sync finished: ";
+  const tone = c.failed ? "bad" : c.pending ? "warn" : "ok";
+  return { tone, message: `${resetWords}${joined}${parts.join(", ")}.` };
+}
+
+async function run(what: "sync" | "retry", prev: SyncActionState, form: FormData): Promise<SyncActionState> {
+  const seq = (prev?.seq ?? 0) + 1;
+  const access = await actionAccess(form, "teacher");
+  if (!access.ok) return { tone: "bad", message: ACCESS_WORDS[access.error], seq };
+  try {
+    const result = what === "sync" ? await requestSync(access.view.contextRef) : await requestRetryFailed(access.view.contextRef);
+    refresh();
+    return { ...describe(result, what), seq };
+  } catch (error) {
+    log.error("teacher.sync_failed", { contextRef: access.view.contextRef, ...errorFields(error) });
+    return { tone: "bad", message: "The sync could not run just now. Your grades are kept; try again in a few minutes.", seq };
+  }
+}
+
+export async function syncNowAction(prev: SyncActionState, form: FormData): Promise<SyncActionState> {
+  return run("sync", prev, form);
+}
+
+export async function retryFailedAction(prev: SyncActionState, form: FormData): Promise<SyncActionState> {
+  return run("retry", prev, form);
+}

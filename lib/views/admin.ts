@@ -1,0 +1,345 @@
+/**
+ * The operator's dashboard: every (platform, context, resource link) most urgent first — a key
+ * that needs a relaunch, then failing rows or a missing column, then the oldest pending — read from
+ * the trigger-kept counters so the page never scans the ledger; recent runs; throughput per day
+ * from the runs' own counts; and one score's whole story for the search box.
+ */
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
+import { runFromRaw, type RunRow } from "./teacher";
+
+export const ADMIN_STATES = ["needs_relaunch", "failing", "pending", "ok"] as const;
+export type AdminState = (typeof ADMIN_STATES)[number];
+export const adminStateSchema = z.enum(ADMIN_STATES);
+
+export const ADMIN_PAGE_SIZE = 50;
+
+/** needs_relaunch 0, failing 1, pending 2, ok 3: the order the list is sorted by. */
+const RANK = sql`CASE WHEN sk.state = 'needs_relaunch' THEN 0
+  WHEN coalesce(gc.failed, 0) > 0 OR rl.line_item_state = 'missing' THEN 1
+  WHEN coalesce(gc.pending, 0) > 0 THEN 2 ELSE 3 END`;
+
+const RANK_OF: Record<AdminState, number> = { needs_relaunch: 0, failing: 1, pending: 2, ok: 3 };
+
+export interface AdminEntry {
+  id: string;
+  state: AdminState;
+  platformId: string;
+  platformName: string | null;
+  contextId: string;
+  resourceLinkId: string;
+  title: string | null;
+  key: { state: "active" | "needs_relaunch" | "missing"; lastLaunchAt: Date | null };
+  lineItem: { id: string | null; state: string };
+  scores: { pending: number; sent: number; skipped: number; failed: number; oldestPendingAt: Date | null };
+  roster: { refreshedAt: Date | null; members: number; activeLearners: number };
+  lastRun: { kind: string; outcome: string; startedAt: Date; finishedAt: Date | null } | null;
+}
+
+export interface AdminList {
+  entries: AdminEntry[];
+  page: number;
+  pageSize: number;
+  /** Entries matching the filter. */
+  total: number;
+  pages: number;
+  /** Entries per state over everything (for the filter's labels). */
+  byState: Record<AdminState, number>;
+}
+
+interface RawEntry {
+  id: string;
+  rank: number;
+  platform_id: string;
+  platform_name: string | null;
+  context_id: string;
+  resource_link_id: string;
+  title: string | null;
+  key_state: string | null;
+  last_launch_at: Date | string | null;
+  line_item_id: string | null;
+  line_item_state: string;
+  pending: number | null;
+  sent: number | null;
+  skipped: number | null;
+  failed: number | null;
+  oldest_pending_at: Date | string | null;
+  roster_refreshed_at: Date | string | null;
+  roster_members: number;
+  roster_active_learners: number;
+  run_kind: string | null;
+  run_outcome: string | null;
+  run_started_at: Date | string | null;
+  run_finished_at: Date | string | null;
+}
+
+export async function adminList(db: Db, input: { state?: AdminState | null; page?: number; pageSize?: number } = {}): Promise<AdminList> {
+  const pageSize = Math.min(Math.max(input.pageSize ?? ADMIN_PAGE_SIZE, 1), 500);
+  const filter = input.state ? sql`WHERE rank = ${RANK_OF[input.state]}::int` : sql``;
+  const stateRows = await rowsOf<{ rank: number; n: number | string }>(
+    db,
+    sql`SELECT ${RANK} AS rank, count(*) AS n FROM resource_links rl
+        LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id GROUP BY 1`,
+  );
+  const byState = Object.fromEntries(ADMIN_STATES.map((s) => [s, 0])) as Record<AdminState, number>;
+  for (const r of stateRows) byState[ADMIN_STATES[r.rank]] = toNumber(r.n);
+  const total = input.state ? byState[input.state] : Object.values(byState).reduce((a, b) => a + b, 0);
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const page = Math.min(Math.max(1, Math.floor(input.page ?? 1)), pages);
+  const raw = await rowsOf<RawEntry>(
+    db,
+    sql`WITH ranked AS (
+          SELECT rl.id, ${RANK} AS rank, gc.oldest_pending_at, rl.updated_at
+          FROM resource_links rl
+          LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
+          LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
+        ), picked AS (
+          SELECT id, rank FROM ranked ${filter}
+          ORDER BY rank, oldest_pending_at ASC NULLS LAST, id
+          LIMIT ${pageSize}::int OFFSET ${(page - 1) * pageSize}::int
+        )
+        SELECT rl.id, pk.rank, p.platform_id, p.name AS platform_name, c.context_id, rl.resource_link_id,
+               coalesce(rl.title, c.title) AS title, sk.state AS key_state, sk.last_launch_at,
+               coalesce(rl.line_item_id, rl.launch_line_item_id) AS line_item_id, rl.line_item_state,
+               gc.pending, gc.sent, gc.skipped, gc.failed, gc.oldest_pending_at,
+               c.roster_refreshed_at, c.roster_members, c.roster_active_learners,
+               r.kind AS run_kind, r.outcome AS run_outcome, r.started_at AS run_started_at, r.finished_at AS run_finished_at
+        FROM picked pk
+        JOIN resource_links rl ON rl.id = pk.id
+        JOIN contexts c ON c.id = rl.context_ref
+        JOIN platforms p ON p.id = c.platform_ref
+        LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
+        LEFT JOIN sync_runs r ON r.id = gc.last_run_id
+        ORDER BY pk.rank, gc.oldest_pending_at ASC NULLS LAST, rl.id`,
+  );
+  const entries = raw.map((r): AdminEntry => ({
+    id: r.id,
+    state: ADMIN_STATES[r.rank],
+    platformId: r.platform_id,
+    platformName: r.platform_name,
+    contextId: r.context_id,
+    resourceLinkId: r.resource_link_id,
+    title: r.title,
+    key: { state: (r.key_state ?? "missing") as AdminEntry["key"]["state"], lastLaunchAt: toDate(r.last_launch_at) },
+    lineItem: { id: r.line_item_id, state: r.line_item_state },
+    scores: {
+      pending: toNumber(r.pending),
+      sent: toNumber(r.sent),
+      skipped: toNumber(r.skipped),
+      failed: toNumber(r.failed),
+      oldestPendingAt: toDate(r.oldest_pending_at),
+    },
+    roster: { refreshedAt: toDate(r.roster_refreshed_at), members: r.roster_members, activeLearners: r.roster_active_learners },
+    lastRun: r.run_kind && r.run_started_at ? { kind: r.run_kind, outcome: r.run_outcome ?? "running", startedAt: toDate(r.run_started_at)!, finishedAt: toDate(r.run_finished_at) } : null,
+  }));
+  return { entries, page, pageSize, total, pages, byState };
+}
+
+export async function recentRuns(db: Db, limit = 10): Promise<RunRow[]> {
+  const raw = await rowsOf<Parameters<typeof runFromRaw>[0]>(
+    db,
+    sql`SELECT id, kind, trigger, outcome, started_at, finished_at, counts FROM sync_runs ORDER BY started_at DESC LIMIT ${limit}::int`,
+  );
+  return raw.map(runFromRaw);
+}
+
+export interface ThroughputDay {
+  day: string;
+  sent: number;
+  skipped: number;
+  failed: number;
+  runs: number;
+}
+
+/** Scores sent, skipped and failed per UTC day, from the runs' counts (small table, no ledger scan). */
+export async function throughput(db: Db, input: { days?: number; now?: Date } = {}): Promise<ThroughputDay[]> {
+  const days = input.days ?? 14;
+  const now = input.now ?? new Date();
+  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const start = new Date(end - (days - 1) * 86_400_000);
+  const raw = await rowsOf<{ day: string; sent: number | string; skipped: number | string; failed: number | string; runs: number | string }>(
+    db,
+    sql`SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+               sum(coalesce((counts->>'sent')::int, 0)) AS sent, sum(coalesce((counts->>'skipped')::int, 0)) AS skipped,
+               sum(coalesce((counts->>'failed')::int, 0)) AS failed, count(*) AS runs
+        FROM sync_runs WHERE started_at >= ${start.toISOString()}::timestamptz AND kind IN ('push-grades', 'retry-failed', 'backfill')
+        GROUP BY 1`,
+  );
+  const byDay = new Map(raw.map((r) => [r.day, r]));
+  return Array.from({ length: days }, (_, i) => {
+    const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+    const r = byDay.get(day);
+    return { day, sent: toNumber(r?.sent), skipped: toNumber(r?.skipped), failed: toNumber(r?.failed), runs: toNumber(r?.runs) };
+  });
+}
+
+// ─── search and a score's story ─────────────────────────────────────────────────────────────────
+
+export interface ScoreStory {
+  row: {
+    id: number;
+    linkRef: string;
+    platformId: string;
+    contextId: string;
+    resourceLinkId: string;
+    title: string | null;
+    userId: string;
+    userName: string | null;
+    state: string;
+    reason: string | null;
+    revision: number;
+    sentRevision: number | null;
+    scoreGiven: number | null;
+    scoreMaximum: number | null;
+    lastSentAt: Date | null;
+  };
+  /** Every score recorded for this row, oldest first (applied or not). */
+  revisions: {
+    id: number;
+    revision: number | null;
+    applied: boolean;
+    note: string | null;
+    source: string;
+    deliveryId: string | null;
+    scoreGiven: number | null;
+    scoreMaximum: number | null;
+    gradingProgress: string;
+    gradedAt: Date;
+    recordedAt: Date;
+  }[];
+  /** Every request sent (or decided without sending) and the LMS's answer, oldest first. */
+  attempts: { id: number; runId: string | null; revision: number; httpStatus: number | null; outcome: string; latencyMs: number | null; errorCode: string | null; at: Date }[];
+}
+
+export interface SearchResult {
+  query: string;
+  /** How the query matched: a delivery id, a user id, or nothing. */
+  matched: "delivery" | "user" | "none";
+  delivery: { id: string; accepted: number; receivedAt: Date } | null;
+  stories: ScoreStory[];
+  /** More rows matched than are shown. */
+  truncated: boolean;
+}
+
+export const SEARCH_LIMIT = 20;
+export const searchQuerySchema = z.string().trim().min(1).max(1024);
+
+/** A delivery id (webhook) first, else an LMS user id: each matching score with its whole story. */
+export async function searchScores(db: Db, query: string): Promise<SearchResult> {
+  const q = searchQuerySchema.parse(query);
+  const [delivery] = await rowsOf<{ id: string; accepted: number; received_at: Date | string }>(
+    db,
+    sql`SELECT id, accepted, received_at FROM webhook_deliveries WHERE id = ${q}::text`,
+  );
+  let rowIds = delivery
+    ? await rowsOf<{ id: number | string }>(
+        db,
+        sql`SELECT DISTINCT grade_row_id AS id FROM grade_revisions WHERE delivery_id = ${q}::text ORDER BY 1 LIMIT ${SEARCH_LIMIT + 1}::int`,
+      )
+    : [];
+  let matched: SearchResult["matched"] = delivery ? "delivery" : "none";
+  if (!delivery) {
+    rowIds = await rowsOf<{ id: number | string }>(
+      db,
+      sql`SELECT id FROM grade_rows WHERE user_id = ${q}::text ORDER BY id LIMIT ${SEARCH_LIMIT + 1}::int`,
+    );
+    if (rowIds.length) matched = "user";
+  }
+  const truncated = rowIds.length > SEARCH_LIMIT;
+  const ids = rowIds.slice(0, SEARCH_LIMIT).map((r) => toNumber(r.id));
+  const stories = await scoreStories(db, ids);
+  return {
+    query: q,
+    matched,
+    delivery: delivery ? { id: delivery.id, accepted: delivery.accepted, receivedAt: toDate(delivery.received_at)! } : null,
+    stories,
+    truncated,
+  };
+}
+
+export async function scoreStories(db: Db, rowIds: number[]): Promise<ScoreStory[]> {
+  if (!rowIds.length) return [];
+  const list = JSON.stringify(rowIds);
+  const rows = await rowsOf<{
+    id: number | string; link_ref: string; platform_id: string; context_id: string; resource_link_id: string; title: string | null;
+    user_id: string; user_name: string | null; state: string; reason: string | null; revision: number; sent_revision: number | null;
+    score_given: number | string | null; score_maximum: number | string | null; last_sent_at: Date | string | null;
+  }>(
+    db,
+    sql`SELECT g.id, g.resource_link_ref AS link_ref, p.platform_id, c.context_id, rl.resource_link_id, coalesce(rl.title, c.title) AS title,
+               g.user_id, u.name AS user_name, g.state, g.reason, g.revision, g.sent_revision, g.score_given, g.score_maximum, g.last_sent_at
+        FROM grade_rows g JOIN resource_links rl ON rl.id = g.resource_link_ref JOIN contexts c ON c.id = rl.context_ref
+        JOIN platforms p ON p.id = c.platform_ref LEFT JOIN users u ON u.platform_ref = p.id AND u.user_id = g.user_id
+        WHERE g.id IN (SELECT (jsonb_array_elements_text(${list}::jsonb))::bigint) ORDER BY g.id`,
+  );
+  const revisions = await rowsOf<{
+    id: number | string; grade_row_id: number | string; revision: number | null; applied: boolean; note: string | null; source: string;
+    delivery_id: string | null; score_given: number | string | null; score_maximum: number | string | null; grading_progress: string;
+    graded_at: Date | string; recorded_at: Date | string;
+  }>(
+    db,
+    sql`SELECT id, grade_row_id, revision, applied, note, source, delivery_id, score_given, score_maximum, grading_progress, graded_at, recorded_at
+        FROM grade_revisions WHERE grade_row_id IN (SELECT (jsonb_array_elements_text(${list}::jsonb))::bigint) ORDER BY id`,
+  );
+  const attempts = await rowsOf<{
+    id: number | string; grade_row_id: number | string; run_id: string | null; revision: number; http_status: number | null; outcome: string;
+    latency_ms: number | null; error_code: string | null; at: Date | string;
+  }>(
+    db,
+    sql`SELECT id, grade_row_id, run_id, revision, http_status, outcome, latency_ms, error_code, at
+        FROM sync_attempts WHERE grade_row_id IN (SELECT (jsonb_array_elements_text(${list}::jsonb))::bigint) ORDER BY id`,
+  );
+  return rows.map((r) => {
+    const id = toNumber(r.id);
+    return {
+      row: {
+        id,
+        linkRef: r.link_ref,
+        platformId: r.platform_id,
+        contextId: r.context_id,
+        resourceLinkId: r.resource_link_id,
+        title: r.title,
+        userId: r.user_id,
+        userName: r.user_name,
+        state: r.state,
+        reason: r.reason,
+        revision: r.revision,
+        sentRevision: r.sent_revision,
+        scoreGiven: toNullableNumber(r.score_given),
+        scoreMaximum: toNullableNumber(r.score_maximum),
+        lastSentAt: toDate(r.last_sent_at),
+      },
+      revisions: revisions
+        .filter((v) => toNumber(v.grade_row_id) === id)
+        .map((v) => ({
+          id: toNumber(v.id),
+          revision: v.revision,
+          applied: v.applied,
+          note: v.note,
+          source: v.source,
+          deliveryId: v.delivery_id,
+          scoreGiven: toNullableNumber(v.score_given),
+          scoreMaximum: toNullableNumber(v.score_maximum),
+          gradingProgress: v.grading_progress,
+          gradedAt: toDate(v.graded_at)!,
+          recordedAt: toDate(v.recorded_at)!,
+        })),
+      attempts: attempts
+        .filter((a) => toNumber(a.grade_row_id) === id)
+        .map((a) => ({
+          id: toNumber(a.id),
+          runId: a.run_id,
+          revision: a.revision,
+          httpStatus: a.http_status,
+          outcome: a.outcome,
+          latencyMs: a.latency_ms,
+          errorCode: a.error_code,
+          at: toDate(a.at)!,
+        })),
+    };
+  });
+}
