@@ -31,6 +31,7 @@ export async function rosterRefreshWanted(db: Db, contextRef: string): Promise<{
   return rows[0] ? { platformId: rows[0].platform_id } : null;
 }
 
+/** For the launch: returns at once and never throws (failures are logged). */
 export function scheduleRosterRefresh(contextRef: string): void {
   try {
     const override = holder.__gradesyncRosterScheduler;
@@ -39,23 +40,27 @@ export function scheduleRosterRefresh(contextRef: string): void {
       return;
     }
     if (timers.has(contextRef)) return;
-    schedule(contextRef).catch((error) => log.warn("roster.schedule_failed", { contextRef, ...errorFields(error) }));
+    requestRosterRefresh(contextRef).catch((error) => log.warn("roster.schedule_failed", { contextRef, ...errorFields(error) }));
   } catch (error) {
     log.warn("roster.schedule_failed", { contextRef, ...errorFields(error) });
   }
 }
 
-async function schedule(contextRef: string): Promise<void> {
+export type RefreshRequest = "scheduled" | "already_scheduled" | "sent" | "not_needed";
+
+/** What scheduleRosterRefresh does, awaitable: a debounce timer inline, an event under Inngest. */
+export async function requestRosterRefresh(contextRef: string): Promise<RefreshRequest> {
+  if (timers.has(contextRef)) return "already_scheduled";
   // The database of this moment: a timer must not open another one later (tests swap databases).
   const db = await getDb();
   const wanted = await rosterRefreshWanted(db, contextRef);
-  if (!wanted) return;
+  if (!wanted) return "not_needed";
   if (env().jobsMode === "inngest") {
     const { inngest } = await import("../inngest/client");
     await inngest.send({ name: EVENTS.rosterContext, data: { contextRef, platformId: wanted.platformId, runId: null, reason: "launch" } });
-    return;
+    return "sent";
   }
-  if (timers.has(contextRef)) return;
+  if (timers.has(contextRef)) return "already_scheduled";
   const timer = setTimeout(() => {
     timers.delete(contextRef);
     import("./job")
@@ -64,6 +69,7 @@ async function schedule(contextRef: string): Promise<void> {
   }, rosterTuning().debounceMs);
   timer.unref();
   timers.set(contextRef, timer);
+  return "scheduled";
 }
 
 /** Tests replace the scheduler (a spy, or `null` to drop every request); `undefined` restores it. */

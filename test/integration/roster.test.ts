@@ -1,0 +1,388 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import type { Db } from "@/lib/db/client";
+import type { Member } from "@/lib/emulator/types";
+import { memberKind } from "@/lib/contexts/queries";
+import { runJobInline } from "@/lib/jobs/inline";
+import { recordLaunch } from "@/lib/launch/record";
+import { ltiaas } from "@/lib/ltiaas";
+import { platformGate } from "@/lib/grades/gate";
+import { recordScores } from "@/lib/grades/record";
+import {
+  explainNotGradable,
+  pendingRosterRefreshes,
+  requestRosterRefresh,
+  rosterView,
+  setRosterClientForTests,
+  setRosterSchedulerForTests,
+  setRosterTuningForTests,
+} from "@/lib/roster";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { scoresFor, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeAll(() => {
+  setRosterTuningForTests({ backoffBaseMs: 5, maxWaitMs: 2_000, debounceMs: 30 });
+  setRosterSchedulerForTests(null);
+});
+afterAll(() => {
+  setRosterTuningForTests(undefined);
+  setRosterSchedulerForTests(undefined);
+  setRosterClientForTests(undefined);
+});
+beforeEach(async () => {
+  await truncateAll(t.db);
+  setRosterClientForTests(undefined);
+});
+
+const TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant";
+const TEST_USER = "http://purl.imsglobal.org/vocab/lti/system/person#TestUser";
+
+/** 120 members: 1 teacher, 9 TAs, 100 learners (5 Inactive, 4 Deleted, 1 test user), 5 mentors, 5 others. */
+function mixedRoster(): Member[] {
+  const members: Member[] = [{ userId: "teacher-1", roles: ["Instructor"], name: "Teacher One", email: "t1@example.edu" }];
+  for (let i = 1; i <= 9; i++) members.push({ userId: `ta-${i}`, roles: [TA], givenName: "Assistant", familyName: `${i}` });
+  for (let i = 1; i <= 100; i++)
+    members.push({
+      userId: `learner-${i}`,
+      roles: i === 99 ? ["Learner", TEST_USER] : ["Learner"],
+      status: i % 20 === 0 ? "Inactive" : i % 25 === 1 ? "Deleted" : undefined,
+      name: `Learner ${i}`,
+      email: `l${i}@example.edu`,
+    });
+  for (let i = 1; i <= 5; i++) members.push({ userId: `mentor-${i}`, roles: ["Mentor"] });
+  for (let i = 1; i <= 5; i++) members.push({ userId: `member-${i}`, roles: ["http://purl.imsglobal.org/vocab/lis/v2/membership#Member"] });
+  return members;
+}
+
+type Rows<T> = { rows: T[] };
+const q = async <T>(db: Db, query: ReturnType<typeof sql>) => ((await db.execute(query)) as unknown as Rows<T>).rows;
+
+async function contextRow(s: Seeded) {
+  const [r] = await q<{ roster_refreshed_at: Date | string | null; roster_members: number; roster_active_learners: number }>(
+    t.db,
+    sql`SELECT roster_refreshed_at, roster_members, roster_active_learners FROM contexts WHERE id = ${s.contextRef}::uuid`,
+  );
+  return r;
+}
+
+async function memberships(s: Seeded) {
+  return q<{ user_id: string; kind: string; status: string; roles: string[]; test_user: boolean; name: string | null; email: string | null }>(
+    t.db,
+    sql`SELECT u.user_id, m.kind, m.status, m.roles, m.test_user, u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_ref
+        WHERE m.context_ref = ${s.contextRef}::uuid ORDER BY u.user_id`,
+  );
+}
+
+async function runCounts(runId: string) {
+  const [r] = await q<{ counts: Record<string, number> | string; outcome: string }>(t.db, sql`SELECT counts, outcome FROM sync_runs WHERE id = ${runId}::uuid`);
+  // Zero counts are not stored (addRunCounts skips them).
+  const counts = (typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts) as Record<string, number>;
+  return { outcome: r.outcome, counts: { refreshed: 0, skipped: 0, failed: 0, ...counts } };
+}
+
+const membershipRequests = () => emu.emulator.log.filter((e) => e.path.startsWith("/api/memberships"));
+
+async function seeded(contextId = "c1", resourceLinkId = "rl1", roster: Member[] = mixedRoster()) {
+  const s = await seedTriple(t.db, emu.emulator, { contextId, resourceLinkId });
+  emu.emulator.setRoster(s.platformId, contextId, roster);
+  return s;
+}
+
+async function launchAs(s: Seeded, userId: string, roles: string[], at: Date) {
+  return recordLaunch(
+    t.db,
+    {
+      platform: { id: s.platformId },
+      context: { id: s.contextId },
+      resourceLink: { id: s.resourceLinkId },
+      user: { id: userId },
+      roles,
+      kind: roles.includes("Instructor") ? "teacher" : "learner",
+      testUser: false,
+    },
+    at,
+  );
+}
+
+describe("roster refresh: a complete refresh", () => {
+  it("pages through 120 members (3 pages of at most 50), stores roles, statuses and PII, and counts the roster", async () => {
+    const s = await seeded();
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect(run.outcome).toBe("completed");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0, members: 120 });
+
+    const pages = membershipRequests();
+    expect(pages).toHaveLength(3);
+    expect(pages.every((p) => p.auth === "serviceKey" && p.status === 200)).toBe(true);
+    expect(pages.slice(1).every((p) => p.path.includes("url="))).toBe(true);
+
+    const c = await contextRow(s);
+    expect(c.roster_refreshed_at).not.toBeNull();
+    // 100 learners less 5 Inactive and 4 Deleted; the test student is a learner too.
+    expect(c).toMatchObject({ roster_members: 120, roster_active_learners: 91 });
+
+    const byUser = new Map((await memberships(s)).map((m) => [m.user_id, m]));
+    expect(byUser.size).toBe(120);
+    expect(byUser.get("teacher-1")).toMatchObject({ kind: "teacher", status: "Active", name: "Teacher One", email: "t1@example.edu" });
+    expect(byUser.get("ta-3")).toMatchObject({ kind: "teacher", name: "Assistant 3" });
+    expect(byUser.get("learner-20")).toMatchObject({ kind: "learner", status: "Inactive" });
+    expect(byUser.get("learner-26")).toMatchObject({ kind: "learner", status: "Deleted" });
+    expect(byUser.get("learner-99")).toMatchObject({ kind: "learner", test_user: true });
+    expect(byUser.get("mentor-2")).toMatchObject({ kind: "mentor" });
+    expect(byUser.get("member-2")).toMatchObject({ kind: "other" });
+    expect(byUser.get("learner-5")!.roles[0]).toMatch(/membership#Learner$/);
+  });
+
+  it("does not refresh a fresh roster again, and --context forces one", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    const before = membershipRequests().length;
+    const again = await runJobInline("refresh-rosters", {}, "test");
+    expect((await runCounts(again.runId)).counts).toMatchObject({ refreshed: 0 });
+    expect(membershipRequests().length).toBe(before);
+
+    // The /api/status id (a resource link) names the context.
+    const forced = await runJobInline("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "cli");
+    expect((await runCounts(forced.runId)).counts).toMatchObject({ refreshed: 1 });
+    expect(membershipRequests().length).toBe(before + 3);
+  });
+
+  it("keeps names it knew when the LMS withholds PII", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    emu.emulator.faults.withholdPii = true;
+    await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const m = (await memberships(s)).find((r) => r.user_id === "learner-7")!;
+    expect(m).toMatchObject({ name: "Learner 7", email: "l7@example.edu" });
+  });
+});
+
+describe("roster refresh: Inactive marking", () => {
+  it("marks members missing from a complete refresh Inactive without deleting them, a launcher not on the roster too", async () => {
+    const s = await seeded();
+    // Launched an hour ago, never on the LMS's roster.
+    await launchAs(s, "guest-1", ["Learner"], new Date(Date.now() - 3_600_000));
+    await runJobInline("refresh-rosters", {}, "test");
+    await recordScores(scoresFor(s, 3), { source: "webhook", schedule: false });
+
+    const dropped = new Set(Array.from({ length: 10 }, (_, i) => `learner-${i + 2}`));
+    emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().filter((m) => !dropped.has(m.userId)));
+    const run = await runJobInline("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "test");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, inactivated: 10 });
+
+    const rows = await memberships(s);
+    expect(rows).toHaveLength(121);
+    for (const id of dropped) expect(rows.find((r) => r.user_id === id)).toMatchObject({ status: "Inactive", kind: "learner" });
+    expect(rows.find((r) => r.user_id === "guest-1")).toMatchObject({ status: "Inactive" });
+    expect(rows.find((r) => r.user_id === "learner-12")).toMatchObject({ status: "Active" });
+    expect(await contextRow(s)).toMatchObject({ roster_members: 121, roster_active_learners: 81 });
+    // Grade history stays.
+    const [{ n }] = await q<{ n: number }>(t.db, sql`SELECT count(*)::int AS n FROM grade_rows WHERE user_id IN ('learner-2', 'learner-3')`);
+    expect(n).toBe(2);
+
+    // Back on the roster: Active again.
+    emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster());
+    await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect((await memberships(s)).find((r) => r.user_id === "learner-2")).toMatchObject({ status: "Active" });
+  });
+
+  it("does not clobber a launch recorded while the roster was being fetched", async () => {
+    const s = await seeded();
+    emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().filter((m) => m.userId !== "learner-3"));
+    const real = ltiaas();
+    let launched = false;
+    setRosterClientForTests({
+      async listMembershipsPage(auth, query) {
+        const page = await real.listMembershipsPage(auth, query);
+        if (!launched && query && "url" in query) {
+          launched = true;
+          // Newer evidence than the roster being read: a new teacher, and learner-3 now teaching.
+          await launchAs(s, "new-teacher", ["Instructor"], new Date());
+          await launchAs(s, "learner-3", ["Instructor"], new Date());
+        }
+        return page;
+      },
+    });
+    await runJobInline("refresh-rosters", {}, "test");
+    expect(launched).toBe(true);
+    const rows = await memberships(s);
+    expect(rows.find((r) => r.user_id === "new-teacher")).toMatchObject({ status: "Active", kind: "teacher" });
+    expect(rows.find((r) => r.user_id === "learner-3")).toMatchObject({ status: "Active", kind: "teacher" });
+  });
+});
+
+describe("roster refresh: failures leave the previous roster", () => {
+  it("a page 2 that keeps failing changes nothing; the next good refresh swaps in", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    const before = { rows: await memberships(s), context: await contextRow(s) };
+
+    const changed = mixedRoster()
+      .slice(0, 80)
+      .map((m) => (m.userId === "teacher-1" ? { ...m, roles: ["Learner"] } : m));
+    emu.emulator.setRoster(s.platformId, s.contextId, changed);
+    emu.emulator.faults.failMembershipsOnPage = 2;
+    emu.emulator.log.length = 0;
+    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect(run.outcome).toBe("partial");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, failed: 1, failed_retry_later: 1 });
+    // Page 1 once, page 2 tried the bounded number of times.
+    expect(membershipRequests().filter((e) => e.status === 502)).toHaveLength(4);
+    expect(await memberships(s)).toEqual(before.rows);
+    expect(await contextRow(s)).toEqual(before.context);
+
+    emu.emulator.faults.failMembershipsOnPage = undefined;
+    const ok = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect(ok.outcome).toBe("completed");
+    expect(await contextRow(s)).toMatchObject({ roster_members: 120 });
+    expect((await memberships(s)).find((r) => r.user_id === "teacher-1")).toMatchObject({ kind: "learner" });
+    expect((await memberships(s)).filter((r) => r.status === "Inactive").length).toBeGreaterThan(before.rows.filter((r) => r.status === "Inactive").length);
+  });
+
+  it("retries 5xx and 429 (Retry-After holds the platform) and then completes", async () => {
+    const s = await seeded();
+    emu.emulator.faults.serverErrors = { status: 503, remaining: 2 };
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, retried: 2 });
+
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1 };
+    const t0 = Date.now();
+    const again = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect((await runCounts(again.runId)).counts).toMatchObject({ refreshed: 1, retried: 1 });
+    expect(platformGate().heldUntil(s.platformId)).toBeGreaterThanOrEqual(t0 + 1_000);
+    expect(await contextRow(s)).toMatchObject({ roster_members: 120 });
+  });
+
+  it("a 401 marks the key needs_relaunch like a push, keeps the roster, and the context is then skipped", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    const before = await memberships(s);
+    emu.emulator.revokeServiceKey(s.serviceKey);
+    emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().slice(0, 10));
+    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect(run.outcome).toBe("partial");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ failed: 1, failed_needs_relaunch: 1 });
+    const [key] = await q<{ state: string; state_reason: string }>(t.db, sql`SELECT state, state_reason FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    expect(key).toEqual({ state: "needs_relaunch", state_reason: "roster_401" });
+    expect(await memberships(s)).toEqual(before);
+
+    const next = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect((await runCounts(next.runId)).counts).toMatchObject({ skipped: 1, skipped_needs_relaunch: 1, failed: 0 });
+  });
+
+  it("falls back to another resource link's key of the context when the newest one answers 401", async () => {
+    const s1 = await seeded("c9", "rl-a");
+    const s2 = await seedTriple(t.db, emu.emulator, { contextId: "c9", resourceLinkId: "rl-b" });
+    emu.emulator.setRoster(s1.platformId, "c9", mixedRoster());
+    emu.emulator.revokeServiceKey(s2.serviceKey);
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0 });
+    const keys = await q<{ resource_link_ref: string; state: string }>(t.db, sql`SELECT resource_link_ref, state FROM service_keys`);
+    expect(new Map(keys.map((k) => [k.resource_link_ref, k.state]))).toEqual(
+      new Map([
+        [s1.resourceLinkRef, "active"],
+        [s2.resourceLinkRef, "needs_relaunch"],
+      ]),
+    );
+    expect(await contextRow(s1)).toMatchObject({ roster_members: 120 });
+  });
+
+  it("skips a context whose key has no Names and Roles, with that reason", async () => {
+    const s = await seeded();
+    await t.db.execute(sql`UPDATE service_keys SET has_nrps = false WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect(run.outcome).toBe("completed");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1 });
+    expect(membershipRequests()).toHaveLength(0);
+    expect((await contextRow(s)).roster_refreshed_at).toBeNull();
+  });
+});
+
+describe("roster refresh: what the pages see", () => {
+  it("a teacher demoted (or removed) in the LMS loses the teacher page once a refresh sees it", async () => {
+    const s = await seeded();
+    const hour = new Date(Date.now() - 3_600_000);
+    const t2 = await launchAs(s, "teacher-2", ["Instructor"], hour);
+    const t3 = await launchAs(s, "teacher-3", ["Instructor"], hour);
+    expect((await memberKind(t.db, s.contextRef, t2.userRef))?.kind).toBe("teacher");
+    expect((await memberKind(t.db, s.contextRef, t3.userRef))?.kind).toBe("teacher");
+    emu.emulator.setRoster(s.platformId, s.contextId, [...mixedRoster(), { userId: "teacher-2", roles: ["Learner"] }]);
+    await runJobInline("refresh-rosters", {}, "test");
+    expect((await memberKind(t.db, s.contextRef, t2.userRef))?.kind).toBe("learner");
+    expect((await memberKind(t.db, s.contextRef, t3.userRef))?.kind).toBe("inactive");
+  });
+
+  it("rosterView and explainNotGradable put the roster's view in plain words", async () => {
+    const s = await seeded();
+    const never = await rosterView(t.db, s.contextRef);
+    expect(never.refreshedAt).toBeNull();
+    await runJobInline("refresh-rosters", {}, "test");
+    const view = await rosterView(t.db, s.contextRef);
+    expect(view.refreshedAt).toBeInstanceOf(Date);
+    expect(view.size).toBe(120);
+    expect(view.get("learner-5")).toEqual({ userId: "learner-5", name: "Learner 5", kind: "learner", status: "Active", testUser: false });
+    expect(explainNotGradable(view.get("learner-20"))).toBe("left the course");
+    expect(explainNotGradable(view.get("learner-26"))).toBe("left the course");
+    expect(explainNotGradable(view.get("mentor-1"))).toBe("not a learner in this course");
+    expect(explainNotGradable(view.get("teacher-1"))).toBe("not a learner in this course");
+    expect(explainNotGradable(view.get("learner-99"))).toBe("a test user");
+    expect(explainNotGradable(view.get("stranger"))).toBe("not on the roster");
+    expect(explainNotGradable(view.get("learner-5"))).toBeNull();
+  });
+});
+
+describe("roster refresh: the shared platform gate", () => {
+  it("roster pages and score posts to one platform stay within PLATFORM_CONCURRENCY together", async () => {
+    const contexts: Seeded[] = [];
+    for (let i = 1; i <= 4; i++) contexts.push(await seeded(`g${i}`, `rl-g${i}`));
+    const push = await seedTriple(t.db, emu.emulator, { contextId: "gp", resourceLinkId: "rl-gp", withLineItem: true });
+    await recordScores(scoresFor(push, 20), { source: "webhook", schedule: false });
+    emu.emulator.faults.latencyMs = 15;
+    const [rosters, grades] = await Promise.all([runJobInline("refresh-rosters", {}, "test"), runJobInline("push-grades", {}, "test")]);
+    expect((await runCounts(rosters.runId)).counts).toMatchObject({ refreshed: 5 });
+    expect(grades.counts.sent).toBe(20);
+    // The bound was reached (so it was exercised) and never passed.
+    expect(emu.emulator.stats().inFlightMaxByPlatform[push.platformId]).toBe(2);
+    expect(platformGate().maxInFlight(push.platformId)).toBe(2);
+  });
+});
+
+describe("roster refresh: after a teacher's launch", () => {
+  it("debounces requests for a stale roster into one refresh, and asks for none once it is fresh", async () => {
+    const s = await seeded();
+    expect(await requestRosterRefresh(s.contextRef)).toBe("scheduled");
+    expect(await requestRosterRefresh(s.contextRef)).toBe("already_scheduled");
+    expect(pendingRosterRefreshes()).toEqual([s.contextRef]);
+    for (let i = 0; i < 200; i++) {
+      const [r] = await q<{ outcome: string }>(t.db, sql`SELECT outcome FROM sync_runs WHERE kind = 'refresh-rosters' AND trigger = 'debounce'`);
+      if (r && r.outcome !== "running") break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const runs = await q<{ outcome: string; context_ref: string }>(t.db, sql`SELECT outcome, context_ref FROM sync_runs WHERE kind = 'refresh-rosters'`);
+    expect(runs).toEqual([{ outcome: "completed", context_ref: s.contextRef }]);
+    expect(membershipRequests()).toHaveLength(3);
+    expect(await requestRosterRefresh(s.contextRef)).toBe("not_needed");
+  });
+
+  it("a teacher's launch asks for a refresh of its context, a learner's does not", async () => {
+    const calls: string[] = [];
+    setRosterSchedulerForTests((ref) => calls.push(ref));
+    try {
+      const { launch } = await import("@/lib/launch/launch");
+      const learner = emu.emulator.createLaunch({ contextId: "cl", resourceLinkId: "rl-l", user: { id: "s1" }, roles: ["Learner"] });
+      const r1 = await launch(learner.ltik);
+      expect(r1.ok).toBe(true);
+      expect(calls).toEqual([]);
+      const teacher = emu.emulator.createLaunch({ contextId: "cl", resourceLinkId: "rl-l", user: { id: "t1" }, roles: ["Instructor"] });
+      const r2 = await launch(teacher.ltik);
+      expect(r2.ok && calls).toEqual([r2.ok ? r2.refs.contextRef : ""]);
+    } finally {
+      setRosterSchedulerForTests(null);
+    }
+  });
+});
