@@ -75,6 +75,7 @@ describe("GET /launch", () => {
     await expect(open(key.sealed, triple)).resolves.toBe(serviceKey);
     const [member] = await db.db.select().from(t.memberships);
     expect(member.kind).toBe("teacher");
+    expect(member.roles).toEqual([INSTRUCTOR]);
     expect(session?.contextRef).toBe(link.contextRef);
   });
 
@@ -96,10 +97,12 @@ describe("GET /launch", () => {
   });
 
   it("sends a learner to the activity page; Instructor+Learner counts as teacher", async () => {
-    const learner = emu.emulator.createLaunch({ platformId: "p", contextId: "c", resourceLinkId: "r", user: { id: "s1" }, roles: [LEARNER] });
+    const odd = 'urn:x-role:"quoted", with {braces}\\';
+    const learner = emu.emulator.createLaunch({ platformId: "p", contextId: "c", resourceLinkId: "r", user: { id: "s1" }, roles: [LEARNER, odd] });
     const res = await GET(launchReq(learner.ltik));
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toMatch(/^\/activity\/[0-9a-f-]{36}\?s=/);
+    expect((await db.db.select().from(t.memberships))[0].roles).toEqual([LEARNER, odd]);
     const both = emu.emulator.createLaunch({ platformId: "p", contextId: "c", resourceLinkId: "r", user: { id: "t2" }, roles: [INSTRUCTOR, LEARNER] });
     expect((await GET(launchReq(both.ltik))).headers.get("location")).toMatch(/^\/contexts\//);
   });
