@@ -1,0 +1,51 @@
+/**
+ * GET /api/health: no auth, no secrets. Everything comes from the counters, indexed lookups and
+ * the newest run of each kind — never a scan of the ledger.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { JOB_KINDS } from "../jobs/events";
+
+export interface RunBrief {
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: string;
+}
+
+export interface Health {
+  ok: true;
+  db: "ok";
+  pending: number;
+  oldestPendingSeconds: number | null;
+  failed24h: number;
+  staleKeys: number;
+  lastRuns: Record<string, RunBrief | null>;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+export async function getHealth(db: Db, now = new Date()): Promise<Health> {
+  const { rows } = (await db.execute(sql`SELECT
+      (SELECT coalesce(sum(pending), 0)::int FROM grade_counters) AS pending,
+      (SELECT min(oldest_pending_at) FROM grade_counters WHERE pending > 0) AS oldest,
+      (SELECT count(*)::int FROM grade_rows WHERE state = 'failed' AND failed_at > ${now.toISOString()}::timestamptz - interval '24 hours') AS failed24h,
+      (SELECT count(*)::int FROM service_keys WHERE state = 'needs_relaunch') AS stale`)) as unknown as {
+    rows: { pending: number; oldest: Date | string | null; failed24h: number; stale: number }[];
+  };
+  const r = rows[0];
+  const lastRuns: Record<string, RunBrief | null> = {};
+  for (const kind of JOB_KINDS) {
+    const { rows: run } = (await db.execute(sql`SELECT started_at, finished_at, outcome FROM sync_runs WHERE kind = ${kind}::text
+      ORDER BY started_at DESC LIMIT 1`)) as unknown as { rows: { started_at: Date | string; finished_at: Date | string | null; outcome: string }[] };
+    lastRuns[kind] = run[0] ? { startedAt: iso(run[0].started_at)!, finishedAt: iso(run[0].finished_at), outcome: run[0].outcome } : null;
+  }
+  return {
+    ok: true,
+    db: "ok",
+    pending: Number(r.pending),
+    oldestPendingSeconds: r.oldest === null ? null : Math.max(0, Math.floor((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
+    failed24h: Number(r.failed24h),
+    staleKeys: Number(r.stale),
+    lastRuns,
+  };
+}

@@ -1,0 +1,91 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { GET } from "@/app/api/status/route";
+import { setEnvForTests } from "@/lib/env";
+import { recordScores } from "@/lib/grades/record";
+import { runJobInline } from "@/lib/jobs/inline";
+import { truncateAll, useTestDb } from "../support/db";
+import { useEmulator } from "../support/emulator";
+import { TEST_KEYS, testEnv } from "../support/env";
+import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+
+const t = useTestDb();
+const emu = useEmulator({ resetEach: true });
+useGradeEnv(emu);
+
+beforeEach(async () => {
+  await truncateAll(t.db);
+  setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
+});
+
+const get = (query = "", auth: string | null = `Bearer ${TEST_KEYS.admin}`, host = "gradesync.example.com") =>
+  GET(new Request(`http://${host}/api/status${query}`, { headers: { host, ...(auth ? { authorization: auth } : {}) } }));
+
+describe("GET /api/status", () => {
+  it("needs the admin bearer; without ADMIN_TOKEN, loopback only in development and nobody in production", async () => {
+    expect((await get("", null)).status).toBe(401);
+    expect((await get("", "Bearer wrong-token-000000000")).status).toBe(401);
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, ADMIN_TOKEN: undefined }));
+    expect((await get("", null, "localhost:3000")).status).toBe(200);
+    expect((await get("", null)).status).toBe(401);
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, ADMIN_TOKEN: undefined, NODE_ENV: "production", GRADESYNC_EMULATOR: "1" }));
+    expect((await get("", null, "localhost:3000")).status).toBe(401);
+  });
+
+  it("lists one entry per triple, most urgent first, with the contract's fields", async () => {
+    const ok = await seedTriple(t.db, emu.emulator, { contextId: "s-ok", resourceLinkId: "r", withLineItem: true, title: "Lab ok" });
+    const relaunch = await seedTriple(t.db, emu.emulator, { contextId: "s-rel", resourceLinkId: "r", withLineItem: true });
+    const failing = await seedTriple(t.db, emu.emulator, { contextId: "s-fail", resourceLinkId: "r", withLineItem: true });
+    const pending = await seedTriple(t.db, emu.emulator, { contextId: "s-pend", resourceLinkId: "r", withLineItem: true });
+    await recordScores([...scoresFor(ok, 2), ...scoresFor(relaunch, 2), ...scoresFor(failing, 1)], { source: "webhook" });
+    emu.emulator.revokeServiceKey(relaunch.serviceKey);
+    emu.emulator.faults.notGradable.add("learner-2");
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 5, platformId: "none" };
+    await runJobInline("push-grades", {}, "test");
+    await t.db.execute(sql`UPDATE grade_rows SET state = 'failed', failed_at = now(), reason = 'max_attempts: x' WHERE resource_link_ref = ${failing.resourceLinkRef}::uuid`);
+    await recordScores(scoresFor(pending, 3), { source: "webhook" });
+
+    const res = await get();
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.next).toBeUndefined();
+    expect(body.contexts.map((c: { contextId: string }) => c.contextId)).toEqual(["s-rel", "s-fail", "s-pend", "s-ok"]);
+    const first = body.contexts[0];
+    expect(first).toMatchObject({
+      id: relaunch.resourceLinkRef,
+      platformId: "platform-1",
+      contextId: "s-rel",
+      resourceLinkId: "r",
+      title: "Course s-rel",
+      key: { state: "needs_relaunch" },
+      lineItem: { id: relaunch.lineItemId, state: "ok" },
+      scores: { pending: 2, sent: 0, skipped: 0, failed: 0 },
+      roster: { refreshedAt: null, members: expect.any(Number), activeLearners: expect.any(Number) },
+      lastRun: { kind: "push-grades", outcome: "partial" },
+    });
+    expect(body.contexts[3]).toMatchObject({ title: "Lab ok", scores: { sent: 1, skipped: 1, pending: 0 }, key: { state: "active" } });
+
+    const filtered = await (await get("?state=pending")).json();
+    expect(filtered.contexts.map((c: { contextId: string }) => c.contextId)).toEqual(["s-pend"]);
+    const byContext = await (await get("?contextId=s-ok")).json();
+    expect(byContext.contexts).toHaveLength(1);
+  });
+
+  it("pages with a cursor (limit default 100, max 1000) and rejects bad queries", async () => {
+    for (let i = 0; i < 5; i++) await seedTriple(t.db, emu.emulator, { contextId: `pg${i}`, resourceLinkId: "r", withLineItem: true, learners: 1 });
+    const seen: string[] = [];
+    let next: string | undefined;
+    let pages = 0;
+    do {
+      const body = await (await get(`?limit=2${next ? `&cursor=${next}` : ""}`)).json();
+      seen.push(...body.contexts.map((c: { id: string }) => c.id));
+      next = body.next;
+      pages++;
+    } while (next);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(5);
+    expect((await get("?limit=1001")).status).toBe(400);
+    expect((await get("?state=bogus")).status).toBe(400);
+    expect((await get("?cursor=garbage")).status).toBe(400);
+  });
+});
