@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { PlatformGate } from "@/lib/grades/gate";
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("per-platform gate", () => {
+  it("lets at most `limit` through per platform; platforms do not wait on each other", async () => {
+    const gate = new PlatformGate(2);
+    const a1 = await gate.acquire("a");
+    const a2 = await gate.acquire("a");
+    let third = false;
+    const a3 = gate.acquire("a").then((r) => ((third = true), r));
+    const b1 = await gate.acquire("b");
+    await tick();
+    expect(third).toBe(false);
+    a1();
+    (await a3)();
+    expect(third).toBe(true);
+    a2();
+    b1();
+    expect(gate.maxInFlight("a")).toBe(2);
+    expect(gate.maxInFlight("b")).toBe(1);
+  });
+
+  it("a hold stops the whole platform until it passes", async () => {
+    const gate = new PlatformGate(2);
+    gate.hold("a", Date.now() + 60_000);
+    let got = false;
+    void gate.acquire("a").then(() => (got = true));
+    const b = await gate.acquire("b");
+    await tick();
+    expect(got).toBe(false);
+    expect(gate.heldUntil("a")).toBeGreaterThan(Date.now());
+    b();
+    // A shorter hold never shortens a longer one.
+    gate.hold("a", Date.now() + 1);
+    expect(gate.heldUntil("a") - Date.now()).toBeGreaterThan(50_000);
+  });
+
+  it("a release is idempotent", async () => {
+    const gate = new PlatformGate(1);
+    const r = await gate.acquire("a");
+    r();
+    r();
+    const r2 = await gate.acquire("a");
+    let second = false;
+    void gate.acquire("a").then(() => (second = true));
+    await tick();
+    expect(second).toBe(false);
+    r2();
+  });
+});
