@@ -98,9 +98,13 @@ async function upsertBatch(tx: Tx, input: ApplyInput, batch: Row[]): Promise<voi
 }
 
 export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResult> {
-  const rows = toRows(input.members);
-  let statements = 2;
+  // One lock order for every writer, so concurrent refreshes and launches cannot deadlock: the
+  // context row first (a launch upserts it before its user and membership), then users by id
+  // (two courses of one platform share users).
+  const rows = toRows(input.members).sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
+  let statements = 3;
   const result = await db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT id FROM contexts WHERE id = ${input.contextRef}::uuid FOR UPDATE`);
     for (let i = 0; i < rows.length; i += APPLY_BATCH) {
       await upsertBatch(tx, input, rows.slice(i, i + APPLY_BATCH));
       statements++;

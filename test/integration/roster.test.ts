@@ -17,7 +17,8 @@ import {
   setRosterSchedulerForTests,
   setRosterTuningForTests,
 } from "@/lib/roster";
-import { truncateAll, useTestDb } from "../support/db";
+import { refreshContext, rosterDeps } from "@/lib/roster/refresh";
+import { onPostgres, truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
 
@@ -300,6 +301,26 @@ describe("roster refresh: failures leave the previous roster", () => {
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1 });
     expect(membershipRequests()).toHaveLength(0);
     expect((await contextRow(s)).roster_refreshed_at).toBeNull();
+  });
+});
+
+describe("roster refresh: concurrency (Postgres)", () => {
+  it("two processes refreshing one context while its teachers launch converge on one row per member", async (ctx) => {
+    if (!onPostgres()) ctx.skip();
+    const s = await seeded();
+    const deps = rosterDeps(t.db);
+    // Two refreshes without the in-process lock, as two servers would run them, and launches meanwhile.
+    const [a, b] = await Promise.all([
+      refreshContext(deps, s.contextRef, { force: true }),
+      refreshContext(deps, s.contextRef, { force: true }),
+      ...Array.from({ length: 12 }, (_, i) => launchAs(s, `ta-${(i % 9) + 1}`, ["Instructor"], new Date())),
+    ]);
+    expect([a.outcome, b.outcome]).toEqual(["refreshed", "refreshed"]);
+    const rows = await memberships(s);
+    expect(rows).toHaveLength(120);
+    expect(new Set(rows.map((r) => r.user_id)).size).toBe(120);
+    expect(rows.filter((r) => r.kind === "teacher")).toHaveLength(10);
+    expect(await contextRow(s)).toMatchObject({ roster_members: 120, roster_active_learners: 91 });
   });
 });
 
