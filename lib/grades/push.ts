@@ -16,6 +16,12 @@ import type { PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
 
 export const CHUNK_SIZE = 100;
+/**
+ * Successful answers are recorded in batches of this many (one statement, one trigger run): a
+ * crash can then leave up to this many answers unrecorded — those rows are sent again, which the
+ * rules allow only for answers never recorded.
+ */
+export const SENT_BATCH = 25;
 export const MAX_ATTEMPTS = 5;
 const DEFAULT_LEASE_MS = 5 * 60_000;
 
@@ -213,6 +219,17 @@ export async function sendChunk(
   let stop: "needs_relaunch" | "not_found" | undefined;
   let relaunchCode = "unauthorized";
   let rateLimitedSeen = false;
+  const sentBuffer: SentAnswer[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flushSent = () => {
+    const batch = sentBuffer.splice(0);
+    if (batch.length === 0) return flushing;
+    flushing = flushing.then(async () => {
+      await recordSentBatch(deps, token, batch);
+      for (const b of batch) await deps.hook?.("recorded", b.id);
+    });
+    return flushing;
+  };
 
   const attempt = async (row: Claimed) => {
     if (stop) return release(db, row.id, token);
@@ -260,8 +277,10 @@ export async function sendChunk(
       await deps.hook?.("answered", row.id);
       if (error === undefined) {
         const graded = cur.grading_progress === "FullyGraded" && cur.score_given !== null;
-        await recordSent(deps, row.id, token, cur.revision, graded, latency);
+        sentBuffer.push({ id: row.id, rev: cur.revision, graded, latency });
         result.sent++;
+        if (sentBuffer.length >= SENT_BATCH) await flushSent();
+        return;
       } else {
         const e = error instanceof LtiaasError ? error : undefined;
         const kind = e?.kind ?? "retry_later";
@@ -317,6 +336,8 @@ export async function sendChunk(
       }
     }),
   );
+  // Answers already in hand are recorded even when a step failed (an exception is not a crash).
+  await flushSent();
   if (errors.length) throw errors[0];
 
   if (stop === "needs_relaunch") {
@@ -362,29 +383,31 @@ async function audit(
     VALUES (${deps.runId}::uuid, ${rowId}::bigint, ${revision}::int, ${status}::int, ${outcome}::text, ${latency}::int, ${code}::text)`);
 }
 
-function recordSent(deps: PushDeps, rowId: number, token: string, revision: number, graded: boolean, latency: number) {
+interface SentAnswer {
+  id: number;
+  rev: number;
+  graded: boolean;
+  latency: number;
+}
+
+async function recordSentBatch(deps: PushDeps, token: string, batch: SentAnswer[]) {
   // A newer revision recorded meanwhile keeps the row pending (sent next, at least a second later),
   // unless it would clear the grade just sent.
-  return audit(
-    deps,
-    sql`UPDATE grade_rows SET
-          state = CASE WHEN revision = ${revision}::int THEN 'sent'
-                       WHEN ${graded}::boolean AND grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
-          reason = CASE WHEN revision <> ${revision}::int AND ${graded}::boolean AND grading_progress <> 'FullyGraded'
-                        THEN 'would_clear_grade' END,
-          pending_since = CASE WHEN revision = ${revision}::int OR (${graded}::boolean AND grading_progress <> 'FullyGraded')
-                               THEN NULL ELSE pending_since END,
-          sent_revision = ${revision}::int, last_sent_at = now(), grade_sent = grade_sent OR ${graded}::boolean,
-          attempts = 0, next_attempt_at = NULL, failed_at = NULL,
-          lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
-        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
-    rowId,
-    revision,
-    "sent",
-    204,
-    latency,
-    null,
-  );
+  await deps.db.execute(sql`WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) AS x(id bigint, rev int, graded boolean, latency int)
+    ), u AS (
+      UPDATE grade_rows g SET
+        state = CASE WHEN g.revision = x.rev THEN 'sent'
+                     WHEN x.graded AND g.grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
+        reason = CASE WHEN g.revision <> x.rev AND x.graded AND g.grading_progress <> 'FullyGraded' THEN 'would_clear_grade' END,
+        pending_since = CASE WHEN g.revision = x.rev OR (x.graded AND g.grading_progress <> 'FullyGraded') THEN NULL ELSE g.pending_since END,
+        sent_revision = x.rev, last_sent_at = now(), grade_sent = g.grade_sent OR x.graded,
+        attempts = 0, next_attempt_at = NULL, failed_at = NULL,
+        lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+      FROM x WHERE g.id = x.id AND g.lease_token = ${token}::text
+      RETURNING g.id)
+    INSERT INTO sync_attempts (run_id, grade_row_id, revision, http_status, outcome, latency_ms)
+    SELECT ${deps.runId}::uuid, x.id, x.rev, 204, 'sent', x.latency FROM x`);
 }
 
 function recordSkipped(

@@ -14,6 +14,7 @@ type Scheduler = (contextRef: string) => void;
 const holder = globalThis as unknown as {
   __gradesyncPushTimers?: Map<string, NodeJS.Timeout>;
   __gradesyncPushScheduler?: Scheduler | null;
+  __gradesyncPushDelayMs?: number;
 };
 const timers = (holder.__gradesyncPushTimers ??= new Map());
 
@@ -35,7 +36,7 @@ export function schedulePush(contextRef: string): void {
     import("../jobs/push-context")
       .then((m) => m.pushContextInline(contextRef, "debounce"))
       .catch((error) => log.warn("push.debounced_failed", { contextRef, ...errorFields(error) }));
-  }, PUSH_DELAY_MS);
+  }, holder.__gradesyncPushDelayMs ?? PUSH_DELAY_MS);
   timer.unref();
   timers.set(contextRef, timer);
 }
@@ -47,4 +48,9 @@ export function setPushSchedulerForTests(scheduler: Scheduler | null | undefined
     for (const t of timers.values()) clearTimeout(t);
     timers.clear();
   }
+}
+
+/** Tests shorten the inline debounce delay (undefined restores PUSH_DELAY_MS). */
+export function setPushDelayForTests(ms: number | undefined): void {
+  holder.__gradesyncPushDelayMs = ms;
 }
