@@ -3,6 +3,7 @@
  * one push-context unit per context.
  */
 import type { Db } from "../db/client";
+import { pruneDeliveries } from "../grades/deliveries";
 import type { StepRunner } from "./runner";
 import { contextsWithPending, pushContextEvents } from "./targets";
 
@@ -11,6 +12,8 @@ export async function pushGradesHandler(
   input: { runId: string | null; contextRefs?: string[] | null },
   db: Db,
 ): Promise<{ contexts: number }> {
+  // The nightly run also forgets webhook delivery ids past their retention.
+  if (!input.contextRefs) await runner.run("prune-deliveries", () => pruneDeliveries(db));
   const targets = await runner.run("list-contexts", () => contextsWithPending(db, input.contextRefs ?? null));
   if (targets.length) await runner.sendEvent("fan-out", pushContextEvents(targets, input.runId));
   return { contexts: targets.length };

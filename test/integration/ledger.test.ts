@@ -71,3 +71,13 @@ describe("the ledger", () => {
     expect(await recount(s.resourceLinkRef)).toMatchObject({ pending: 0, sent: 0 });
   });
 });
+
+describe("webhook delivery ids", () => {
+  it("are kept at least 30 days, then pruned by the nightly push", async () => {
+    await t.db.execute(sql`INSERT INTO webhook_deliveries (id, accepted, received_at) VALUES
+      ('fresh', 1, now() - interval '29 days'), ('month', 1, now() - interval '31 days'), ('old', 1, now() - interval '40 days')`);
+    await runJobInline("push-grades", {}, "test");
+    const { rows } = (await t.db.execute(sql`SELECT id FROM webhook_deliveries ORDER BY id`)) as unknown as { rows: { id: string }[] };
+    expect(rows.map((r) => r.id)).toEqual(["fresh", "month"]);
+  });
+});
