@@ -60,7 +60,7 @@ export async function resolveLineItem(
   client: GradeClient,
   auth: Auth,
   link: LinkInfo,
-  scoreMaximum: number,
+  scoreMaximum: () => Promise<number>,
 ): Promise<LineItemResolution> {
   if (link.lineItemState === "ok" && link.lineItemId) return { state: "ok", id: link.lineItemId };
   // A relaunch that names another line item revives a missing one.
@@ -86,7 +86,7 @@ export async function resolveLineItem(
     if (again) return markOk(db, link.id, again.id);
     const created = await client.createLineItem(auth, {
       label: link.title ?? link.contextTitle ?? "Gradesync",
-      scoreMaximum,
+      scoreMaximum: await scoreMaximum(),
       resourceLinkId: link.resourceLinkId,
       resourceId: ourResourceId(link.id),
       tag: OUR_TAG,

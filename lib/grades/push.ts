@@ -126,11 +126,16 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
       continue;
     }
     try {
-      const [{ max }] = await rowsOf<{ max: number | null }>(
-        db,
-        sql`SELECT max(score_maximum) AS max FROM grade_rows WHERE resource_link_ref = ${r.id}::uuid AND state = 'pending'`,
-      );
-      const res = await resolveLineItem(db, deps.client, await serviceAuth(r), linkInfo(r), max ?? 100);
+      // Only needed to create a line item: the largest scoreMaximum among the first pending rows.
+      const scoreMaximum = async () => {
+        const [{ max }] = await rowsOf<{ max: number | null }>(
+          db,
+          sql`SELECT max(score_maximum) AS max FROM (SELECT score_maximum FROM grade_rows
+              WHERE resource_link_ref = ${r.id}::uuid AND state = 'pending' ORDER BY id LIMIT 1000) s`,
+        );
+        return max ?? 100;
+      };
+      const res = await resolveLineItem(db, deps.client, await serviceAuth(r), linkInfo(r), scoreMaximum);
       out.links.push(
         res.state === "ok"
           ? { linkRef: r.id, state: "ok", lineItemId: res.id }
@@ -354,15 +359,20 @@ export async function sendChunk(
 
 async function finish(db: Db, linkRef: string, result: ChunkResult): Promise<ChunkResult> {
   if (result.stop) return result;
-  const [r] = await rowsOf<{ due: boolean; wait_ms: number | null }>(
+  const [r] = await rowsOf<{ due: boolean }>(
     db,
-    sql`SELECT EXISTS (SELECT 1 FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}) AS due,
-          (SELECT ceil(extract(epoch FROM min(greatest(coalesce(next_attempt_at, now()), coalesce(lease_until, now()),
-                  coalesce(last_sent_at + interval '1 second', now()))) - now()) * 1000)::int
-           FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND state = 'pending') AS wait_ms`,
+    sql`SELECT EXISTS (SELECT 1 FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}) AS due`,
   );
   result.more = Boolean(r?.due);
-  result.waitMs = r?.wait_ms === null || r?.wait_ms === undefined ? null : Math.max(0, Number(r.wait_ms));
+  if (result.more) return result;
+  // Nothing due: the rows still pending are waiting (backoff, spacing, a lease) — usually few.
+  const [w] = await rowsOf<{ wait_ms: number | null }>(
+    db,
+    sql`SELECT ceil(extract(epoch FROM min(greatest(coalesce(next_attempt_at, now()), coalesce(lease_until, now()),
+              coalesce(last_sent_at + interval '1 second', now()))) - now()) * 1000)::int AS wait_ms
+        FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND state = 'pending'`,
+  );
+  result.waitMs = w?.wait_ms === null || w?.wait_ms === undefined ? null : Math.max(0, Number(w.wait_ms));
   return result;
 }
 
