@@ -60,7 +60,8 @@ export async function handleCron(job: string, req: Request, now = new Date(), se
     backfill = parsed.data;
   }
 
-  if (env().jobsMode === "inngest") {
+  // A dry run only reads: it is answered here, with its listing, even when jobs run on Inngest.
+  if (env().jobsMode === "inngest" && !backfill?.dryRun) {
     const day = now.toISOString().slice(0, 10);
     const eventId = backfill ? backfillEventId(backfill) : `${route.kind}-${day}`;
     try {

@@ -118,3 +118,16 @@ describe("/api/cron/*", () => {
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(6);
   });
 });
+
+describe("/api/cron/backfill dry run with Inngest", () => {
+  it("is answered at once with its listing (it only reads), nothing enqueued", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "cr9", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
+    const sent: string[] = [];
+    const r = await handleCron("backfill", req("backfill", "POST", undefined, { platformId: s.platformId, dryRun: true }), new Date(), async (_n, _d, id) => (sent.push(id), id));
+    expect(r.status).toBe(200);
+    expect((r.body as { backfill: { wouldSend: number } }).backfill.wouldSend).toBe(2);
+    expect(sent).toEqual([]);
+  });
+});
