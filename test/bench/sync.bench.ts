@@ -1,7 +1,7 @@
 /**
  * Issue #3's sync figures, all through the INLINE runner (what runs here: no Inngest server), on
- * Postgres (BENCH_DATABASE_URL, default the machine's local one), against the emulator in this
- * process. Printed as ratios measured side by side in one run:
+ * Postgres (BENCH_DATABASE_URL, default the machine's local one), against the emulator in a child
+ * process (as a real LMS, it does not share the pipeline's event loop). Printed as ratios measured side by side in one run:
  *  1. 10 platforms × 5 contexts × 40 learners = 2,000 pending scores at 50 ms latency: time to push all
  *     vs the ideal 2000 ÷ (platforms × PLATFORM_CONCURRENCY ÷ latency) — target efficiency ≥ 0.85;
  *  2. vs a naive sequential loop (one POST after another) timed on a sample in the same run;
@@ -19,7 +19,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../../lib/db/schema";
-import { startEmulatorServer } from "../../lib/emulator/server";
+import { createInterface } from "node:readline";
 import { openDatabase, setDbForTests, type Db } from "../../lib/db/client";
 import { seal } from "../../lib/crypto/seal";
 import { parseEnv, setEnvForTests } from "../../lib/env";
@@ -30,7 +30,8 @@ import { pushDeps } from "../../lib/jobs/deps";
 import { pushContextHandler } from "../../lib/jobs/push-context";
 import { runJobInline } from "../../lib/jobs/inline";
 import { inlineRunner } from "../../lib/jobs/runner";
-import { createLtiaasClient } from "../../lib/ltiaas";
+import { createLtiaasClient, ltiaas } from "../../lib/ltiaas";
+import { setGradeClientForTests } from "../../lib/grades/client";
 import { freshDatabase } from "./support";
 
 process.env.GRADESYNC_LOG ??= "silent";
@@ -42,12 +43,38 @@ const LATENCY = 50;
 const CONCURRENCY = 2;
 const BIG = Number(process.env.BENCH_SYNC_BIG ?? 100_000);
 
-const emu = await startEmulatorServer({ apiKey: API_KEY });
+// The emulator runs in a child process: in this one its timers would share the pipeline's event loop.
+const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "emulator-child.ts")], {
+  stdio: ["pipe", "pipe", "inherit"],
+  env: {
+    ...process.env,
+    BENCH_API_KEY: API_KEY,
+    BENCH_EMU_SPEC: JSON.stringify([
+      { prefix: "b", platforms: PLATFORMS, contexts: CONTEXTS, learners: LEARNERS },
+      { prefix: "steps", platforms: 1, contexts: 1, learners: 250 },
+    ]),
+  },
+});
+const childLines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+const nextLine = async () => (await childLines.next()).value as string;
+const tell = async (cmd: string) => {
+  child.stdin!.write(`${cmd}\n`);
+  return nextLine();
+};
+interface ChildTriple {
+  prefix: string;
+  platformId: string;
+  contextId: string;
+  resourceLinkId: string;
+  lineItemId: string;
+  serviceKey: string;
+}
+const seeded = JSON.parse(await nextLine()) as { url: string; triples: ChildTriple[] };
 const pgdb = await freshDatabase("gs_bench_sync");
 const baseEnv = {
   NODE_ENV: "test",
   DATABASE_URL: pgdb.url,
-  LTIAAS_URL: emu.url,
+  LTIAAS_URL: seeded.url,
   LTIAAS_API_KEY: API_KEY,
   ENCRYPTION_KEYS: "dGVzdC1lbmNyeXB0aW9uLWtleS1vbmUtMzItYnl0ZXM",
   SESSION_SECRET: "bench-session-secret-that-is-long-enough",
@@ -62,7 +89,16 @@ const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver:
 setDbForTests(handle);
 setPushSchedulerForTests(null);
 const db: Db = handle.db;
-const e = emu.emulator;
+
+// Requests the pipeline sends, counted at the client (the "nothing changed" figure).
+let requests = 0;
+const real = ltiaas();
+setGradeClientForTests({
+  listLineItems: (...a) => (requests++, real.listLineItems(...a)),
+  getLineItem: (...a) => (requests++, real.getLineItem(...a)),
+  createLineItem: (...a) => (requests++, real.createLineItem(...a)),
+  postScore: (...a) => (requests++, real.postScore(...a)),
+});
 
 interface Triple {
   platformId: string;
@@ -72,25 +108,16 @@ interface Triple {
   lineItemId: string;
 }
 
-async function seed(platforms: number, contexts: number, learners: number, prefix: string): Promise<Triple[]> {
+async function seed(prefix: string): Promise<Triple[]> {
   const out: Triple[] = [];
-  for (let p = 0; p < platforms; p++) {
-    const platformId = `${prefix}-p${p}`;
-    for (let c = 0; c < contexts; c++) {
-      const contextId = `${prefix}-c${c}`;
-      const resourceLinkId = "rl";
-      e.createLaunch({ platformId, contextId, resourceLinkId, user: { id: "t" }, roles: ["Instructor"] });
-      const lineItemId = e.addLineItem(platformId, contextId, { label: "Bench", scoreMaximum: 10, resourceLinkId });
-      const { serviceKey } = e.createLaunch({ platformId, contextId, resourceLinkId, user: { id: "t" }, roles: ["Instructor"], lineItemId });
-      e.setRoster(platformId, contextId, Array.from({ length: learners }, (_, i) => ({ userId: `u${i}`, roles: ["Learner"] })));
-      const row = async (q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as { rows: { id: string }[] }).rows[0].id;
-      const pRef = await row(sql`INSERT INTO platforms (platform_id) VALUES (${platformId}) ON CONFLICT (platform_id) DO UPDATE SET updated_at = now() RETURNING id`);
-      const cRef = await row(sql`INSERT INTO contexts (platform_ref, context_id) VALUES (${pRef}::uuid, ${contextId}) RETURNING id`);
-      const rlRef = await row(sql`INSERT INTO resource_links (context_ref, resource_link_id, launch_line_item_id) VALUES (${cRef}::uuid, ${resourceLinkId}, ${lineItemId}) RETURNING id`);
-      const sealed = await seal(serviceKey!, { platformId, contextId, resourceLinkId });
-      await db.execute(sql`INSERT INTO service_keys (resource_link_ref, sealed, key_id, has_ags, has_nrps) VALUES (${rlRef}::uuid, ${sealed.sealed}, ${sealed.keyId}, true, true)`);
-      out.push({ platformId, contextId, resourceLinkId, contextRef: cRef, lineItemId });
-    }
+  for (const t of seeded.triples.filter((x) => x.prefix === prefix)) {
+    const row = async (q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as { rows: { id: string }[] }).rows[0].id;
+    const pRef = await row(sql`INSERT INTO platforms (platform_id) VALUES (${t.platformId}) ON CONFLICT (platform_id) DO UPDATE SET updated_at = now() RETURNING id`);
+    const cRef = await row(sql`INSERT INTO contexts (platform_ref, context_id) VALUES (${pRef}::uuid, ${t.contextId}) RETURNING id`);
+    const rlRef = await row(sql`INSERT INTO resource_links (context_ref, resource_link_id, launch_line_item_id) VALUES (${cRef}::uuid, ${t.resourceLinkId}, ${t.lineItemId}) RETURNING id`);
+    const sealed = await seal(t.serviceKey, { platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId });
+    await db.execute(sql`INSERT INTO service_keys (resource_link_ref, sealed, key_id, has_ags, has_nrps) VALUES (${rlRef}::uuid, ${sealed.sealed}, ${sealed.keyId}, true, true)`);
+    out.push({ platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId, contextRef: cRef, lineItemId: t.lineItemId });
   }
   return out;
 }
@@ -110,9 +137,9 @@ const say = (s: string) => {
 };
 
 // 1. 2,000 pending at 50 ms.
-const triples = await seed(PLATFORMS, CONTEXTS, LEARNERS, "b");
+const triples = await seed("b");
 await record(triples, LEARNERS, (i) => i % 10);
-e.faults.latencyMs = LATENCY;
+await tell(`latency ${LATENCY}`);
 resetPlatformGateForTests();
 let t0 = performance.now();
 const run = await runJobInline("push-grades", {}, "bench");
@@ -120,28 +147,28 @@ const pushSeconds = (performance.now() - t0) / 1000;
 const total = PLATFORMS * CONTEXTS * LEARNERS;
 const ideal = total / ((PLATFORMS * CONCURRENCY) / (LATENCY / 1000));
 say(`[inline] push ${total} pending @ ${LATENCY} ms: ${fmt(pushSeconds)} s (sent ${run.counts.sent}); ideal ${fmt(ideal)} s → efficiency ${fmt(ideal / pushSeconds)} (target ≥ 0.85)`);
-say(`[inline] in flight max per platform: ${Math.max(...Object.values(e.stats().inFlightMaxByPlatform))} (limit ${CONCURRENCY})`);
+const stats = JSON.parse(await tell("stats")) as { inFlightMax: Record<string, number> };
+say(`[inline] in flight max per platform: ${Math.max(...Object.values(stats.inFlightMax))} (limit ${CONCURRENCY})`);
 
 // 2. Naive sequential loop on a sample, same emulator, same latency.
-const client = createLtiaasClient({ baseUrl: emu.url, apiKey: API_KEY });
-const sampleTriple = triples[0];
-const { serviceKey: sampleKey } = e.createLaunch({ ...sampleTriple, user: { id: "t" }, roles: ["Instructor"], lineItemId: sampleTriple.lineItemId });
+const client = createLtiaasClient({ baseUrl: seeded.url, apiKey: API_KEY });
+const sample = seeded.triples.find((x) => x.prefix === "b")!;
 const SAMPLE = 40;
 t0 = performance.now();
 for (let i = 0; i < SAMPLE; i++)
-  await client.postScore({ serviceKey: sampleKey! }, sampleTriple.lineItemId, { userId: `u${i}`, activityProgress: "Completed", gradingProgress: "FullyGraded", scoreGiven: 5, scoreMaximum: 10 });
+  await client.postScore({ serviceKey: sample.serviceKey }, sample.lineItemId, { userId: `u${i}`, activityProgress: "Completed", gradingProgress: "FullyGraded", scoreGiven: 5, scoreMaximum: 10 });
 const naivePer = (performance.now() - t0) / 1000 / SAMPLE;
 say(`[naive] sequential loop: ${fmt(naivePer * 1000)} ms per score → ${fmt(naivePer * total)} s for ${total}; pipeline is ${fmt((naivePer * total) / pushSeconds, 1)}× faster`);
 
 // 3. Nothing changed: nothing sent.
 await new Promise((r) => setTimeout(r, 1100));
-const before = e.stats().requests;
+const before = requests;
 await runJobInline("push-grades", {}, "bench");
-say(`[inline] second run, nothing changed: ${e.stats().requests - before} requests (must be 0)`);
+say(`[inline] second run, nothing changed: ${requests - before} requests (must be 0)`);
 
 // 4. Steps per context (the same handler Inngest runs), 250 pending in one context.
-e.faults.latencyMs = 0;
-const [stepCtx] = await seed(1, 1, 250, "steps");
+await tell("latency 0");
+const [stepCtx] = await seed("steps");
 await record([stepCtx], 250, (i) => i % 10);
 let steps = 0;
 const counting = inlineRunner(() => Promise.resolve());
@@ -157,6 +184,8 @@ t0 = performance.now();
 const fast = await runJobInline("push-grades", {}, "bench");
 const fastSeconds = (performance.now() - t0) / 1000;
 say(`[inline, Postgres] zero latency: ${fast.counts.sent} scores in ${fmt(fastSeconds)} s → ${fmt(fast.counts.sent / fastSeconds, 0)} scores/s (target ≥ 1,000/s)`);
+child.kill();
+setGradeClientForTests(undefined);
 
 // 6. Peak RSS with BIG pending, streamed in chunks. The LMS here is a stateless sink in another
 // process, so the figure is the pipeline's memory alone (the emulator keeps every score it accepts).
@@ -164,7 +193,6 @@ if (BIG > 0) {
   const sink = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "sink-lms.ts")], { stdio: ["ignore", "pipe", "inherit"] });
   const sinkUrl = await new Promise<string>((resolve) => sink.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
   setEnvForTests(parseEnv({ ...baseEnv, LTIAAS_URL: sinkUrl }));
-  e.reset();
   const perContext = Math.ceil(BIG / (PLATFORMS * CONTEXTS));
   for (let p = 0; p < PLATFORMS; p++)
     for (let c = 0; c < CONTEXTS; c++) {
@@ -197,7 +225,6 @@ if (BIG > 0) {
 }
 
 await handle.close();
-await emu.close();
 await pgdb.drop();
 console.log("\nsummary:\n" + lines.join("\n"));
 process.exit(0);
