@@ -1,0 +1,225 @@
+/**
+ * What people see, in a real browser inside the emulator's LMS page (LMS on 127.0.0.1, tool on
+ * localhost: another site, third-party cookies blocked — the control check is in
+ * launch-in-iframe.test.ts): a learner takes the quiz, the teacher sees the score waiting, presses
+ * Sync now inside the iframe and sees it sent, the score reaches the LMS gradebook, the learner
+ * sees when; a learner cannot open the teacher's page; the operator signs in and finds the story.
+ * Needs `npm run build` and /usr/bin/chromium.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { BrowserContext, FrameLocator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulatorServer, type EmulatorServer } from "@/lib/emulator/server";
+import { freePort, startNext, type NextServer } from "../support/next-server";
+import { ARTIFACTS, launchBrowser } from "./support/browser";
+
+const API_KEY = "e2e-pages-api-key";
+const ADMIN_TOKEN = "e2e-admin-token-that-is-long-enough";
+let emu: EmulatorServer;
+let app: NextServer;
+let browser: { context: BrowserContext; close(): Promise<void> };
+let dataDir: string;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "gradesync-e2e-pages-"));
+  const port = await freePort();
+  emu = await startEmulatorServer({ apiKey: API_KEY, host: "127.0.0.1", toolUrl: `http://localhost:${port}` });
+  app = await startNext(
+    {
+      LTIAAS_URL: emu.url,
+      LTIAAS_API_KEY: API_KEY,
+      ENCRYPTION_KEYS: Buffer.alloc(32, 5).toString("base64url"),
+      SESSION_SECRET: "e2e-pages-session-secret-with-32-chars-or-more",
+      ADMIN_TOKEN,
+      PGLITE_DIR: path.join(dataDir, "pglite"),
+    },
+    { port },
+  );
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  if (app) writeFileSync(path.join(ARTIFACTS, "pages-server.log"), app.output());
+  await browser?.close();
+  await app?.stop();
+  await emu?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function lmsLaunch(page: Page, query: Record<string, string>): Promise<FrameLocator> {
+  await page.goto(`${emu.url}/lms/launch?${new URLSearchParams({ lineItem: "with", ...query })}`);
+  return page.frameLocator("iframe.tool");
+}
+
+function toolUrl(page: Page, part: string): URL {
+  const frame = page.frames().find((f) => f.url().startsWith(app.url) && f.url().includes(part));
+  if (!frame) throw new Error(`no tool frame with ${part}`);
+  return new URL(frame.url());
+}
+
+/** Waits until React owns the page's forms, so a click runs the action in place (a click before that posts the form as plain HTML, which works too but reloads). */
+async function hydrated(scope: Page | FrameLocator): Promise<void> {
+  await expect
+    .poll(() => scope.locator("form").first().evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactFiber"))), { timeout: 15_000 })
+    .toBe(true);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+
+describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () => {
+  let teacherUrl: URL;
+  let learnerUrl: URL;
+
+  it("a learner takes the quiz and sees the score on its way", async () => {
+    const page = await browser.context.newPage();
+    const tool = await lmsLaunch(page, { link: "bio101-quiz", user: "u-alan", role: "Learner" });
+    await expect.poll(() => tool.locator("h1").textContent()).toBe("Quiz: Evolution");
+    await hydrated(tool);
+    // Submitting with a question unanswered is refused in words, and nothing is recorded.
+    await tool.locator('input[name="q1"][value="b"]').check();
+    await tool.getByRole("button", { name: "Submit answers" }).click();
+    await expect.poll(() => tool.locator("p[role=alert]").textContent()).toContain("Answer every question");
+    // Four right, one wrong: 4 / 5.
+    for (const [q, v] of [["q1", "b"], ["q2", "a"], ["q3", "c"], ["q4", "a"], ["q5", "a"]]) await tool.locator(`input[name="${q}"][value="${v}"]`).check();
+    await tool.getByRole("button", { name: "Submit answers" }).click();
+    await expect.poll(() => tool.locator(".result .score").textContent()).toBe("4 / 5");
+    await expect.poll(() => tool.locator("[data-reached]").getAttribute("data-reached")).toBe("no");
+    expect(await tool.locator("[data-reached]").textContent()).toContain("On its way");
+    learnerUrl = toolUrl(page, "/activity/");
+    await shot(page, "learner-quiz-submitted.png");
+    await page.close();
+  });
+
+  it("the teacher sees it waiting, presses Sync now inside the iframe and sees it sent", async () => {
+    const page = await browser.context.newPage();
+    const tool = await lmsLaunch(page, { link: "bio101-quiz", user: "u-ada", role: "Instructor" });
+    await expect.poll(() => tool.locator("h1").textContent()).toBe("Quiz: Evolution");
+    teacherUrl = toolUrl(page, "/contexts/");
+    await hydrated(tool);
+    const alan = tool.locator('tr[data-user="u-alan"]');
+    await expect.poll(() => alan.getAttribute("data-state")).toBe("pending");
+    expect(await alan.textContent()).toContain("Alan Turing");
+    expect(await tool.locator('[data-count="pending"]').textContent()).toBe("1");
+    expect(await tool.locator(".verdict").textContent()).toContain("1 grade is waiting");
+    await shot(page, "teacher-pending.png");
+
+    await tool.getByRole("button", { name: "Sync now" }).click();
+    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
+    await expect.poll(() => alan.getAttribute("data-state")).toBe("sent");
+    expect(await tool.locator('[data-count="sent"]').textContent()).toBe("1");
+    expect(await tool.locator('[data-count="pending"]').textContent()).toBe("0");
+    expect(await alan.textContent()).toContain("In gradebook");
+    expect(await tool.locator("ul.runs").textContent()).toContain("you pressed Sync now");
+    await shot(page, "teacher-after-sync.png");
+
+    // The LMS gradebook has it: one post for Alan, 4 of 5, through the serviceKey.
+    const item = emu.emulator.lineItems("demo-canvas", "bio101").find((i) => i.resourceLinkId === "bio101-quiz")!;
+    const posts = emu.emulator.scores(item.id).filter((p) => p.userId === "u-alan");
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatchObject({ scoreGiven: 4, scoreMaximum: 5, gradingProgress: "FullyGraded", activityProgress: "Completed" });
+
+    // A second press finds nothing to send and sends nothing.
+    await tool.getByRole("button", { name: "Sync now" }).click();
+    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 0 sent");
+    expect(emu.emulator.scores(item.id).filter((p) => p.userId === "u-alan")).toHaveLength(1);
+    await page.close();
+  });
+
+  it("the learner sees when the score reached the LMS", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(learnerUrl.toString().replace("done=1", "done=0"));
+    await expect.poll(() => page.locator("[data-reached]").getAttribute("data-reached")).toBe("yes");
+    expect(await page.locator("[data-reached]").textContent()).toMatch(/reached your gradebook at \d+ \w+ \d{4}, \d\d:\d\d UTC/);
+    await page.close();
+  });
+
+  it("a learner cannot open the teacher's page, and nobody can without a session", async () => {
+    const learnerToken = learnerUrl.searchParams.get("s")!;
+    const asLearner = await fetch(`${app.url}${teacherUrl.pathname}?s=${encodeURIComponent(learnerToken)}`);
+    expect(asLearner.status).toBe(403);
+    expect(await asLearner.text()).not.toContain("u-alan");
+    const anonymous = await fetch(`${app.url}${teacherUrl.pathname}`);
+    expect(anonymous.status).toBe(401);
+    // The learner's own page is theirs.
+    const own = await fetch(`${app.url}${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`);
+    expect(own.status).toBe(200);
+  });
+
+  it("reads at 320 px without the page scrolling sideways", async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 320, height: 800 });
+    await page.goto(teacherUrl.toString());
+    await expect.poll(() => page.locator('tr[data-user="u-alan"]').count()).toBe(1);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(page, "teacher-320px.png");
+    // Keyboard: the first button reached by Tab is Sync now.
+    let focused = "";
+    for (let i = 0; i < 10 && focused !== "Sync now"; i++) {
+      await page.keyboard.press("Tab");
+      focused = (await page.evaluate(() => document.activeElement?.textContent ?? "")).trim();
+    }
+    expect(focused).toBe("Sync now");
+    await page.close();
+  });
+});
+
+describe("the operator's dashboard", () => {
+  it("asks for the token, signs in with a strict same-site cookie, and finds a score's story", async () => {
+    const res = await fetch(`${app.url}/admin`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(await res.text()).not.toContain(ADMIN_TOKEN);
+
+    const page = await browser.context.newPage();
+    await page.goto(`${app.url}/admin`);
+    await hydrated(page);
+    await page.getByLabel("Admin token").fill("not-the-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.locator("p[role=alert]").textContent()).toContain("That token is not right");
+    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.locator("h1").textContent()).toBe("Gradesync operations");
+    await hydrated(page);
+
+    const cookie = (await browser.context.cookies(`${app.url}/admin`)).find((c) => c.name === "gs_admin")!;
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/admin" });
+    expect(cookie.value).not.toContain(ADMIN_TOKEN);
+
+    // The quiz link is in sync; every launched link is listed, and the filter narrows the list.
+    expect(await page.locator("table.contexts tbody tr").count()).toBeGreaterThanOrEqual(1);
+    await page.getByRole("link", { name: /^OK \(\d+\)$/ }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("state")).toBe("ok");
+    expect(await page.locator('table.contexts tbody tr[data-state="ok"]').count()).toBe(await page.locator("table.contexts tbody tr").count());
+
+    await page.getByLabel("User id or delivery id").fill("u-alan");
+    await page.getByRole("button", { name: "Search" }).click();
+    const story = page.locator("article.story").first();
+    await expect.poll(() => story.textContent()).toContain("Alan Turing");
+    expect(await story.textContent()).toContain("activity: 4 / 5 FullyGraded → revision 1");
+    expect(await story.textContent()).toContain("revision 1: sent (HTTP 204)");
+    expect(await story.locator("[data-outcome]").getAttribute("data-outcome")).toBe("sent");
+    await shot(page, "admin-search.png");
+
+    // Backfill: the dry run lists what would be sent and warns before anything runs.
+    await page.getByLabel("Platform id").fill("demo-canvas");
+    await page.getByLabel(/Resource link id/).fill("bio101-quiz");
+    await page.getByRole("button", { name: "Dry run" }).click();
+    await expect.poll(() => page.locator("[data-would-send]").getAttribute("data-would-send")).toBe("1");
+    expect(await page.getByRole("note").textContent()).toContain("overwrites grades that teachers changed by hand");
+    const item = emu.emulator.lineItems("demo-canvas", "bio101").find((i) => i.resourceLinkId === "bio101-quiz")!;
+    expect(emu.emulator.scores(item.id)).toHaveLength(1);
+    await page.getByRole("button", { name: "Run backfill" }).click();
+    await expect.poll(() => page.locator("form.backfill [role=alert]").textContent()).toContain("Tick the box");
+    expect(emu.emulator.scores(item.id)).toHaveLength(1);
+    await page.getByLabel(/I understand/).check();
+    await page.getByRole("button", { name: "Run backfill" }).click();
+    await expect.poll(() => page.getByRole("status").last().textContent(), { timeout: 30_000 }).toMatch(/Backfill (completed|partial): 1 re-sent/);
+    await expect.poll(() => emu.emulator.scores(item.id).length, { timeout: 15_000 }).toBe(2);
+    await shot(page, "admin-backfill.png");
+    await page.close();
+  });
+});
