@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
 import { pushContextUnit } from "@/lib/jobs/push-context";
 import { runJobInline } from "@/lib/jobs/inline";
