@@ -43,3 +43,28 @@ describe("recording a score schedules a push of its context (inline)", () => {
     expect(rows).toEqual([{ kind: "push-grades", context_ref: s.contextRef }]);
   });
 });
+
+describe("recording a score with Inngest configured", () => {
+  it("sends context.changed (picked up by the debounced push-context-soon function)", async () => {
+    const { inngest } = await import("@/lib/inngest/client");
+    const { setEnvForTests } = await import("@/lib/env");
+    const { testEnv } = await import("../support/env");
+    const sent: unknown[] = [];
+    const original = inngest.send.bind(inngest);
+    (inngest as { send: unknown }).send = async (payload: unknown) => {
+      sent.push(payload);
+      return { ids: ["x"] };
+    };
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
+    try {
+      const s = await seedTriple(t.db, emu.emulator, { contextId: "sc2", resourceLinkId: "r", withLineItem: true });
+      await recordScores(scoresFor(s, 1), { source: "webhook" });
+      await waitFor(() => sent.length === 1);
+      expect(sent[0]).toEqual({ name: "gradesync/context.changed", data: { contextRef: s.contextRef, platformId: s.platformId } });
+      expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(0);
+    } finally {
+      (inngest as { send: unknown }).send = original;
+      setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
+    }
+  });
+});
