@@ -92,13 +92,13 @@ export async function adminList(db: Db, input: { state?: AdminState | null; page
   const raw = await rowsOf<RawEntry>(
     db,
     sql`WITH ranked AS (
-          SELECT rl.id, ${RANK} AS rank, gc.oldest_pending_at, rl.updated_at
+          SELECT rl.id, ${RANK} AS rank, gc.oldest_pending_at, coalesce(gc.failed, 0) AS failed
           FROM resource_links rl
           LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
           LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
         ), picked AS (
-          SELECT id, rank FROM ranked ${filter}
-          ORDER BY rank, oldest_pending_at ASC NULLS LAST, id
+          SELECT id, rank, failed FROM ranked ${filter}
+          ORDER BY rank, oldest_pending_at ASC NULLS LAST, failed DESC, id
           LIMIT ${pageSize}::int OFFSET ${(page - 1) * pageSize}::int
         )
         SELECT rl.id, pk.rank, p.platform_id, p.name AS platform_name, c.context_id, rl.resource_link_id,
@@ -114,7 +114,7 @@ export async function adminList(db: Db, input: { state?: AdminState | null; page
         LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
         LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
         LEFT JOIN sync_runs r ON r.id = gc.last_run_id
-        ORDER BY pk.rank, gc.oldest_pending_at ASC NULLS LAST, rl.id`,
+        ORDER BY pk.rank, gc.oldest_pending_at ASC NULLS LAST, pk.failed DESC, rl.id`,
   );
   const entries = raw.map((r): AdminEntry => ({
     id: r.id,
