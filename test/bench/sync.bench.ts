@@ -92,12 +92,22 @@ const db: Db = handle.db;
 
 // Requests the pipeline sends, counted at the client (the "nothing changed" figure).
 let requests = 0;
+let firstPostAt = 0;
+let lastAnswerAt = 0;
 const real = ltiaas();
 setGradeClientForTests({
   listLineItems: (...a) => (requests++, real.listLineItems(...a)),
   getLineItem: (...a) => (requests++, real.getLineItem(...a)),
   createLineItem: (...a) => (requests++, real.createLineItem(...a)),
-  postScore: (...a) => (requests++, real.postScore(...a)),
+  postScore: async (...a) => {
+    requests++;
+    firstPostAt ||= performance.now();
+    try {
+      return await real.postScore(...a);
+    } finally {
+      lastAnswerAt = performance.now();
+    }
+  },
 });
 
 interface Triple {
@@ -142,12 +152,16 @@ await record(triples, LEARNERS, (i) => i % 10);
 await tell(`latency ${LATENCY}`);
 resetPlatformGateForTests();
 let t0 = performance.now();
+firstPostAt = 0;
 const run = await runJobInline("push-grades", {}, "bench");
 const pushSeconds = (performance.now() - t0) / 1000;
+const startMs = firstPostAt - t0;
+const tailMs = performance.now() - lastAnswerAt;
 const total = PLATFORMS * CONTEXTS * LEARNERS;
 const ideal = total / ((PLATFORMS * CONCURRENCY) / (LATENCY / 1000));
 say(`[inline] push ${total} pending @ ${LATENCY} ms: ${fmt(pushSeconds)} s (sent ${run.counts.sent}); ideal ${fmt(ideal)} s → efficiency ${fmt(ideal / pushSeconds)} (target ≥ 0.85)`);
 const stats = JSON.parse(await tell("stats")) as { inFlightMax: Record<string, number> };
+say(`[inline]   of which: first request after ${fmt(startMs, 0)} ms, ${fmt(tailMs, 0)} ms after the last answer (recording, run summary)`);
 say(`[inline] in flight max per platform: ${Math.max(...Object.values(stats.inFlightMax))} (limit ${CONCURRENCY})`);
 
 // 2. Naive sequential loop on a sample, same emulator, same latency.
