@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { explainNotGradable } from "../roster/view";
 import { explain, type Explanation, type RowState } from "./reasons";
 import { rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
 
@@ -58,7 +59,7 @@ interface RawStudent {
  */
 export async function studentPage(
   db: Db,
-  input: { resourceLinkRef: string; contextRef: string; page?: number; pageSize?: number },
+  input: { resourceLinkRef: string; contextRef: string; page?: number; pageSize?: number; rosterRefreshed?: boolean },
 ): Promise<StudentPage> {
   const pageSize = Math.min(Math.max(input.pageSize ?? STUDENTS_PER_PAGE, 1), 500);
   const requested = Math.max(1, Math.floor(input.page ?? 1));
@@ -121,10 +122,21 @@ export async function studentPage(
       recordedAt: toDate(r.recorded_at),
       lastSentAt: toDate(r.last_sent_at),
       lastAttempt: attemptAt && r.attempt_outcome ? { at: attemptAt, outcome: r.attempt_outcome, httpStatus: r.attempt_status } : null,
-      explanation: explain(state, r.reason, member),
+      explanation: withRoster(explain(state, r.reason, member), state, r.reason, r, input.rosterRefreshed ?? false),
     };
   });
   return { rows, page, pageSize, total, pages: Math.max(1, Math.ceil(total / pageSize)) };
+}
+
+/** A refusal by the LMS, with what the class list says about that person (when we have one). */
+function withRoster(e: Explanation, state: RowState, reason: string | null, r: RawStudent, rosterRefreshed: boolean): Explanation {
+  if (state !== "skipped" || !reason?.startsWith("not_gradable")) return e;
+  const known = r.member_kind !== null;
+  if (!known && !rosterRefreshed) return e;
+  const why = explainNotGradable(
+    known ? { userId: r.user_id, name: r.name, kind: r.member_kind!, status: r.member_status ?? "Active", testUser: Boolean(r.test_user) } : undefined,
+  );
+  return why ? { ...e, words: `${e.words} The class list says this person is ${why}.` } : e;
 }
 
 export interface RunRow {

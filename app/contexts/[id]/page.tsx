@@ -140,7 +140,7 @@ function Verdict({ view }: { view: ResourceLinkView }) {
 
 async function Students({ view, token, page }: { view: ResourceLinkView; token: string; page: number }) {
   const db = await getDb();
-  const result = await studentPage(db, { resourceLinkRef: view.id, contextRef: view.contextRef, page });
+  const result = await studentPage(db, { resourceLinkRef: view.id, contextRef: view.contextRef, page, rosterRefreshed: view.roster.refreshedAt !== null });
   if (result.total === 0) return <p className="empty">No students yet. They appear here when they open the activity or when the class list is read from your LMS.</p>;
   return (
     <>
