@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { open } from "../crypto/seal";
 import { LtiaasError } from "../ltiaas/errors";
+import { markKeyNeedsRelaunch } from "../service-keys";
 import type { GradeClient } from "./client";
 import type { PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
@@ -143,7 +144,7 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
       );
     } catch (error) {
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
-        await markNeedsRelaunch(db, r.id, error.code ?? "unauthorized");
+        await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized");
         out.links.push({ linkRef: r.id, state: "needs_relaunch" });
       } else if (error instanceof LtiaasError) {
         out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind });
@@ -153,10 +154,6 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
   return out;
 }
 
-async function markNeedsRelaunch(db: Db, linkRef: string, reason: string) {
-  await db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch', state_reason = ${reason}::text, state_changed_at = now()
-    WHERE resource_link_ref = ${linkRef}::uuid AND state <> 'needs_relaunch'`);
-}
 
 export interface ChunkResult {
   claimed: number;
@@ -346,7 +343,7 @@ export async function sendChunk(
   if (errors.length) throw errors[0];
 
   if (stop === "needs_relaunch") {
-    await markNeedsRelaunch(db, input.linkRef, relaunchCode);
+    await markKeyNeedsRelaunch(db, input.linkRef, relaunchCode);
     result.stop = "needs_relaunch";
   } else if (stop === "not_found") {
     const res = await reresolveAfterNotFound(db, client, auth, linkInfo(link), lineItemId);

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
+import { keyedLock } from "../keyed-lock";
 import { prepareLinks, sendChunk, type PushDeps } from "../grades/push";
 import { addRunCounts, finishRun, pendingIn, startRun, type RunSummary } from "./runs";
 import { inlineRunner, type StepRunner } from "./runner";
@@ -68,20 +69,7 @@ export async function pushContextHandler(
 }
 
 // One unit per context at a time in this process (Inngest: concurrency key per context, limit 1).
-const holder = globalThis as unknown as { __gradesyncContextLocks?: Map<string, Promise<unknown>> };
-const locks = (holder.__gradesyncContextLocks ??= new Map());
-
-export async function withContextLock<T>(contextRef: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(contextRef) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(fn);
-  const tail = next.catch(() => undefined);
-  locks.set(contextRef, tail);
-  try {
-    return await next;
-  } finally {
-    if (locks.get(contextRef) === tail) locks.delete(contextRef);
-  }
-}
+export const withContextLock = keyedLock("push-context");
 
 /** Inline unit of a larger run (push-grades, backfill, retry-failed fan out to this). */
 export function pushContextUnit(contextRef: string, runId: string | null): Promise<ContextTotals> {

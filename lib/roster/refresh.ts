@@ -8,11 +8,13 @@ import { open, SealError } from "../crypto/seal";
 import { platformGate, type PlatformGate } from "../grades/gate";
 import { env } from "../env";
 import { LtiaasError } from "../ltiaas";
+import { keyedLock } from "../keyed-lock";
 import { errorFields, log } from "../log";
 import { applyRoster } from "./apply";
 import { rosterClient, type RosterClient } from "./client";
 import { fetchRoster, RosterRetryLater } from "./fetch";
-import { markKeyNeedsRelaunch, rosterKeys, rosterTarget, type SkipReason } from "./targets";
+import { markKeyNeedsRelaunch } from "../service-keys";
+import { rosterKeys, rosterTarget, type SkipReason } from "./targets";
 import { rosterTuning, type RosterTuning } from "./tuning";
 
 export interface RosterDeps {
@@ -105,17 +107,4 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
 }
 
 // One refresh per context at a time in this process (the cron run and a debounced one may meet).
-const holder = globalThis as unknown as { __gradesyncRosterLocks?: Map<string, Promise<unknown>> };
-const locks = (holder.__gradesyncRosterLocks ??= new Map());
-
-export async function withRosterLock<T>(contextRef: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(contextRef) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(fn);
-  const tail = next.catch(() => undefined);
-  locks.set(contextRef, tail);
-  try {
-    return await next;
-  } finally {
-    if (locks.get(contextRef) === tail) locks.delete(contextRef);
-  }
-}
+export const withRosterLock = keyedLock("roster");

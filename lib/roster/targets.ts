@@ -130,8 +130,3 @@ export async function rosterKeys(db: Db, contextRef: string): Promise<RosterKey[
   return rows.map((r) => ({ linkRef: r.link_ref, resourceLinkId: r.resource_link_id, sealed: r.sealed }));
 }
 
-/** A 401 on the key: the same state a push leaves (the next launch brings a fresh key). */
-export async function markKeyNeedsRelaunch(db: Db, linkRef: string, reason: string): Promise<void> {
-  await db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch', state_reason = ${reason}::text, state_changed_at = now()
-    WHERE resource_link_ref = ${linkRef}::uuid AND state <> 'needs_relaunch'`);
-}
