@@ -32,6 +32,7 @@ export interface CliArgs {
 }
 
 export function parseCliArgs(argv: string[]): CliArgs {
+  if (argv.some((a) => a === "--help" || a === "-h")) throw new UsageError(USAGE);
   let parsed;
   try {
     parsed = parseArgs({
