@@ -72,6 +72,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ART
 describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () => {
   let teacherUrl: URL;
   let learnerUrl: URL;
+  let syncPost: { headers: Record<string, string>; body: string; path: string };
 
   it("a learner takes the quiz and sees the score on its way", async () => {
     const page = await browser.context.newPage();
@@ -106,8 +107,17 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     expect(await tool.locator(".verdict").textContent()).toContain("1 grade is waiting");
     await shot(page, "teacher-pending.png");
 
+    const seen: Promise<{ headers: Record<string, string>; body: string }>[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.headers()["next-action"]) seen.push(r.allHeaders().then((headers) => ({ headers, body: r.postData() ?? "" })));
+    });
     await tool.getByRole("button", { name: "Sync now" }).click();
     await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
+    // The action posted from inside the 127.0.0.1 LMS page to the tool's own origin, as a server action.
+    const actions = await Promise.all(seen);
+    expect(actions).toHaveLength(1);
+    expect(actions[0].headers.origin).toBe(app.url);
+    syncPost = { ...actions[0], path: teacherUrl.pathname + teacherUrl.search };
     await expect.poll(() => alan.getAttribute("data-state")).toBe("sent");
     expect(await tool.locator('[data-count="sent"]').textContent()).toBe("1");
     expect(await tool.locator('[data-count="pending"]').textContent()).toBe("0");
@@ -143,6 +153,25 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     expect(await asLearner.text()).not.toContain("u-alan");
     const anonymous = await fetch(`${app.url}${teacherUrl.pathname}`);
     expect(anonymous.status).toBe(401);
+    // The Sync now action replayed: from another site it is refused by Next's Origin check; with a
+    // learner's token in the form it is refused by the action's own check. Nothing is sent either way.
+    const before = emu.emulator.log.length;
+    const replay = (origin: string, body: string) =>
+      fetch(`${app.url}${syncPost.path}`, {
+        method: "POST",
+        headers: { "content-type": syncPost.headers["content-type"], "next-action": syncPost.headers["next-action"], accept: "text/x-component", origin },
+        body,
+      });
+    const crossSite = await replay("http://127.0.0.1:9", syncPost.body);
+    expect(await crossSite.text()).not.toContain("Sync finished");
+    expect(crossSite.status).not.toBe(200);
+    const teacherToken = teacherUrl.searchParams.get("s")!;
+    expect(syncPost.body).toContain(teacherToken);
+    const asLearnerAction = await replay(app.url, syncPost.body.replaceAll(teacherToken, learnerToken));
+    expect(await asLearnerAction.text()).toContain("This action is for the teachers of this course");
+    const sameSite = await replay(app.url, syncPost.body);
+    expect(await sameSite.text()).toContain("Sync finished: 0 sent");
+    expect(emu.emulator.log.filter((e) => e.method === "POST").length).toBe(emu.emulator.log.slice(0, before).filter((e) => e.method === "POST").length);
     // The learner's own page is theirs.
     const own = await fetch(`${app.url}${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`);
     expect(own.status).toBe(200);
