@@ -27,7 +27,9 @@ const TRIGGER: Record<string, string> = { manual: "you pressed Sync now", cron: 
 
 export default async function TeacherPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
   const { id } = await params;
-  // Every check happens before anything streams, so a refusal is a real 401/403.
+  // Every check happens before anything streams, so a refusal is a real 401/403. That is also why
+  // there is no loading.tsx here: it would send a 200 shell before the check; the Suspense
+  // skeletons below are the loading state.
   const { token, view } = await requireLinkAccess(id, searchParams, "teacher");
   const page = pageNumber(param(await searchParams, "page"));
   const key = KEY_WORDS[view.key.state];
