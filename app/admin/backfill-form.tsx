@@ -24,16 +24,25 @@ export function BackfillForm() {
     <form action={action} className="stack backfill" key={`${state.step}:${JSON.stringify(s)}`}>
       <div className="grid fields">
         <label>
-          Platform id <input name="platformId" defaultValue={s.platformId} required />
+          <span>Platform id</span> <input name="platformId" defaultValue={s.platformId} required />
         </label>
         <label>
-          Context id <span className="muted">(optional)</span> <input name="contextId" defaultValue={s.contextId} />
+          <span>
+            Context id <span className="muted">(optional)</span>
+          </span>
+          <input name="contextId" defaultValue={s.contextId} />
         </label>
         <label>
-          Resource link id <span className="muted">(optional)</span> <input name="resourceLinkId" defaultValue={s.resourceLinkId} />
+          <span>
+            Resource link id <span className="muted">(optional)</span>
+          </span>
+          <input name="resourceLinkId" defaultValue={s.resourceLinkId} />
         </label>
         <label>
-          Recorded since <span className="muted">(optional)</span> <input name="since" defaultValue={s.since} placeholder="2026-11-01" />
+          <span>
+            Recorded since <span className="muted">(optional)</span>
+          </span>
+          <input name="since" defaultValue={s.since} placeholder="2026-11-01" />
         </label>
       </div>
       {state.error ? <p className="status-line bad" role="alert">{state.error}</p> : null}
