@@ -133,7 +133,8 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
 
     // A second press finds nothing to send and sends nothing.
     await tool.getByRole("button", { name: "Sync now" }).click();
-    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 0 sent");
+    // (The debounced push the quiz scheduled may be the one running by then: either way, nothing new is sent.)
+    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toMatch(/Sync finished: 0 sent|already running: 0 sent|already running; it sends/);
     expect(emu.emulator.scores(item.id).filter((p) => p.userId === "u-alan")).toHaveLength(1);
     await page.close();
   });
@@ -170,7 +171,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     const asLearnerAction = await replay(app.url, syncPost.body.replaceAll(teacherToken, learnerToken));
     expect(await asLearnerAction.text()).toContain("This action is for the teachers of this course");
     const sameSite = await replay(app.url, syncPost.body);
-    expect(await sameSite.text()).toContain("Sync finished: 0 sent");
+    expect(await sameSite.text()).toMatch(/Sync finished: 0 sent|already running/);
     expect(emu.emulator.log.filter((e) => e.method === "POST").length).toBe(emu.emulator.log.slice(0, before).filter((e) => e.method === "POST").length);
     // The learner's own page is theirs.
     const own = await fetch(`${app.url}${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`);
