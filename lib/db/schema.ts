@@ -207,6 +207,8 @@ export const gradeRows = pgTable(
     index("grade_rows_link_pending_idx").on(t.resourceLinkRef, t.state, t.pendingSince),
     index("grade_rows_failed_idx").on(t.state, t.failedAt),
     index("grade_rows_context_recorded_idx").on(t.contextRef, t.recordedAt),
+    // The operator's "why is this grade missing?" search starts from a user id.
+    index("grade_rows_user_idx").on(t.userId),
   ],
 );
 
@@ -233,7 +235,11 @@ export const gradeRevisions = pgTable(
     gradedAt: ts("graded_at").notNull(),
     recordedAt: ts("recorded_at").notNull().defaultNow(),
   },
-  (t) => [index("grade_revisions_row_idx").on(t.gradeRowId)],
+  (t) => [
+    index("grade_revisions_row_idx").on(t.gradeRowId),
+    // …or from a webhook delivery id.
+    index("grade_revisions_delivery_idx").on(t.deliveryId),
+  ],
 );
 
 /** Webhook deliveries already recorded (idempotency by `id`; kept at least 30 days). */
