@@ -115,19 +115,24 @@ function devSecrets(dataDir: string): { encryptionKey: string; sessionSecret: st
 
 /** Parses an environment. Pure except for the development secrets file; throws EnvError. */
 export function parseEnv(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): Env {
-  const parsed = raw.safeParse(source);
-  if (!parsed.success) {
-    // One line per variable; zod messages never echo the offending value.
-    const lines = new Map<string, string>();
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? "environment");
-      if (!lines.has(name)) lines.set(name, `${name} ${issue.message}`);
-    }
-    throw new EnvError([...lines.values()]);
-  }
-  const v = parsed.data;
-  const production = v.NODE_ENV === "production";
+  // Each variable on its own, so one bad value does not hide the others: every problem is reported
+  // at once, one line per variable. zod messages never echo the offending value.
   const problems: string[] = [];
+  const invalid = new Set<string>();
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(raw.shape)) {
+    const result = (schema as z.ZodType).safeParse(source[name]);
+    if (result.success) values[name] = result.data;
+    else {
+      invalid.add(name);
+      problems.push(`${name} ${result.error.issues[0]?.message ?? "is invalid"}`);
+    }
+  }
+  const v = values as z.infer<typeof raw>;
+  const missing = (name: string, message: string) => {
+    if (!invalid.has(name)) problems.push(message);
+  };
+  const production = v.NODE_ENV === "production";
   const dataDir = path.resolve(cwd, ".data");
 
   const url = v.DATABASE_URL ?? v.POSTGRES_URL;
@@ -135,7 +140,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (v.DATABASE_URL) database = { driver: "node-postgres", url: v.DATABASE_URL };
   else if (v.POSTGRES_URL) database = { driver: v.VERCEL === "1" ? "vercel-postgres" : "node-postgres", url: v.POSTGRES_URL };
   else database = { driver: "pglite", dir: path.resolve(cwd, v.PGLITE_DIR ?? ".data/pglite") };
-  if (v.VERCEL === "1" && !url) problems.push("DATABASE_URL or POSTGRES_URL is required on Vercel (PGlite's disk would vanish)");
+  if (v.VERCEL === "1" && !url) missing("DATABASE_URL", "DATABASE_URL or POSTGRES_URL is required on Vercel (PGlite's disk would vanish)");
 
   const emulator = v.GRADESYNC_EMULATOR === "1" || (!production && !v.LTIAAS_URL);
   let dev: ReturnType<typeof devSecrets> | undefined;
@@ -144,29 +149,29 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   let ltiaasUrl = v.LTIAAS_URL;
   let ltiaasApiKey = v.LTIAAS_API_KEY;
   if (!ltiaasUrl) {
-    if (production && v.GRADESYNC_EMULATOR !== "1") problems.push("LTIAAS_URL is required in production");
+    if (production && v.GRADESYNC_EMULATOR !== "1") missing("LTIAAS_URL", "LTIAAS_URL is required in production");
     else ltiaasUrl = `http://127.0.0.1:${v.PORT ?? "3000"}/emulator`;
   }
   if (!ltiaasApiKey) {
-    if (production && v.GRADESYNC_EMULATOR !== "1") problems.push("LTIAAS_API_KEY is required in production");
+    if (production && v.GRADESYNC_EMULATOR !== "1") missing("LTIAAS_API_KEY", "LTIAAS_API_KEY is required in production");
     else ltiaasApiKey = needDev().apiKey;
   }
 
   let encryptionKeys = v.ENCRYPTION_KEYS;
   if (!encryptionKeys) {
-    if (production) problems.push("ENCRYPTION_KEYS is required in production (comma-separated base64url 32-byte keys)");
+    if (production) missing("ENCRYPTION_KEYS", "ENCRYPTION_KEYS is required in production (comma-separated base64url 32-byte keys)");
     else encryptionKeys = [needDev().encryptionKey];
   }
   let sessionSecret = v.SESSION_SECRET;
   if (!sessionSecret) {
-    if (production) problems.push("SESSION_SECRET is required in production (at least 32 characters)");
+    if (production) missing("SESSION_SECRET", "SESSION_SECRET is required in production (at least 32 characters)");
     else sessionSecret = needDev().sessionSecret;
   }
 
   const inngestConfigured = Boolean(v.INNGEST_DEV || v.INNGEST_EVENT_KEY);
   const jobsMode = v.JOBS_MODE ?? (inngestConfigured ? "inngest" : "inline");
   if (production && jobsMode === "inngest" && !v.INNGEST_DEV && !v.INNGEST_SIGNING_KEY)
-    problems.push("INNGEST_SIGNING_KEY is required in production when jobs run on Inngest");
+    missing("INNGEST_SIGNING_KEY", "INNGEST_SIGNING_KEY is required in production when jobs run on Inngest");
 
   if (problems.length) throw new EnvError(problems);
   return {

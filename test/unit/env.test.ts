@@ -74,6 +74,12 @@ describe("configuration", () => {
     for (const secret of ["too-short-secret-value", "c2hvcnQ", KEY]) expect(text).not.toContain(secret);
   });
 
+  it("reports bad and missing variables together, one line each", () => {
+    const lines = problems({ NODE_ENV: "production", SESSION_SECRET: "short", LTIAAS_URL: "http://ltiaas.example.com" });
+    expect(lines.map((l) => l.split(" ")[0]).sort()).toEqual(["ENCRYPTION_KEYS", "LTIAAS_API_KEY", "LTIAAS_URL", "SESSION_SECRET"]);
+    expect(lines.join("\n")).not.toContain("short");
+  });
+
   it("allows plain http to LTIAAS only on a loopback host", () => {
     expect(parseEnv({ ...production, LTIAAS_URL: "http://127.0.0.1:4000/" }, tmp()).ltiaasUrl).toBe("http://127.0.0.1:4000");
     expect(problems({ ...production, LTIAAS_URL: "http://10.0.0.5" })).toHaveLength(1);
