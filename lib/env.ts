@@ -30,12 +30,17 @@ const positiveInt = (fallback: number) =>
       .optional(),
   ).transform((v) => v ?? fallback);
 
+// Both drivers speak only these schemes; anything else would fail later, at the first query.
+const postgresUrl = z
+  .url({ message: "must be a postgres:// URL" })
+  .refine((u) => /^postgres(ql)?:$/.test(new URL(u).protocol), "must be a postgres:// URL");
+
 const raw = z.object({
   NODE_ENV: optionalString,
   VERCEL: optionalString,
   PORT: optionalString,
-  DATABASE_URL: optionalString.pipe(z.url({ message: "must be a postgres:// URL" }).optional()),
-  POSTGRES_URL: optionalString.pipe(z.url({ message: "must be a postgres:// URL" }).optional()),
+  DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
+  POSTGRES_URL: optionalString.pipe(postgresUrl.optional()),
   PGLITE_DIR: optionalString,
   LTIAAS_URL: optionalString.pipe(
     z
@@ -168,9 +173,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     else sessionSecret = needDev().sessionSecret;
   }
 
-  const inngestConfigured = Boolean(v.INNGEST_DEV || v.INNGEST_EVENT_KEY);
+  // Inngest's SDK reads INNGEST_DEV=0 or false as "cloud mode" (a signing key needed), not as dev.
+  const inngestDev = v.INNGEST_DEV !== undefined && !/^(0|false)$/i.test(v.INNGEST_DEV);
+  const inngestConfigured = inngestDev || Boolean(v.INNGEST_EVENT_KEY);
   const jobsMode = v.JOBS_MODE ?? (inngestConfigured ? "inngest" : "inline");
-  if (production && jobsMode === "inngest" && !v.INNGEST_DEV && !v.INNGEST_SIGNING_KEY)
+  if (production && jobsMode === "inngest" && !inngestDev && !v.INNGEST_SIGNING_KEY)
     missing("INNGEST_SIGNING_KEY", "INNGEST_SIGNING_KEY is required in production when jobs run on Inngest");
 
   if (problems.length) throw new EnvError(problems);
@@ -189,7 +196,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     platformConcurrency: v.PLATFORM_CONCURRENCY,
     rosterMaxAgeHours: v.ROSTER_MAX_AGE_HOURS,
     jobsMode,
-    inngest: { eventKey: v.INNGEST_EVENT_KEY, signingKey: v.INNGEST_SIGNING_KEY, dev: Boolean(v.INNGEST_DEV) },
+    inngest: { eventKey: v.INNGEST_EVENT_KEY, signingKey: v.INNGEST_SIGNING_KEY, dev: inngestDev },
   };
 }
 

@@ -90,6 +90,9 @@ describe("configuration", () => {
     expect(parseEnv({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "postgres://x@h/db", VERCEL: "1" }, tmp()).database.driver).toBe("vercel-postgres");
     expect(parseEnv({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "postgres://x@h/db" }, tmp()).database.driver).toBe("node-postgres");
     expect(parseEnv({ ...production, POSTGRES_URL: "postgres://x@other/db" }, tmp()).database).toMatchObject({ url: production.DATABASE_URL });
+    expect(parseEnv({ ...production, DATABASE_URL: "postgresql://x@h/db" }, tmp()).database.driver).toBe("node-postgres");
+    expect(problems({ ...production, DATABASE_URL: "mysql://u:hunter22@h/db" })).toEqual(["DATABASE_URL must be a postgres:// URL"]);
+    expect(problems({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "https://h/db" })).toEqual(["POSTGRES_URL must be a postgres:// URL"]);
   });
 
   it("gives development working defaults with secrets generated once into .data/", () => {
@@ -115,5 +118,13 @@ describe("configuration", () => {
     expect(parseEnv({ INNGEST_DEV: "1" }, tmp()).jobsMode).toBe("inngest");
     expect(parseEnv({ INNGEST_DEV: "1", JOBS_MODE: "inline" }, tmp()).jobsMode).toBe("inline");
     expect(problems({ ...production, INNGEST_EVENT_KEY: "evt" })).toEqual([expect.stringMatching(/^INNGEST_SIGNING_KEY /)]);
+  });
+
+  it("reads INNGEST_DEV=0 or false as Inngest does: cloud mode, not dev", () => {
+    expect(parseEnv({ INNGEST_DEV: "0" }, tmp())).toMatchObject({ jobsMode: "inline", inngest: { dev: false } });
+    expect(parseEnv({ INNGEST_DEV: "http://127.0.0.1:8288" }, tmp())).toMatchObject({ jobsMode: "inngest", inngest: { dev: true } });
+    for (const off of ["0", "false", "FALSE"])
+      expect(problems({ ...production, INNGEST_EVENT_KEY: "evt", INNGEST_DEV: off })).toEqual([expect.stringMatching(/^INNGEST_SIGNING_KEY /)]);
+    expect(problems({ ...production, INNGEST_EVENT_KEY: "evt", INNGEST_DEV: "1" })).toEqual([]);
   });
 });
