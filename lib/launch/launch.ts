@@ -39,6 +39,9 @@ const fail = (status: LaunchFailure["status"], code: string, title: string, mess
   message,
 });
 
+/** LTIAAS codes that refuse the platform or the service, not this one launch link. */
+const ACCOUNT_REFUSALS = new Set(["UNREGISTERED_OR_INACTIVE_PLATFORM", "INACTIVE_SERVICE"]);
+
 function originOf(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
@@ -73,6 +76,10 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     }
     if (error instanceof LtiaasError) {
       log.info("launch.refused", { kind: error.kind, status: error.status, code: error.code });
+      // Opening the link again cannot help here: the LMS's registration with LTIAAS needs fixing.
+      if (error.code && ACCOUNT_REFUSALS.has(error.code)) {
+        return fail(401, "platform_not_registered", "Your LMS is not connected to Gradesync", "The LTI service does not accept launches from this LMS right now. Ask your LMS administrator to check Gradesync's registration; opening the assignment again will not help until then.");
+      }
       return fail(401, "launch_refused", "This launch has expired", "Launch links are single-use and expire. Go back to your course and open the assignment again.");
     }
     throw error;

@@ -143,6 +143,25 @@ describe("GET /launch", () => {
     expect(await res.text()).toContain("did not answer");
   });
 
+  it("answers 401 for an LMS that LTIAAS no longer accepts, saying who can fix it", async () => {
+    const l = teacherLaunch();
+    emu.emulator.faults.inactivePlatforms.add("canvas-1");
+    const res = await GET(launchReq(l.ltik));
+    expect(res.status).toBe(401);
+    const body = await res.text();
+    expect(body).toContain("administrator");
+    expect(body).not.toContain("expire");
+    expect((await rowCounts()).platforms).toBe(0);
+  });
+
+  it("answers 502 for an id token that does not parse", async () => {
+    const l = emu.emulator.createLaunch({ platformId: "p", contextId: "c", resourceLinkId: "r", user: { id: "" }, roles: [INSTRUCTOR] });
+    const res = await GET(launchReq(l.ltik));
+    expect(res.status).toBe(502);
+    expect(await res.text()).not.toMatch(/at .*\.ts:\d+|Error:|ZodError/);
+    expect((await rowCounts()).platforms).toBe(0);
+  });
+
   // CI runs this file on Postgres too, where the 20 launches really run side by side (PGlite
   // serialises them on its one connection).
   it("leaves one row of each kind after 20 concurrent launches of one triple", async () => {
