@@ -24,6 +24,8 @@ export const CHUNK_SIZE = 100;
  */
 export const SENT_BATCH = 25;
 export const MAX_ATTEMPTS = 5;
+/** Shortest pause after an answer that asked us to wait (429/503 with `Retry-After`). */
+export const MIN_RETRY_AFTER_MS = 1_000;
 const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /** Points a test can crash at (a hook that throws). */
@@ -299,7 +301,9 @@ export async function sendChunk(
           await recordReleased(deps, row.id, token, cur.revision, "line_item_not_found", "missing", e?.status ?? null, latency);
         } else {
           const rateLimited = e?.status === 429 || (e?.status === 403 && kind === "retry_later");
-          const waitMs = e?.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : undefined;
+          // `Retry-After: 0` (or an HTTP date already past, e.g. a skewed LMS clock) still means "not
+          // now": without a floor the row would be due at once and the run would hammer the platform.
+          const waitMs = e?.retryAfterSeconds !== undefined ? Math.max(MIN_RETRY_AFTER_MS, e.retryAfterSeconds * 1000) : undefined;
           if (kind === "retry_later" && (rateLimited || waitMs !== undefined)) {
             // Retry-After (or a short pause for a throttle without one) holds the whole platform.
             gate.hold(platformId, Date.now() + (waitMs ?? deps.backoffBaseMs ?? 2_000));

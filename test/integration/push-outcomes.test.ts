@@ -5,6 +5,7 @@ import { recordScores } from "@/lib/grades/record";
 import { setGradeClientForTests } from "@/lib/grades/client";
 import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { MAX_ATTEMPTS } from "@/lib/grades/push";
+import { setPushTuningForTests } from "@/lib/jobs/deps";
 import { runJobInline } from "@/lib/jobs/inline";
 import { pushContextUnit } from "@/lib/jobs/push-context";
 import { createLtiaasClient } from "@/lib/ltiaas";
@@ -47,6 +48,25 @@ describe("outcomes", () => {
     expect(gaps.filter((g) => g > 100 && g < 950)).toEqual([]);
     expect(gaps.filter((g) => g >= 950).length).toBeGreaterThan(0);
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(4);
+  });
+
+  it("429 with Retry-After: 0 (or a date already past) is still a pause, not a tight loop hammering the platform", async () => {
+    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 300 });
+    try {
+      const s = await seedTriple(t.db, emu.emulator, { contextId: "o1z", resourceLinkId: "r1z", withLineItem: true });
+      await recordScores(scoresFor(s, 1), { source: "webhook" });
+      emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 0, remaining: 50 };
+      await pushContextUnit(s.contextRef, null);
+      // One 429, then the row waits (at least a second) longer than this run is willing to: it ends, pending.
+      expect(scorePosts().length).toBe(1);
+      expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "pending", attempts: 0 });
+      const { rows } = (await t.db.execute(
+        sql`SELECT next_attempt_at > now() + interval '500 milliseconds' AS later FROM grade_rows`,
+      )) as unknown as { rows: { later: boolean }[] };
+      expect(rows[0].later).toBe(true);
+    } finally {
+      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    }
   });
 
   it("Canvas 403 Rate Limit Exceeded: retried with backoff, not counted as an attempt", async () => {
