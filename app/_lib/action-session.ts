@@ -1,12 +1,12 @@
 /**
- * Server actions re-check who is asking on every call: the form's hidden token (or the partitioned
- * cookie) must name the link's context, and a teacher must still be one. Never trust the form's
- * other fields for that.
+ * Server actions re-check who is asking on every call: the form's hidden token must name the link's
+ * context, and a teacher must still be one. Never trust the form's other fields for that. The
+ * partitioned cookie is not read here: it is SameSite=None, so a browser attaches it to a post from
+ * any page inside the LMS, while the token in the form is something another page cannot know.
  */
-import { cookies } from "next/headers";
 import { getResourceLinkView, memberKind, type ResourceLinkView } from "@/lib/contexts/queries";
 import { getDb } from "@/lib/db/client";
-import { SESSION_COOKIE, SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
+import { SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
 
 export type ActionAccess =
   | { ok: true; session: Session; token: string; view: ResourceLinkView; member: { kind: string; name: string | null; userId: string } | null }
@@ -14,7 +14,7 @@ export type ActionAccess =
 
 export async function actionAccess(form: FormData, role?: "teacher"): Promise<ActionAccess> {
   const posted = form.get(SESSION_PARAM);
-  const token = typeof posted === "string" && posted ? posted : (await cookies()).get(SESSION_COOKIE)?.value;
+  const token = typeof posted === "string" ? posted : undefined;
   const session = await verifySession(token);
   if (!session || !token) return { ok: false, error: "no_session" };
   const link = form.get("link");

@@ -16,7 +16,8 @@ export function param(params: Record<string, string | string[] | undefined>, nam
 export async function requireSession(searchParams: SearchParams): Promise<{ session: Session; token: string }> {
   const params = await searchParams;
   const fromQuery = param(params, SESSION_PARAM);
-  const token = fromQuery ?? (await cookies()).get(SESSION_COOKIE)?.value;
+  // An empty `?s=` counts as none, as in proxy.ts, so the cookie still opens the page.
+  const token = fromQuery || (await cookies()).get(SESSION_COOKIE)?.value;
   const session = await verifySession(token);
   if (!session || !token) unauthorized();
   return { session, token };
