@@ -16,6 +16,7 @@ import { runJobInline } from "@/lib/jobs/inline";
 import { AlreadyRunningError } from "@/lib/jobs/runs";
 import { errorFields, log } from "@/lib/log";
 import { ADMIN_COOKIE, adminCookieValue, tokenMatches } from "@/lib/views/admin-access";
+import { selectorKey } from "./selector-key";
 
 export interface SignInState {
   error: string | null;
@@ -89,6 +90,12 @@ export async function backfillAction(prev: BackfillState, form: FormData): Promi
   if (intent !== "run") {
     const preview = await previewBackfill(db, read.selector);
     return { step: "preview", error: null, selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
+  }
+  // The confirmation stands for the dry run the operator saw: fields edited after it (a link id
+  // cleared, a platform changed) would otherwise re-send a selection nobody counted.
+  if (form.get("previewed") !== selectorKey(read.echo)) {
+    const preview = await previewBackfill(db, read.selector);
+    return { step: "preview", error: "The fields changed after the dry run. Check this dry run, then confirm again.", selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
   }
   if (form.get("confirm") !== "yes") {
     const preview = await previewBackfill(db, read.selector);

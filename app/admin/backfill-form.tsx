@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import { backfillAction, type BackfillState } from "./actions";
+import { selectorKey } from "./selector-key";
 
 const initial: BackfillState = { step: "edit", error: null, selector: { platformId: "", contextId: "", resourceLinkId: "", since: "" } };
 
@@ -19,9 +20,11 @@ function Submit({ intent, label, busy, secondary }: { intent: "preview" | "run";
 export function BackfillForm() {
   const [state, action] = useActionState(backfillAction, initial);
   const s = state.selector;
-  // Changing a field after a preview goes back to the preview step (the key remounts the inputs).
+  // The key remounts the inputs on every answer, so they show the selection that answer is about;
+  // `previewed` names it, and the server refuses a run whose fields no longer match it.
   return (
-    <form action={action} className="stack backfill" key={`${state.step}:${JSON.stringify(s)}`}>
+    <form action={action} className="stack backfill" key={`${state.step}:${selectorKey(s)}`}>
+      {state.step === "preview" ? <input type="hidden" name="previewed" value={selectorKey(s)} /> : null}
       <div className="grid fields">
         <label>
           <span>Platform id</span> <input name="platformId" defaultValue={s.platformId} required />
