@@ -13,6 +13,7 @@ import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { withSession } from "@/lib/session/session";
 import { SyncButtons } from "./sync-buttons";
+import { Verdict } from "./verdict";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Grade sync" };
@@ -121,23 +122,6 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
       <p className="muted small">Times are in UTC. {env().jobsMode === "inngest" ? "Syncs run in the background." : ""}</p>
     </main>
   );
-}
-
-function Verdict({ view }: { view: ResourceLinkView }) {
-  const c = view.counts;
-  if (view.key.state === "needs_relaunch")
-    return <p className="verdict bad">Not in sync: your LMS stopped accepting our connection. Open this assignment once from your course; {c.pending} waiting {c.pending === 1 ? "grade is" : "grades are"} sent after that.</p>;
-  if (view.lineItem.state === "missing")
-    return <p className="verdict bad">Not in sync: the gradebook column is gone. Restore it or re-open the assignment from your course.</p>;
-  if (c.failed > 0) return <p className="verdict bad">{c.failed} {c.failed === 1 ? "grade" : "grades"} could not be sent. Press Retry failed; the table below says why.</p>;
-  if (c.pending > 0)
-    return (
-      <p className="verdict warn">
-        {c.pending} {c.pending === 1 ? "grade is" : "grades are"} waiting to be sent{c.oldestPendingAt ? <> (the oldest since <Time value={c.oldestPendingAt} />)</> : null}. They go out with the next sync, or press Sync now.
-      </p>
-    );
-  if (c.sent + c.skipped === 0) return <p className="verdict muted">No scores yet. When students finish the activity, their scores appear here and go to your gradebook.</p>;
-  return <p className="verdict ok">Yes: every score Gradesync holds is in your gradebook{c.skipped ? `, except ${c.skipped} your LMS would not take (see below)` : ""}.</p>;
 }
 
 async function Students({ view, token, page }: { view: ResourceLinkView; token: string; page: number }) {

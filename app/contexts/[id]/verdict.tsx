@@ -1,0 +1,29 @@
+/** The one-line answer to "is my gradebook up to date?", most blocking cause first. */
+import { Time } from "@/app/_lib/format";
+import type { ResourceLinkView } from "@/lib/contexts/queries";
+
+export function Verdict({ view }: { view: ResourceLinkView }) {
+  const c = view.counts;
+  const waiting = `${c.pending} waiting ${c.pending === 1 ? "grade is" : "grades are"}`;
+  if (view.key.state === "needs_relaunch")
+    return <p className="verdict bad">Not in sync: your LMS stopped accepting our connection. Open this assignment once from your course; {waiting} sent after that.</p>;
+  // Without a serviceKey no push can send anything: "press Sync now" would be a false promise.
+  if (view.key.state === "missing")
+    return (
+      <p className="verdict bad">
+        Not in sync: this assignment was opened without access to your gradebook, so no grade can be sent. Make it a graded assignment in your LMS, then open it once from your course
+        {c.pending ? `; ${waiting} sent after that` : ""}.
+      </p>
+    );
+  if (view.lineItem.state === "missing")
+    return <p className="verdict bad">Not in sync: the gradebook column is gone. Restore it or re-open the assignment from your course.</p>;
+  if (c.failed > 0) return <p className="verdict bad">{c.failed} {c.failed === 1 ? "grade" : "grades"} could not be sent. Press Retry failed; the table below says why.</p>;
+  if (c.pending > 0)
+    return (
+      <p className="verdict warn">
+        {c.pending} {c.pending === 1 ? "grade is" : "grades are"} waiting to be sent{c.oldestPendingAt ? <> (the oldest since <Time value={c.oldestPendingAt} />)</> : null}. They go out with the next sync, or press Sync now.
+      </p>
+    );
+  if (c.sent + c.skipped === 0) return <p className="verdict muted">No scores yet. When students finish the activity, their scores appear here and go to your gradebook.</p>;
+  return <p className="verdict ok">Yes: every score Gradesync holds is in your gradebook{c.skipped ? `, except ${c.skipped} your LMS would not take (see below)` : ""}.</p>;
+}
