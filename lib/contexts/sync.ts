@@ -92,8 +92,3 @@ export async function requestRetryFailed(contextRef: string): Promise<SyncReques
   const result = await requestSync(contextRef);
   return { ...result, reset };
 }
-
-/** Whether a manual push of this course is running in this process (for the page's notice). */
-export function manualPushRunning(contextRef: string): boolean {
-  return inflight.has(contextRef);
-}
