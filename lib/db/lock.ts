@@ -28,6 +28,10 @@ function alive(pid: number): boolean {
   }
 }
 
+// Lock files this process holds. A lock naming our own pid that is not in here was left by a
+// crashed process whose pid we reuse (containers hand out the same pids after a restart): stale.
+const held = ((globalThis as unknown as { __gradesyncDirLocks?: Set<string> }).__gradesyncDirLocks ??= new Set());
+
 export function lockFileFor(dir: string): string {
   return `${dir.replace(/[\\/]+$/, "")}.lock`;
 }
@@ -41,10 +45,12 @@ export function acquireDirLock(dir: string): () => void {
       const fd = openSync(file, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      held.add(file);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        held.delete(file);
         process.off("exit", release);
         rmSync(file, { force: true });
       };
@@ -53,8 +59,8 @@ export function acquireDirLock(dir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(readFileSync(file, "utf8").trim());
-      if (owner === process.pid) throw new Error(`${dir} is already open in this process`);
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) throw new DataDirLockedError(dir, owner);
+      if (owner === process.pid && held.has(file)) throw new Error(`${dir} is already open in this process`);
+      if (owner !== process.pid && Number.isInteger(owner) && owner > 0 && alive(owner)) throw new DataDirLockedError(dir, owner);
       rmSync(file, { force: true }); // stale: its owner died without cleaning up
     }
   }

@@ -43,6 +43,11 @@ describe("PGlite on a data directory", () => {
     const again = await openDatabase({ driver: "pglite", dir: dataDir });
     expect((await roundTrip(again)).names).toEqual(["drv-pglite"]);
     await again.close();
+    // A crashed owner whose pid this process now has (a restarted container): stale too.
+    writeFileSync(lockFileFor(dataDir), String(process.pid));
+    const reused = await openDatabase({ driver: "pglite", dir: dataDir });
+    expect((await roundTrip(reused)).names).toEqual(["drv-pglite"]);
+    await reused.close();
   });
 });
 
