@@ -44,10 +44,9 @@ describe("emulator over HTTP", () => {
 
   it("hangs past a client's timeout, and a request the client gave up on changes nothing", async () => {
     const c = course();
-    emu.emulator.faults.hangMs = 2_000;
-    const t0 = performance.now();
+    // Longer than the test's own timeout: only the client going away can end this hang.
+    emu.emulator.faults.hangMs = 600_000;
     await expect(post(c.scores, auth(c.serviceKey), AbortSignal.timeout(100))).rejects.toThrow();
-    expect(performance.now() - t0).toBeLessThan(1_000);
     await expect.poll(() => emu.emulator.log.at(-1)?.status, { timeout: 3_000 }).toBe(499);
     expect(emu.emulator.scores(c.lineItemId)).toEqual([]);
     expect(emu.emulator.stats().inFlightByPlatform).toEqual({ p1: 0 });

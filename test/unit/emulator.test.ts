@@ -429,10 +429,9 @@ describe("faults", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
 
     emu.faults.latencyMs = undefined;
-    emu.faults.hangMs = 5_000;
-    const t1 = performance.now();
+    // Longer than the test's own timeout: only the client's abort can end this hang.
+    emu.faults.hangMs = 600_000;
     const a = await call(emu, "POST", c.scores, keyAuth(c.serviceKey), score("s1"), AbortSignal.timeout(50));
-    expect(performance.now() - t1).toBeLessThan(2_000);
     expect(a.status).toBe(499);
     expect(emu.scores(c.lineItemId)).toEqual([]);
     expect(emu.log.at(-1)).toMatchObject({ method: "POST", status: 499 });
