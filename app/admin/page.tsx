@@ -195,6 +195,10 @@ async function Search({ query }: { query: string }) {
         <p>
           Delivery <code>{result.delivery.id}</code> received <Time value={result.delivery.receivedAt} />, {result.delivery.accepted} accepted.
         </p>
+      ) : result.matched === "delivery" ? (
+        <p>
+          Delivery <code>{query}</code> (older than the 30 days its receipt is kept; its scores remain):
+        </p>
       ) : (
         <p>
           Scores of user <code>{query}</code>:

@@ -219,6 +219,7 @@ export interface SearchResult {
   query: string;
   /** How the query matched: a delivery id, a user id, or nothing. */
   matched: "delivery" | "user" | "none";
+  /** The delivery's receipt; null for a user, or for a delivery older than its retention. */
   delivery: { id: string; accepted: number; receivedAt: Date } | null;
   stories: ScoreStory[];
   /** More rows matched than are shown. */
@@ -235,14 +236,14 @@ export async function searchScores(db: Db, query: string): Promise<SearchResult>
     db,
     sql`SELECT id, accepted, received_at FROM webhook_deliveries WHERE id = ${q}::text`,
   );
-  let rowIds = delivery
-    ? await rowsOf<{ id: number | string }>(
-        db,
-        sql`SELECT DISTINCT grade_row_id AS id FROM grade_revisions WHERE delivery_id = ${q}::text ORDER BY 1 LIMIT ${SEARCH_LIMIT + 1}::int`,
-      )
-    : [];
-  let matched: SearchResult["matched"] = delivery ? "delivery" : "none";
-  if (!delivery) {
+  // Looked up in the revisions even without the delivery's row: those are pruned after 35 days
+  // (lib/grades/deliveries), the revisions that name the delivery are not.
+  let rowIds = await rowsOf<{ id: number | string }>(
+    db,
+    sql`SELECT DISTINCT grade_row_id AS id FROM grade_revisions WHERE delivery_id = ${q}::text ORDER BY 1 LIMIT ${SEARCH_LIMIT + 1}::int`,
+  );
+  let matched: SearchResult["matched"] = delivery || rowIds.length ? "delivery" : "none";
+  if (matched === "none") {
     rowIds = await rowsOf<{ id: number | string }>(
       db,
       sql`SELECT id FROM grade_rows WHERE user_id = ${q}::text ORDER BY id LIMIT ${SEARCH_LIMIT + 1}::int`,

@@ -244,6 +244,12 @@ describe("a score's whole story, and the teacher's buttons, against the emulator
     expect(story.attempts[0]).toMatchObject({ revision: 2, outcome: "sent", httpStatus: 204 });
 
     expect((await searchScores(t.db, "nobody")).matched).toBe("none");
+
+    // Delivery receipts are pruned after 35 days; the revisions that name the delivery still tell the story.
+    await t.db.execute(sql`DELETE FROM webhook_deliveries WHERE id = 'delivery-1'`);
+    const pruned = await searchScores(t.db, "delivery-1");
+    expect(pruned).toMatchObject({ matched: "delivery", delivery: null });
+    expect(pruned.stories.map((x) => x.row.userId)).toEqual(["learner-1", "learner-2"]);
   });
 
   it("Sync now twice at once starts one push; Retry failed re-queues failed rows", async () => {
