@@ -14,7 +14,7 @@ import { applyRoster } from "./apply";
 import { rosterClient, type RosterClient } from "./client";
 import { fetchRoster, RosterRetryLater } from "./fetch";
 import { markKeyNeedsRelaunch } from "../service-keys";
-import { rosterKeys, rosterTarget, type SkipReason } from "./targets";
+import { noKeyReason, rosterKeys, rosterTarget, type SkipReason } from "./targets";
 import { rosterTuning, type RosterTuning } from "./tuning";
 
 export interface RosterDeps {
@@ -59,7 +59,8 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
   // A debounced refresh or another run may have refreshed it since it was listed.
   if (!opts.force && !target.stale) return { contextRef, outcome: "skipped", reason: "fresh" };
   const keys = await rosterKeys(db, contextRef);
-  if (keys.length === 0) return { contextRef, outcome: "skipped", reason: "no_nrps" };
+  // Listed as due, but a push's 401 (or a launch without Names and Roles) may have changed that since.
+  if (keys.length === 0) return { contextRef, outcome: "skipped", reason: await noKeyReason(db, contextRef) };
 
   let retried = 0;
   let lastReason = "needs_relaunch";
@@ -89,6 +90,13 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
         if (error.waitMs !== undefined) out.retryAfterMs = error.waitMs;
         return out;
       }
+      if (error instanceof LtiaasError && error.code && NO_NRPS_CODES.has(error.code)) {
+        // LTIAAS says this key has no Names and Roles after all: a context without it is skipped, not
+        // failed (another link's key of the context may still have it).
+        lastReason = "no_nrps";
+        log.info("roster.no_nrps", { contextRef, resourceLink: key.linkRef, code: error.code });
+        continue;
+      }
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
         await markKeyNeedsRelaunch(db, key.linkRef, "roster_401");
         lastReason = "needs_relaunch";
@@ -103,8 +111,12 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
       throw error;
     }
   }
+  if (lastReason === "no_nrps") return { contextRef, outcome: "skipped", reason: "no_nrps" };
   return { contextRef, outcome: "failed", reason: lastReason, retried };
 }
+
+/** LTIAAS's refusals of the Names and Roles service itself, for this key or the whole account. */
+const NO_NRPS_CODES = new Set(["SERVICE_NOT_AVAILABLE_FOR_CONTEXT", "INACTIVE_SERVICE"]);
 
 // One refresh per context at a time in this process (the cron run and a debounced one may meet).
 export const withRosterLock = keyedLock("roster");

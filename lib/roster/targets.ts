@@ -118,6 +118,17 @@ export async function rosterTarget(db: Db, contextRef: string, maxAgeHours: numb
   return r ? { contextRef: r.context_ref, platformRef: r.platform_ref, platformId: r.platform_id, contextId: r.context_id, stale: r.stale } : null;
 }
 
+/** Why a context has no active Names-and-Roles key: the same reasons listRosterTargets gives. */
+export async function noKeyReason(db: Db, contextRef: string): Promise<SkipReason> {
+  const [r] = await rowsOf<{ nrps_any: boolean | null; keys: number | string }>(
+    db,
+    sql`SELECT bool_or(sk.has_nrps) AS nrps_any, count(*) AS keys
+        FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        WHERE rl.context_ref = ${contextRef}::uuid`,
+  );
+  return r?.nrps_any ? "needs_relaunch" : Number(r?.keys ?? 0) > 0 ? "no_nrps" : "no_key";
+}
+
 /** Active Names-and-Roles keys of the context's resource links, the most recently launched first. */
 export async function rosterKeys(db: Db, contextRef: string): Promise<RosterKey[]> {
   const rows = await rowsOf<{ link_ref: string; resource_link_id: string; sealed: string }>(

@@ -17,6 +17,7 @@ import {
   setRosterSchedulerForTests,
   setRosterTuningForTests,
 } from "@/lib/roster";
+import { seal } from "@/lib/crypto/seal";
 import { refreshContext, rosterDeps } from "@/lib/roster/refresh";
 import { onPostgres, truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -301,6 +302,36 @@ describe("roster refresh: failures leave the previous roster", () => {
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1 });
     expect(membershipRequests()).toHaveLength(0);
     expect((await contextRow(s)).roster_refreshed_at).toBeNull();
+  });
+});
+
+describe("roster refresh: contexts without Names and Roles", () => {
+  it("skips, rather than fails, a context whose key LTIAAS says has no Names and Roles", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    const before = { rows: await memberships(s), context: await contextRow(s) };
+    // The LMS dropped Names and Roles from this link: its fresh key is refused by the service.
+    const { serviceKey } = emu.emulator.createLaunch({ platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, user: { id: "teacher-1" }, roles: ["Instructor"], nrps: false });
+    const sealed = await seal(serviceKey!, { platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId });
+    await t.db.execute(sql`UPDATE service_keys SET sealed = ${sealed.sealed}, key_id = ${sealed.keyId} WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    emu.emulator.log.length = 0;
+    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect(membershipRequests().map((e) => e.status)).toEqual([400]);
+    expect(run.outcome).toBe("completed");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1, failed: 0 });
+    expect(await memberships(s)).toEqual(before.rows);
+    expect(await contextRow(s)).toEqual(before.context);
+  });
+
+  it("names why a context listed as due has no usable key by the time it is refreshed", async () => {
+    const s = await seeded();
+    const deps = rosterDeps(t.db);
+    await t.db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch' WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    expect(await refreshContext(deps, s.contextRef, { force: true })).toMatchObject({ outcome: "skipped", reason: "needs_relaunch" });
+    await t.db.execute(sql`UPDATE service_keys SET state = 'active', has_nrps = false WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    expect(await refreshContext(deps, s.contextRef, { force: true })).toMatchObject({ outcome: "skipped", reason: "no_nrps" });
+    await t.db.execute(sql`DELETE FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    expect(await refreshContext(deps, s.contextRef, { force: true })).toMatchObject({ outcome: "skipped", reason: "no_key" });
   });
 });
 
