@@ -57,6 +57,8 @@ export interface BackfillState {
   message?: string;
 }
 
+const SINCE_HINT = "“Since” must be a date, e.g. 2026-11-01 or 2026-11-01T00:00Z";
+
 function readSelector(form: FormData) {
   const get = (k: string) => {
     const v = form.get(k);
@@ -69,16 +71,18 @@ function readSelector(form: FormData) {
   let since: string | undefined;
   if (parsed.data.since) {
     const d = new Date(parsed.data.since);
-    if (Number.isNaN(d.getTime())) return { echo, error: "“Since” must be a date, e.g. 2026-11-01 or 2026-11-01T00:00Z" } as const;
+    if (Number.isNaN(d.getTime())) return { echo, error: SINCE_HINT } as const;
     since = d.toISOString();
   }
-  const selector = backfillSelectorSchema.parse({
+  // safeParse: a date JavaScript accepts may still not be one the job takes (year 99999 → "+099999-…").
+  const selector = backfillSelectorSchema.safeParse({
     platformId: parsed.data.platformId,
     ...(parsed.data.contextId ? { contextId: parsed.data.contextId } : {}),
     ...(parsed.data.resourceLinkId ? { resourceLinkId: parsed.data.resourceLinkId } : {}),
     ...(since ? { since } : {}),
   });
-  return { echo, selector } as const;
+  if (!selector.success) return { echo, error: selector.error.issues[0]?.path[0] === "since" ? SINCE_HINT : "Check the fields" } as const;
+  return { echo, selector: selector.data } as const;
 }
 
 export async function backfillAction(prev: BackfillState, form: FormData): Promise<BackfillState> {

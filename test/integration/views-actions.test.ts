@@ -103,4 +103,13 @@ describe("the backfill form", () => {
     expect(done.message).toContain("5 re-sent");
     expect(await backfillRuns()).toBe(1);
   });
+
+  it("answers a date the job cannot take with words, not a crash", async () => {
+    jar.set(ADMIN_COOKIE, adminCookieValue(TEST_KEYS.admin).value);
+    for (const since of ["99999-01-01", "not a date"]) {
+      const answer = await backfillAction(initial, form({ platformId: "p", since, intent: "preview" }));
+      expect(answer).toMatchObject({ step: "edit", selector: { platformId: "p", since } });
+      expect(answer.error).toContain("must be a date");
+    }
+  });
 });
