@@ -2,8 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { contexts, gradeCounters, memberships, platforms, resourceLinks, serviceKeys, users } from "../db/schema";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from "../views/rows";
 
 export interface ResourceLinkView {
   id: string;
