@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET, POST } from "@/app/api/cron/[job]/route";
+import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
 import { handleCron } from "@/lib/jobs/cron";
@@ -24,6 +25,25 @@ const req = (job: string, method = "GET", auth: string | null = `Bearer ${TEST_K
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 const call = (job: string, r: Request) => (r.method === "POST" ? POST : GET)(r, { params: Promise.resolve({ job }) });
+
+/** A database that fails every call, with a message that must never reach the client. */
+const brokenDb = {
+  db: new Proxy(
+    {},
+    // Not thenable (`await getDb()` must resolve to it); every method rejects.
+    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
+  ) as never,
+  driver: "node-postgres" as const,
+  close: async () => undefined,
+};
+
+async function expectJson500(res: Response) {
+  expect(res.status).toBe(500);
+  expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  const text = await res.text();
+  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
+  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
+}
 
 describe("/api/cron/*", () => {
   it("answers 401 without the bearer, with a wrong one, and to everyone when CRON_SECRET is unset", async () => {
@@ -64,6 +84,16 @@ describe("/api/cron/*", () => {
     expect(running).toBe(done.runId);
     // Another kind is not blocked.
     expect((await call("rosters", req("rosters"))).status).toBe(200);
+  });
+
+  it("inline: a run that cannot even start answers a JSON 500 without details, and frees its kind", async () => {
+    setDbForTests(brokenDb);
+    try {
+      await expectJson500(await call("grades", req("grades")));
+    } finally {
+      setDbForTests(t.handle);
+    }
+    expect((await call("grades", req("grades"))).status).toBe(200);
   });
 
   it("rosters: an empty run until the roster job lands", async () => {

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { GET } from "@/app/api/status/route";
+import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
 import { runJobInline } from "@/lib/jobs/inline";
@@ -20,6 +21,25 @@ beforeEach(async () => {
 
 const get = (query = "", auth: string | null = `Bearer ${TEST_KEYS.admin}`, host = "gradesync.example.com") =>
   GET(new Request(`http://${host}/api/status${query}`, { headers: { host, ...(auth ? { authorization: auth } : {}) } }));
+
+/** A database that fails every call, with a message that must never reach the client. */
+const brokenDb = {
+  db: new Proxy(
+    {},
+    // Not thenable (`await getDb()` must resolve to it); every method rejects.
+    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
+  ) as never,
+  driver: "node-postgres" as const,
+  close: async () => undefined,
+};
+
+async function expectJson500(res: Response) {
+  expect(res.status).toBe(500);
+  expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  const text = await res.text();
+  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
+  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
+}
 
 describe("GET /api/status", () => {
   it("needs the admin bearer; without ADMIN_TOKEN, loopback only in development and nobody in production", async () => {
@@ -87,5 +107,14 @@ describe("GET /api/status", () => {
     expect((await get("?limit=1001")).status).toBe(400);
     expect((await get("?state=bogus")).status).toBe(400);
     expect((await get("?cursor=garbage")).status).toBe(400);
+  });
+
+  it("answers a JSON 500 without details when the database fails", async () => {
+    setDbForTests(brokenDb);
+    try {
+      await expectJson500(await get());
+    } finally {
+      setDbForTests(t.handle);
+    }
   });
 });

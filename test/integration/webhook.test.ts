@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { POST } from "@/app/api/webhooks/grades/route";
+import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { setPushSchedulerForTests } from "@/lib/grades/schedule";
 import { signatureHeader } from "@/lib/grades/signature";
@@ -43,6 +44,25 @@ function post(body: unknown, opts: { secret?: string; t?: number; header?: strin
 
 const rowCount = async () =>
   Number(((await t.db.execute(sql`SELECT count(*)::int AS n FROM grade_rows`)) as unknown as { rows: { n: number }[] }).rows[0].n);
+
+/** A database that fails every call, with a message that must never reach the client. */
+const brokenDb = {
+  db: new Proxy(
+    {},
+    // Not thenable (`await getDb()` must resolve to it); every method rejects.
+    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
+  ) as never,
+  driver: "node-postgres" as const,
+  close: async () => undefined,
+};
+
+async function expectJson500(res: Response) {
+  expect(res.status).toBe(500);
+  expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  const text = await res.text();
+  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
+  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
+}
 
 describe("POST /api/webhooks/grades", () => {
   it("accepts a signed delivery: 202, a pending row, a push scheduled for its context", async () => {
@@ -146,5 +166,16 @@ describe("POST /api/webhooks/grades", () => {
       { applied: false, note: "older_graded_at", score_given: 3, delivery_id: "d-9" },
       { applied: true, note: null, score_given: 9, delivery_id: "d-10" },
     ]);
+  });
+
+  it("answers a JSON 500 without details when something unexpected fails (e.g. the database)", async () => {
+    setDbForTests(brokenDb);
+    try {
+      await expectJson500(await post({ id: "d-500", scores: [entry()] }));
+    } finally {
+      setDbForTests(t.handle);
+    }
+    // Nothing was remembered: the grader's retry is accepted.
+    expect((await post({ id: "d-500", scores: [entry()] })).status).toBe(202);
   });
 });
