@@ -70,7 +70,10 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
   try {
     idtoken = await ltiaas().getIdToken(ltik);
   } catch (error) {
-    if (error instanceof LtiaasError && (error.kind === "retry_later" || error.kind === "bad_response")) {
+    // The contract splits by who failed: any LTIAAS 4xx (a throttle included) refuses the launch
+    // (401); a 5xx, a timeout or an answer that does not parse is LTIAAS being unavailable (502).
+    const refusedByLtiaas = error instanceof LtiaasError && error.status !== undefined && error.status >= 400 && error.status < 500;
+    if (error instanceof LtiaasError && !refusedByLtiaas) {
       log.warn("launch.idtoken_unavailable", { kind: error.kind, status: error.status });
       return fail(502, "ltiaas_unavailable", "Your course could not be reached", "The LTI service did not answer in time. Wait a moment, then open the assignment again from your course.");
     }
@@ -80,7 +83,10 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
       if (error.code && ACCOUNT_REFUSALS.has(error.code)) {
         return fail(401, "platform_not_registered", "Your LMS is not connected to Gradesync", "The LTI service does not accept launches from this LMS right now. Ask your LMS administrator to check Gradesync's registration; opening the assignment again will not help until then.");
       }
-      return fail(401, "launch_refused", "This launch has expired", "Launch links are single-use and expire. Go back to your course and open the assignment again.");
+      if (error.kind === "retry_later") {
+        return fail(401, "launch_throttled", "Too many launches right now", "The LTI service asked us to slow down. Wait a minute, then open the assignment again from your course.");
+      }
+      return fail(401, "launch_refused", "This launch has expired", "Launch links expire. Go back to your course and open the assignment again.");
     }
     throw error;
   }

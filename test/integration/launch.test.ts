@@ -154,6 +154,15 @@ describe("GET /launch", () => {
     expect((await rowCounts()).platforms).toBe(0);
   });
 
+  it("answers 401 when LTIAAS throttles the launch (a 4xx), saying to wait", async () => {
+    const l = teacherLaunch();
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1 };
+    const res = await GET(launchReq(l.ltik));
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain("Wait a minute");
+    expect((await rowCounts()).platforms).toBe(0);
+  });
+
   it("answers 502 for an id token that does not parse", async () => {
     const l = emu.emulator.createLaunch({ platformId: "p", contextId: "c", resourceLinkId: "r", user: { id: "" }, roles: [INSTRUCTOR] });
     const res = await GET(launchReq(l.ltik));
