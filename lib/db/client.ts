@@ -18,8 +18,7 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-
-/** The drizzle/ folder, found from the working directory first (Next bundles move this file). */
+/** The drizzle/ folder under the working directory: Next bundles this file elsewhere, so its own path cannot be used. */
 export function findMigrationsFolder(): string {
   return path.resolve(process.cwd(), "drizzle");
 }

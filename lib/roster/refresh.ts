@@ -1,7 +1,8 @@
 /**
  * One context's refresh: pick the newest active Names-and-Roles key, fetch every page, then swap
  * the roster in. A 401 marks that key `needs_relaunch` (as a push does) and the next key of the
- * context is tried; a refresh that cannot finish changes nothing in the roster.
+ * context is tried, as after LTIAAS says a key has no Names and Roles (the context is then skipped,
+ * not failed); a refresh that cannot finish changes nothing in the roster.
  */
 import type { Db } from "../db/client";
 import { open, SealError } from "../crypto/seal";
