@@ -96,24 +96,27 @@ export class AlreadyRunningError extends Error {
   }
 }
 
-const holder = globalThis as unknown as { __gradesyncRunning?: Map<string, string> };
-const running = (holder.__gradesyncRunning ??= new Map());
+const holder = globalThis as unknown as { __gradesyncRunning?: Map<string, Promise<string>> };
+const running: Map<string, Promise<string>> = (holder.__gradesyncRunning ??= new Map());
 
 /** Runs `fn` unless the same kind already runs in this process (then AlreadyRunningError). */
 export async function exclusive<T>(kind: string, start: () => Promise<string>, fn: (runId: string) => Promise<T>): Promise<T> {
   const current = running.get(kind);
-  if (current) throw new AlreadyRunningError(current);
-  // Reserve synchronously so two callers in one tick cannot both start.
-  running.set(kind, "starting");
-  try {
-    const runId = await start();
-    running.set(kind, runId);
-    return await fn(runId);
-  } finally {
-    running.delete(kind);
+  if (current) {
+    // A run still starting has no id yet: wait for it, so the 409 names a real run.
+    const runId = await current.then(
+      (id) => id,
+      () => undefined,
+    );
+    if (runId !== undefined && running.get(kind) === current) throw new AlreadyRunningError(runId);
+    return exclusive(kind, start, fn);
   }
-}
-
-export function runningInline(kind: string): string | undefined {
-  return running.get(kind);
+  // Reserved synchronously so two callers in one tick cannot both start.
+  const started = start();
+  running.set(kind, started);
+  try {
+    return await fn(await started);
+  } finally {
+    if (running.get(kind) === started) running.delete(kind);
+  }
 }

@@ -96,6 +96,14 @@ describe("/api/cron/*", () => {
     expect((await call("grades", req("grades"))).status).toBe(200);
   });
 
+  it("inline: two calls at the same moment — the second's 409 names the first run, not a placeholder", async () => {
+    const [a, b] = await Promise.all([call("grades", req("grades")), call("grades", req("grades"))]);
+    const answers = [a, b].sort((x, y) => x.status - y.status);
+    expect(answers.map((r) => r.status)).toEqual([200, 409]);
+    const done = await answers[0].json();
+    expect(await answers[1].json()).toEqual({ running: done.runId });
+  });
+
   it("rosters: an empty run until the roster job lands", async () => {
     const res = await call("rosters", req("rosters"));
     expect(res.status).toBe(200);
