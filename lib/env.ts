@@ -4,7 +4,7 @@
  * generated secrets kept under .data/ so they survive restarts. No secret's value is ever printed.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -104,18 +104,51 @@ export class EnvError extends Error {
   }
 }
 
+const devSecretsSchema = z.object({
+  encryptionKey: base64urlKey,
+  sessionSecret: z.string().min(32),
+  apiKey: z.string().min(1),
+});
+type DevSecrets = z.infer<typeof devSecretsSchema>;
+
+function readDevSecrets(file: string, cwd: string): DevSecrets {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    json = undefined;
+  }
+  const parsed = devSecretsSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  // Not a variable, but the same refusal: one line saying what to do, never the file's content.
+  throw new EnvError([
+    `${path.relative(cwd, file)} is damaged: delete it to generate new development secrets (launch again afterwards: keys sealed with the old ones no longer open)`,
+  ]);
+}
+
 /** Secrets generated once for development, kept in .data/ (never in git). */
-function devSecrets(dataDir: string): { encryptionKey: string; sessionSecret: string; apiKey: string } {
+function devSecrets(dataDir: string, cwd: string): DevSecrets {
   const file = path.join(dataDir, "dev-secrets.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
-  const secrets = {
+  if (existsSync(file)) return readDevSecrets(file, cwd);
+  const secrets: DevSecrets = {
     encryptionKey: randomBytes(32).toString("base64url"),
     sessionSecret: randomBytes(32).toString("base64url"),
     apiKey: `dev-${randomBytes(16).toString("base64url")}`,
   };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
+  // Written aside and linked into place: of two processes starting at once (the dev server and the
+  // CLI) one set wins and both use it; a lost encryption key would leave sealed keys unopenable.
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(aside, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  try {
+    linkSync(aside, file);
+    return secrets;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return readDevSecrets(file, cwd);
+  } finally {
+    rmSync(aside, { force: true });
+  }
 }
 
 /** Parses an environment. Pure except for the development secrets file; throws EnvError. */
@@ -149,7 +182,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 
   const emulator = v.GRADESYNC_EMULATOR === "1" || (!production && !v.LTIAAS_URL);
   let dev: ReturnType<typeof devSecrets> | undefined;
-  const needDev = () => (dev ??= devSecrets(dataDir));
+  const needDev = () => (dev ??= devSecrets(dataDir, cwd));
 
   let ltiaasUrl = v.LTIAAS_URL;
   let ltiaasApiKey = v.LTIAAS_API_KEY;

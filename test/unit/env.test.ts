@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -106,6 +106,23 @@ describe("configuration", () => {
     expect(Buffer.from(first.encryptionKeys[0], "base64url")).toHaveLength(32);
     const file = path.join(cwd, ".data/dev-secrets.json");
     expect(JSON.parse(readFileSync(file, "utf8")).sessionSecret).toBe(first.sessionSecret);
+  });
+
+  it("refuses a damaged development secrets file with one line saying what to do, never its content", () => {
+    for (const content of ['{"encryptionKey":', JSON.stringify({ encryptionKey: "c2hvcnQ", sessionSecret: "x".repeat(40), apiKey: "dev-k" })]) {
+      const cwd = tmp();
+      mkdirSync(path.join(cwd, ".data"));
+      writeFileSync(path.join(cwd, ".data/dev-secrets.json"), content);
+      const lines = problems({}, cwd);
+      expect(lines).toEqual([expect.stringMatching(/^\.data\/dev-secrets\.json is damaged: delete it/)]);
+      expect(lines[0]).not.toContain("c2hvcnQ");
+    }
+  });
+
+  it("leaves no stray file beside the development secrets", () => {
+    const cwd = tmp();
+    parseEnv({}, cwd);
+    expect(readdirSync(path.join(cwd, ".data"))).toEqual(["dev-secrets.json"]);
   });
 
   it("serves the emulator in production only when asked", () => {
