@@ -6,17 +6,20 @@ type Fields = Record<string, unknown>;
 
 const SECRET_KEY = /key|secret|token|ltik|authorization|password|sealed/i;
 
-function redact(fields: Fields): Fields {
+// Nested too: a secret inside { headers: { authorization } } is as secret as one at the top.
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 5 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Fields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    out[k] = SECRET_KEY.test(k) && typeof v === "string" ? "[redacted]" : v;
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) && typeof v === "string" ? "[redacted]" : redact(v, depth + 1);
   }
   return out;
 }
 
 function write(level: "info" | "warn" | "error", event: string, fields: Fields = {}) {
   if (process.env.GRADESYNC_LOG === "silent") return;
-  const line = JSON.stringify({ at: new Date().toISOString(), level, event, ...redact(fields) });
+  const line = JSON.stringify({ at: new Date().toISOString(), level, event, ...(redact(fields) as Fields) });
   if (level === "info") process.stdout.write(`${line}\n`);
   else process.stderr.write(`${line}\n`);
 }
