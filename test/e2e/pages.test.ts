@@ -193,6 +193,11 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
       focused = (await page.evaluate(() => document.activeElement?.textContent ?? "")).trim();
     }
     expect(focused).toBe("Sync now");
+    // The learner's page too, with their result and the retake form.
+    await page.goto(`${learnerUrl.toString().replace("done=1", "done=0")}&retake=1`);
+    await expect.poll(() => page.locator("form.quiz").count()).toBe(1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await shot(page, "learner-320px.png");
     await page.close();
   });
 });
@@ -233,6 +238,11 @@ describe("the operator's dashboard", () => {
     expect(await story.textContent()).toContain("revision 1: sent (HTTP 204)");
     expect(await story.locator("[data-outcome]").getAttribute("data-outcome")).toBe("sent");
     await shot(page, "admin-search.png");
+    // At 320 px the wide tables scroll inside their cards; the page itself does not.
+    await page.setViewportSize({ width: 320, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await shot(page, "admin-320px.png");
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Backfill: the dry run lists what would be sent and warns before anything runs.
     await page.getByLabel("Platform id").fill("demo-canvas");
