@@ -248,11 +248,14 @@ export async function sendChunk(
     try {
       if (stop) return await release(db, row.id, token);
       await deps.hook?.("before_send", row.id);
-      // The newest revision, read at send time (the lease keeps other senders away).
+      // The newest revision, read at send time. Reading renews the lease: it may have run out while
+      // the row waited for a slot, and another run must not claim the row while this request is out.
+      // Still holding the token means nobody claimed it meanwhile (a claim replaces the token).
       const [cur] = await rowsOf<Current>(
         db,
-        sql`SELECT revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent
-            FROM grade_rows WHERE id = ${row.id}::bigint AND lease_token = ${token}::text`,
+        sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}::float8)
+            WHERE id = ${row.id}::bigint AND lease_token = ${token}::text
+            RETURNING revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent`,
       );
       if (!cur) return;
       if (cur.grade_sent && cur.grading_progress !== "FullyGraded") {

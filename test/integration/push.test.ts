@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { recordScores } from "@/lib/grades/record";
-import { pushContextUnit } from "@/lib/jobs/push-context";
+import { pushDeps, setPushTuningForTests } from "@/lib/jobs/deps";
+import { pushContextHandler, pushContextUnit } from "@/lib/jobs/push-context";
+import { inlineRunner } from "@/lib/jobs/runner";
 import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -53,5 +55,34 @@ describe("push: the happy path", () => {
     await pushContextUnit(s.contextRef, null);
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
     expect(emu.emulator.scores(id)).toHaveLength(2);
+  });
+
+  it("a chunk whose lease ran out while it waited renews it when it sends: another run cannot send the same revision meanwhile", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c4", resourceLinkId: "rl4", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    let second: Promise<unknown> | undefined;
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    setPushTuningForTests({
+      backoffBaseMs: 50,
+      maxWaitMs: 5_000,
+      leaseMs: 1_000,
+      hook: async (point) => {
+        if (point !== "before_send" || second) return;
+        // The first run is slow to get here (a platform hold, a long queue): its lease has run out.
+        await pause(1_200);
+        // A second process's push (no shared in-process lock) starts while the first one's request is on its way.
+        second = pause(150).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+      },
+    });
+    const otherDeps = await pushDeps(null, "inline");
+    try {
+      emu.emulator.faults.latencyMs = 600;
+      await pushContextUnit(s.contextRef, null);
+      await second;
+    } finally {
+      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    }
+    expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
   });
 });
