@@ -17,6 +17,8 @@ import { ARTIFACTS, launchBrowser } from "./support/browser";
 
 const API_KEY = "e2e-pages-api-key";
 const ADMIN_TOKEN = "e2e-admin-token-that-is-long-enough";
+const ENCRYPTION_KEY = Buffer.alloc(32, 5).toString("base64url");
+const SESSION_SECRET = "e2e-pages-session-secret-with-32-chars-or-more";
 let emu: EmulatorServer;
 let app: NextServer;
 let browser: { context: BrowserContext; close(): Promise<void> };
@@ -31,8 +33,8 @@ beforeAll(async () => {
     {
       LTIAAS_URL: emu.url,
       LTIAAS_API_KEY: API_KEY,
-      ENCRYPTION_KEYS: Buffer.alloc(32, 5).toString("base64url"),
-      SESSION_SECRET: "e2e-pages-session-secret-with-32-chars-or-more",
+      ENCRYPTION_KEYS: ENCRYPTION_KEY,
+      SESSION_SECRET,
       ADMIN_TOKEN,
       PGLITE_DIR: path.join(dataDir, "pglite"),
     },
@@ -176,6 +178,16 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     // The learner's own page is theirs.
     const own = await fetch(`${app.url}${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`);
     expect(own.status).toBe(200);
+    // No page, as HTML or as the RSC payload a client navigation fetches, carries a secret.
+    const pages = [`${teacherUrl.pathname}?s=${encodeURIComponent(teacherToken)}`, `${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`];
+    for (const p of pages) {
+      for (const headers of [{}, { rsc: "1" }]) {
+        const res = await fetch(`${app.url}${p}`, { headers });
+        expect(res.status).toBe(200);
+        const body = await res.text();
+        for (const secret of [API_KEY, ADMIN_TOKEN, ENCRYPTION_KEY, SESSION_SECRET]) expect(body).not.toContain(secret);
+      }
+    }
   });
 
   it("reads at 320 px without the page scrolling sideways", async () => {
