@@ -124,7 +124,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     expect(await tool.locator('[data-count="sent"]').textContent()).toBe("1");
     expect(await tool.locator('[data-count="pending"]').textContent()).toBe("0");
     expect(await alan.textContent()).toContain("In gradebook");
-    expect(await tool.locator("ul.runs").textContent()).toContain("you pressed Sync now");
+    expect(await tool.locator("ul.runs").textContent()).toContain("a teacher pressed Sync now");
     await shot(page, "teacher-after-sync.png");
 
     // The LMS gradebook has it: one post for Alan, 4 of 5, through the serviceKey.
@@ -181,7 +181,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     // No page, as HTML or as the RSC payload a client navigation fetches, carries a secret.
     const pages = [`${teacherUrl.pathname}?s=${encodeURIComponent(teacherToken)}`, `${learnerUrl.pathname}?s=${encodeURIComponent(learnerToken)}`];
     for (const p of pages) {
-      for (const headers of [{}, { rsc: "1" }]) {
+      for (const headers of [{}, { rsc: "1" }] as Record<string, string>[]) {
         const res = await fetch(`${app.url}${p}`, { headers });
         expect(res.status).toBe(200);
         const body = await res.text();
