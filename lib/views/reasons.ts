@@ -149,3 +149,43 @@ export const RUN_WORDS: Record<string, { label: string; tone: Tone }> = {
   partial: { label: "Partly done", tone: "warn" },
   failed: { label: "Failed", tone: "bad" },
 };
+
+const RUN_KIND_WORDS: Record<string, string> = {
+  "push-grades": "Grade sync",
+  "retry-failed": "Retry of failed grades",
+  backfill: "Re-send (backfill)",
+  "refresh-rosters": "Class list refresh",
+};
+
+const PUSH_TRIGGER_WORDS: Record<string, string> = {
+  manual: "a teacher pressed Sync now",
+  cron: "nightly",
+  inngest: "scheduled",
+  debounce: "after new scores",
+  webhook: "after new scores",
+  cli: "by an operator",
+};
+
+/**
+ * A run for the teacher's "recent syncs": what ran, why, and what it did. Triggers and counts mean
+ * different things per kind — a roster refresh's `debounce` follows a launch, not new scores, an
+ * operator's backfill is `manual` too, and a roster's `skipped` is not a grade left unsent.
+ */
+export function runWords(run: { kind: string; trigger: string; counts: Record<string, number> }): { kind: string; trigger: string | null; counts: string } {
+  const n = (k: string) => run.counts[k] ?? 0;
+  const kind = RUN_KIND_WORDS[run.kind] ?? run.kind;
+  if (run.kind === "refresh-rosters") {
+    const trigger = run.trigger === "debounce" ? "after a teacher opened the course" : run.trigger === "cron" || run.trigger === "inngest" ? "scheduled" : "by an operator";
+    const counts = n("refreshed")
+      ? `${n("members")} ${n("members") === 1 ? "member" : "members"} read from your LMS`
+      : n("failed")
+        ? "your LMS did not send the class list; it is tried again later"
+        : "not read (still fresh, or your LMS does not share it)";
+    return { kind, trigger, counts };
+  }
+  const trigger = run.kind === "backfill" ? "by an operator" : (PUSH_TRIGGER_WORDS[run.trigger] ?? null);
+  const parts = [`${n("sent")} sent`];
+  if (n("failed")) parts.push(`${n("failed")} failed`);
+  if (n("skipped")) parts.push(`${n("skipped")} not sent`);
+  return { kind, trigger, counts: parts.join(", ") };
+}

@@ -1,9 +1,10 @@
-/** The teacher page's one-line answer: the most blocking cause first, never a false "press Sync now". */
+/** Words on the teacher page: the one-line verdict (most blocking cause first, never a false "press Sync now") and the recent runs. */
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { Verdict } from "@/app/contexts/[id]/verdict";
 import type { ResourceLinkView } from "@/lib/contexts/queries";
+import { runWords } from "@/lib/views/reasons";
 
 function view(over: { key?: ResourceLinkView["key"]["state"]; lineItem?: ResourceLinkView["lineItem"]["state"]; counts?: Partial<ResourceLinkView["counts"]> }): ResourceLinkView {
   return {
@@ -40,5 +41,24 @@ describe("the teacher's verdict", () => {
     expect(say(view({ counts: { pending: 1 } }))).toContain("press Sync now");
     expect(say(view({}))).toContain("No scores yet");
     expect(say(view({ counts: { sent: 4, skipped: 1 } }))).toContain("except 1 your LMS would not take");
+  });
+});
+
+describe("the teacher's recent runs in words", () => {
+  it("says what a roster refresh did, not '0 sent', and why it ran", () => {
+    const roster = runWords({ kind: "refresh-rosters", trigger: "debounce", counts: { refreshed: 1, skipped: 0, failed: 0, members: 31, inactivated: 2, pending: 0 } });
+    expect(roster).toEqual({ kind: "Class list refresh", trigger: "after a teacher opened the course", counts: "31 members read from your LMS" });
+    expect(runWords({ kind: "refresh-rosters", trigger: "cron", counts: { skipped: 1, skipped_no_nrps: 1 } }).counts).not.toMatch(/sent/);
+    expect(runWords({ kind: "refresh-rosters", trigger: "debounce", counts: { failed: 1 } }).counts).toContain("did not send the class list");
+  });
+
+  it("credits an operator's backfill to the operator, and counts grades for pushes", () => {
+    expect(runWords({ kind: "backfill", trigger: "manual", counts: { sent: 3 } })).toMatchObject({ trigger: "by an operator", counts: "3 sent" });
+    expect(runWords({ kind: "push-grades", trigger: "manual", counts: { sent: 2, failed: 1, skipped: 4 } })).toEqual({
+      kind: "Grade sync",
+      trigger: "a teacher pressed Sync now",
+      counts: "2 sent, 1 failed, 4 not sent",
+    });
+    expect(runWords({ kind: "push-grades", trigger: "debounce", counts: {} })).toMatchObject({ trigger: "after new scores", counts: "0 sent" });
   });
 });

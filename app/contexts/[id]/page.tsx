@@ -8,7 +8,7 @@ import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
-import { KEY_WORDS, LINE_ITEM_WORDS, RUN_WORDS } from "@/lib/views/reasons";
+import { KEY_WORDS, LINE_ITEM_WORDS, RUN_WORDS, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { withSession } from "@/lib/session/session";
@@ -17,14 +17,6 @@ import { Verdict } from "./verdict";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Grade sync" };
-
-const RUN_KIND: Record<string, string> = {
-  "push-grades": "Grade sync",
-  "retry-failed": "Retry of failed grades",
-  backfill: "Re-send (backfill)",
-  "refresh-rosters": "Roster refresh",
-};
-const TRIGGER: Record<string, string> = { manual: "you pressed Sync now", cron: "nightly", debounce: "after new scores", cli: "by an operator", inngest: "scheduled", webhook: "after new scores" };
 
 export default async function TeacherPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
   const { id } = await params;
@@ -189,13 +181,13 @@ async function Runs({ view }: { view: ResourceLinkView }) {
     <ul className="runs">
       {runs.map((r) => {
         const w = RUN_WORDS[r.outcome] ?? RUN_WORDS.running;
+        const words = runWords(r);
         return (
           <li key={r.id}>
-            <Badge tone={w.tone}>{w.label}</Badge> {RUN_KIND[r.kind] ?? r.kind}
-            {TRIGGER[r.trigger] ? <span className="muted"> ({TRIGGER[r.trigger]})</span> : null}
+            <Badge tone={w.tone}>{w.label}</Badge> {words.kind}
+            {words.trigger ? <span className="muted"> ({words.trigger})</span> : null}
             <div className="muted small">
-              <Time value={r.startedAt} /> · {r.counts.sent ?? 0} sent{r.counts.failed ? `, ${r.counts.failed} failed` : ""}
-              {r.counts.skipped ? `, ${r.counts.skipped} not sent` : ""}
+              <Time value={r.startedAt} /> · {words.counts}
             </div>
           </li>
         );
