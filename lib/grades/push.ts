@@ -9,8 +9,9 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { open } from "../crypto/seal";
+import { open, SealError } from "../crypto/seal";
 import { LtiaasError } from "../ltiaas/errors";
+import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import type { GradeClient } from "./client";
 import type { PlatformGate } from "./gate";
@@ -58,7 +59,7 @@ async function rowsOf<T>(db: Db, q: ReturnType<typeof sql>): Promise<T[]> {
 export interface PreparedLink {
   linkRef: string;
   /** ok: send to lineItemId; otherwise why this link is not pushed now. */
-  state: "ok" | "needs_relaunch" | "no_key" | "missing" | "unresolved" | "retry_later";
+  state: "ok" | "needs_relaunch" | "no_key" | "unreadable_key" | "missing" | "unresolved" | "retry_later";
   lineItemId?: string;
   reason?: string;
 }
@@ -145,6 +146,13 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
           : { linkRef: r.id, state: res.state, reason: res.state === "unresolved" ? res.reason : undefined },
       );
     } catch (error) {
+      // Not a reason to fail the whole run: only this link is stuck (its rows stay pending) until a
+      // launch seals a fresh key, or the operator puts the dropped encryption key back.
+      if (error instanceof SealError) {
+        log.warn("push.key_unreadable", { linkRef: r.id, reason: error.reason });
+        out.links.push({ linkRef: r.id, state: "unreadable_key", reason: error.reason });
+        continue;
+      }
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
         await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized");
         out.links.push({ linkRef: r.id, state: "needs_relaunch" });
@@ -204,6 +212,14 @@ export async function sendChunk(
   const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, more: false, waitMs: null };
   const [link] = await loadLinks(db, sql`rl.id = ${input.linkRef}::uuid`);
   if (!link?.sealed || link.key_state !== "active") return { ...result, stop: "needs_relaunch" };
+  // Opened before claiming, so a key that no longer opens leaves no row leased.
+  let auth: { serviceKey: string };
+  try {
+    auth = await serviceAuth(link);
+  } catch (error) {
+    if (error instanceof SealError) return { ...result, stop: "needs_relaunch" };
+    throw error;
+  }
 
   const claimed = await rowsOf<Claimed>(
     db,
@@ -217,7 +233,6 @@ export async function sendChunk(
   if (claimed.length === 0) return finish(db, input.linkRef, result);
   for (const row of claimed) await deps.hook?.("claimed", row.id);
 
-  const auth = await serviceAuth(link);
   const platformId = link.platform_id;
   let lineItemId = input.lineItemId;
   let stop: "needs_relaunch" | "not_found" | undefined;

@@ -171,6 +171,20 @@ describe("outcomes", () => {
     expect(after.counts).toMatchObject({ sent: 5, pending: 0 });
   });
 
+  it("a serviceKey that cannot be opened (key dropped from ENCRYPTION_KEYS, row tampered) blocks only its link; the run goes on", async () => {
+    const bad = await seedTriple(t.db, emu.emulator, { contextId: "o7s", resourceLinkId: "r7s", withLineItem: true });
+    const good = await seedTriple(t.db, emu.emulator, { contextId: "o8s", resourceLinkId: "r8s", withLineItem: true });
+    await recordScores([...scoresFor(bad, 2), ...scoresFor(good, 3)], { source: "webhook" });
+    // The other link's sealed key copied onto this row: bound to another triple, it must not open.
+    await t.db.execute(sql`UPDATE service_keys SET sealed = (SELECT sealed FROM service_keys WHERE resource_link_ref = ${good.resourceLinkRef}::uuid)
+      WHERE resource_link_ref = ${bad.resourceLinkRef}::uuid`);
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run).toMatchObject({ outcome: "partial", counts: { sent: 3, failed: 0, pending: 2 } });
+    expect(emu.emulator.scores(good.lineItemId!)).toHaveLength(3);
+    expect(await counters(t.db, bad.resourceLinkRef)).toMatchObject({ pending: 2, sent: 0 });
+    expect(emu.emulator.scores(bad.lineItemId!)).toHaveLength(0);
+  });
+
   it("404 line item: looked up once more and used when found, never created; else missing with rows pending", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o9", resourceLinkId: "r9", withLineItem: true });
     await recordScores(scoresFor(s, 2), { source: "webhook" });
