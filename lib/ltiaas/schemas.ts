@@ -5,14 +5,23 @@
  */
 import { z } from "zod";
 
+/**
+ * Postgres text cannot hold a NUL character: one in a single member's name would fail the whole
+ * roster's (or launch's) statement, so LMS text is stored without it.
+ */
+const withoutNul = (v: string) => v.replaceAll("\u0000", "");
+
 /** Absent, null or "" all mean "not given". */
 const optString = z
   .union([z.string(), z.number()])
   .nullish()
-  .transform((v) => (v === null || v === undefined || v === "" ? undefined : String(v)));
+  .transform((v) => (v === null || v === undefined ? undefined : withoutNul(String(v)) || undefined));
 
 /** Ids are strings in the spec; some LMSs send numbers. */
-const id = z.union([z.string().min(1), z.number()]).transform(String);
+const id = z
+  .union([z.string(), z.number()])
+  .transform((v) => withoutNul(String(v)))
+  .pipe(z.string().min(1));
 
 const optNumber = z
   .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)])
@@ -24,7 +33,7 @@ const optBoolean = z.boolean().nullish().transform((v) => v ?? undefined);
 const roles = z
   .array(z.unknown())
   .nullish()
-  .transform((v) => (v ?? []).filter((r): r is string => typeof r === "string"));
+  .transform((v) => (v ?? []).filter((r): r is string => typeof r === "string").map(withoutNul));
 
 const available = z.looseObject({ available: z.boolean().nullish().transform((v) => v ?? false) });
 

@@ -107,6 +107,13 @@ describe("GET /launch", () => {
     expect((await GET(launchReq(both.ltik))).headers.get("location")).toMatch(/^\/contexts\//);
   });
 
+  it("stores LMS text that carries a NUL character (Postgres text cannot hold one) instead of failing the launch", async () => {
+    const { ltik } = teacherLaunch({ user: { id: "teacher-1", name: "Ada\u0000Teacher" }, contextTitle: "Bio\u0000logy" });
+    expect((await GET(launchReq(ltik))).status).toBe(303);
+    expect((await db.db.select().from(t.users))[0].name).toBe("AdaTeacher");
+    expect((await db.db.select().from(t.contexts))[0].title).toBe("Biology");
+  });
+
   it("keeps no key when the launch has no grade or roster services", async () => {
     const { ltik, serviceKey } = teacherLaunch({ ags: false, nrps: false });
     expect(serviceKey).toBeUndefined();

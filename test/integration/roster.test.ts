@@ -154,6 +154,13 @@ describe("roster refresh: a complete refresh", () => {
     expect(membershipRequests().length).toBe(before + 3);
   });
 
+  it("stores a member whose name or email carries a NUL character (Postgres text cannot hold one)", async () => {
+    const s = await seeded("c1", "rl1", [...mixedRoster().slice(0, 5), { userId: "odd-1", roles: ["Learner"], name: "Ada\u0000Lovelace", email: "ada\u0000@example.edu" }]);
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0 });
+    expect((await memberships(s)).find((m) => m.user_id === "odd-1")).toMatchObject({ name: "AdaLovelace", email: "ada@example.edu" });
+  });
+
   it("keeps names it knew when the LMS withholds PII", async () => {
     const s = await seeded();
     await runJobInline("refresh-rosters", {}, "test");
