@@ -49,11 +49,15 @@ async function platformIdOf(contextRef: string): Promise<string> {
   return r.platform_id;
 }
 
-/** Push every pending score of the course now. */
-export async function requestSync(contextRef: string): Promise<SyncRequestResult> {
+/**
+ * Push every pending score of the course now. `kind` keeps the two buttons' event ids apart: a
+ * Retry failed pressed in the minute after a Sync now would otherwise carry the same id, be dropped
+ * by Inngest, and leave the rows it just re-queued waiting for the nightly run.
+ */
+export async function requestSync(contextRef: string, kind: "push" | "retry" = "push"): Promise<SyncRequestResult> {
   if (env().jobsMode === "inngest") {
     const { sendJobEvent } = await import("../inngest/client");
-    const id = manualEventId("push", contextRef);
+    const id = manualEventId(kind, contextRef);
     await sendJobEvent(EVENTS.pushContext, { contextRef, platformId: await platformIdOf(contextRef), runId: null }, id);
     return { status: "queued", eventId: id };
   }
@@ -89,6 +93,6 @@ class RunningElsewhere extends Error {
 export async function requestRetryFailed(contextRef: string): Promise<SyncRequestResult> {
   const db = await getDb();
   const { reset } = await resetFailed(db, [contextRef]);
-  const result = await requestSync(contextRef);
+  const result = await requestSync(contextRef, "retry");
   return { ...result, reset };
 }

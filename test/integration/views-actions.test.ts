@@ -10,13 +10,14 @@ import { requireSession } from "@/app/_lib/page-session";
 import { backfillAction, type BackfillState } from "@/app/admin/actions";
 import { selectorKey } from "@/app/admin/selector-key";
 import type { Db } from "@/lib/db/client";
-import { requestSync } from "@/lib/contexts/sync";
+import { requestRetryFailed, requestSync } from "@/lib/contexts/sync";
 import { recordScores } from "@/lib/grades/record";
+import { setEnvForTests } from "@/lib/env";
 import { createSession, SESSION_COOKIE } from "@/lib/session/session";
 import { ADMIN_COOKIE, adminCookieValue } from "@/lib/views/admin-access";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
-import { TEST_KEYS } from "../support/env";
+import { TEST_KEYS, testEnv } from "../support/env";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const jar = vi.hoisted(() => new Map<string, string>());
@@ -27,6 +28,13 @@ vi.mock("next/headers", () => ({
     delete: () => undefined,
   }),
   headers: async () => new Headers({ host: "localhost:3000" }),
+}));
+const sent = vi.hoisted(() => [] as { name: string; id: string }[]);
+vi.mock("@/lib/inngest/client", () => ({
+  sendJobEvent: async (name: string, _data: unknown, id: string) => {
+    sent.push({ name, id });
+    return id;
+  },
 }));
 vi.mock("next/navigation", () => {
   const thrower = (what: string) => () => {
@@ -110,6 +118,28 @@ describe("the backfill form", () => {
       const answer = await backfillAction(initial, form({ platformId: "p", since, intent: "preview" }));
       expect(answer).toMatchObject({ step: "edit", selector: { platformId: "p", since } });
       expect(answer.error).toContain("must be a date");
+    }
+  });
+});
+
+describe("the teacher's buttons with Inngest", () => {
+  it("give Sync now and Retry failed different event ids, so a retry right after a sync is not dropped", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl1", withLineItem: true, learners: 2 });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    await t.db.execute(sql`UPDATE grade_rows SET state = 'failed', failed_at = now(), pending_since = NULL, reason = 'max_attempts: retry_later: HTTP 503'
+      WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest" }));
+    try {
+      sent.length = 0;
+      const sync = await requestSync(s.contextRef);
+      const retry = await requestRetryFailed(s.contextRef);
+      expect(sync.status).toBe("queued");
+      expect(retry).toMatchObject({ status: "queued", reset: 2 });
+      expect(sent).toHaveLength(2);
+      // Inngest drops an event whose id it has seen in the last 24 h.
+      expect(new Set(sent.map((e) => e.id)).size).toBe(2);
+    } finally {
+      setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
     }
   });
 });
