@@ -173,7 +173,7 @@ export interface ChunkResult {
   /** Rows left pending to be retried later (rate limits, 5xx, ordering). */
   retry: number;
   /** The link cannot be pushed any more in this run. */
-  stop?: "needs_relaunch" | "missing";
+  stop?: "needs_relaunch" | "missing" | "unresolved";
   /** A 404 moved the link to another line item. */
   lineItemId?: string;
   /** Rows due right now remain (send another chunk). */
@@ -368,9 +368,18 @@ export async function sendChunk(
     await markKeyNeedsRelaunch(db, input.linkRef, relaunchCode);
     result.stop = "needs_relaunch";
   } else if (stop === "not_found") {
-    const res = await reresolveAfterNotFound(db, client, auth, linkInfo(link), lineItemId);
-    if (res.state === "ok") result.lineItemId = lineItemId = res.id;
-    else result.stop = "missing";
+    try {
+      const res = await reresolveAfterNotFound(db, client, auth, linkInfo(link), lineItemId);
+      if (res.state === "ok") result.lineItemId = lineItemId = res.id;
+      else result.stop = "missing";
+    } catch (error) {
+      if (!(error instanceof LtiaasError)) throw error;
+      // The look-up itself failed: not a verdict on the line item. Its rows wait for the next run.
+      if (error.kind === "needs_relaunch") {
+        await markKeyNeedsRelaunch(db, input.linkRef, error.code ?? "unauthorized");
+        result.stop = "needs_relaunch";
+      } else result.stop = "unresolved";
+    }
   }
   if (rateLimitedSeen) result.retryAfterMs = Math.max(0, gate.heldUntil(platformId) - Date.now());
   return finish(db, input.linkRef, result);

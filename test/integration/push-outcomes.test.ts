@@ -9,6 +9,7 @@ import { setPushTuningForTests } from "@/lib/jobs/deps";
 import { runJobInline } from "@/lib/jobs/inline";
 import { pushContextUnit } from "@/lib/jobs/push-context";
 import { createLtiaasClient } from "@/lib/ltiaas";
+import { LtiaasError } from "@/lib/ltiaas/errors";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS } from "../support/env";
@@ -205,6 +206,29 @@ describe("outcomes", () => {
     expect(rows[0].line_item_state).toBe("missing");
     await runJobInline("push-grades", {}, "test");
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(0);
+  });
+
+  it("404, and the lookup that follows fails (LMS down): the run goes on, rows stay pending, the line item is not declared missing", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o9b", resourceLinkId: "r9b", withLineItem: true });
+    const other = await seedTriple(t.db, emu.emulator, { contextId: "o9c", resourceLinkId: "r9c", withLineItem: true });
+    await recordScores([...scoresFor(s, 2), ...scoresFor(other, 2)], { source: "webhook" });
+    emu.emulator.deleteLineItem(s.lineItemId!);
+    const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
+    setGradeClientForTests({
+      ...real,
+      listLineItems: () => Promise.reject(new LtiaasError({ kind: "retry_later", operation: "listLineItems", status: 503 })),
+    });
+    try {
+      const run = await runJobInline("push-grades", {}, "test");
+      expect(run).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 } });
+    } finally {
+      setGradeClientForTests(undefined);
+    }
+    expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ pending: 2, sent: 0 });
+    const { rows } = (await t.db.execute(sql`SELECT line_item_state FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`)) as unknown as {
+      rows: { line_item_state: string }[];
+    };
+    expect(rows[0].line_item_state).not.toBe("missing");
   });
 
   it("two updates for one user are at least a second apart (Moodle refuses same-second updates)", async () => {
