@@ -93,6 +93,9 @@ class RunningElsewhere extends Error {
 export async function requestRetryFailed(contextRef: string): Promise<SyncRequestResult> {
   const db = await getDb();
   const { reset } = await resetFailed(db, [contextRef]);
-  const result = await requestSync(contextRef, "retry");
+  let result = await requestSync(contextRef, "retry");
+  // Joined a push that prepared its links before the reset: it skips a link that had nothing
+  // pending then, so the re-queued rows would wait for the nightly run. That push is over now.
+  if (result.status === "done" && result.joined && reset > 0) result = await requestSync(contextRef, "retry");
   return { ...result, reset };
 }

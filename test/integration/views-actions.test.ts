@@ -122,6 +122,28 @@ describe("the backfill form", () => {
   });
 });
 
+describe("the teacher's Retry failed, inline", () => {
+  it("pushes the re-queued rows even when it joins a push that started before they were re-queued", async () => {
+    const b = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl-b", withLineItem: true, learners: 5 });
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl-a", withLineItem: true, learners: 5 });
+    await recordScores(scoresFor(b, 2), { source: "webhook" });
+    await t.db.execute(sql`UPDATE grade_rows SET state = 'failed', failed_at = now(), pending_since = NULL, reason = 'max_attempts: retry_later: HTTP 503'
+      WHERE resource_link_ref = ${b.resourceLinkRef}::uuid`);
+    await recordScores(scoresFor(a, 5), { source: "webhook" });
+    emu.emulator.faults.latencyMs = 100;
+    // A push of the course is under way (it prepared its links while rl-b had nothing pending)…
+    const first = requestSync(a.contextRef);
+    await vi.waitFor(() => expect(emu.emulator.scores(a.lineItemId!).length).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
+    // …when a teacher presses Retry failed: it joins that push, which passes rl-b by.
+    const retry = await requestRetryFailed(a.contextRef);
+    await first;
+    expect(retry).toMatchObject({ status: "done", reset: 2 });
+    expect(emu.emulator.scores(b.lineItemId!)).toHaveLength(2);
+    const left = await one<{ n: number }>(t.db, sql`SELECT count(*)::int AS n FROM grade_rows WHERE resource_link_ref = ${b.resourceLinkRef}::uuid AND state <> 'sent'`);
+    expect(left.n).toBe(0);
+  });
+});
+
 describe("the teacher's buttons with Inngest", () => {
   it("give Sync now and Retry failed different event ids, so a retry right after a sync is not dropped", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl1", withLineItem: true, learners: 2 });
