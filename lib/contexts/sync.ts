@@ -1,7 +1,7 @@
 /**
  * The teacher's buttons: *Sync now* and *Retry failed* for one course. Idempotent: a second click
  * while a push of that course runs joins it (inline) or is dropped by the event id (Inngest), so
- * two clicks never start two pushes. The caller has already checked who is asking.
+ * two clicks never run two pushes of one course at once. The caller has already checked who is asking.
  */
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
