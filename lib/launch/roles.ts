@@ -97,3 +97,12 @@ export function classifyRoles(roles: readonly string[]): RoleClass {
   const kind: RoleKind = teacher ? "teacher" : learner ? "learner" : mentor ? "mentor" : "other";
   return { kind, teacher, learner, mentor, testUser };
 }
+
+/**
+ * Whether any role is a course (context) role, the kind an LMS's roster lists. Someone who teaches
+ * here only by an institution or system role (an account or site administrator) is not enrolled:
+ * no roster names them, so a roster cannot say they left.
+ */
+export function hasCourseRole(roles: readonly string[]): boolean {
+  return roles.some((r) => typeof r === "string" && parseRole(r)?.scope === "context");
+}

@@ -1,15 +1,16 @@
 /**
  * The swap at the end of a complete refresh, in one short transaction: batched upserts of users and
  * memberships (one statement per batch of members: a data-modifying CTE over a JSON parameter), then
- * members the roster no longer lists become Inactive (never deleted: their grade history stays),
- * then the context's counts. Rows whose roles and status did not change are not rewritten.
+ * members the roster no longer lists become Inactive (never deleted: their grade history stays;
+ * administrators who launched without a course role are on no roster and keep their state), then
+ * the context's counts. Rows whose roles and status did not change are not rewritten.
  *
  * A launch recorded after the roster was fetched is newer evidence than the roster: that membership
  * keeps what the launch said.
  */
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client";
-import { classifyRoles } from "../launch/roles";
+import { classifyRoles, hasCourseRole } from "../launch/roles";
 import type { Member } from "../ltiaas";
 
 /** Members per statement: 20 LMS pages of 50, far below any parameter or statement limit (one JSON parameter). */
@@ -110,13 +111,28 @@ export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResul
       statements++;
     }
     const listed = JSON.stringify(rows.map((r) => r.user_id));
-    const inactivated = (await tx.execute(sql`UPDATE memberships m SET status = 'Inactive', updated_at = now()
+    const unlisted = (await tx.execute(sql`SELECT m.user_ref, m.roles, m.last_launch_at IS NOT NULL AS launched FROM memberships m
       WHERE m.context_ref = ${input.contextRef}::uuid AND m.status = 'Active'
         AND (m.last_launch_at IS NULL OR m.last_launch_at < ${input.fetchStartedAt.toISOString()}::timestamptz)
         AND m.user_ref NOT IN (SELECT u.id FROM users u WHERE u.platform_ref = ${input.platformRef}::uuid
-                               AND u.user_id IN (SELECT jsonb_array_elements_text(${listed}::jsonb)))
-      RETURNING m.user_ref`)) as unknown as Rows<{ user_ref: string }>;
+                               AND u.user_id IN (SELECT jsonb_array_elements_text(${listed}::jsonb)))`)) as unknown as Rows<{
+      user_ref: string;
+      roles: string[];
+      launched: boolean;
+    }>;
     statements++;
+    // An administrator who launched with only an institution or system role is on no roster: missing
+    // from it says nothing, and marking them Inactive would close their teacher page.
+    const gone = unlisted.rows.filter((m) => !m.launched || hasCourseRole(m.roles)).map((m) => m.user_ref);
+    let inactivated = 0;
+    if (gone.length) {
+      const updated = (await tx.execute(sql`UPDATE memberships SET status = 'Inactive', updated_at = now()
+        WHERE context_ref = ${input.contextRef}::uuid AND status = 'Active'
+          AND user_ref IN (SELECT (jsonb_array_elements_text(${JSON.stringify(gone)}::jsonb))::uuid)
+        RETURNING user_ref`)) as unknown as Rows<{ user_ref: string }>;
+      inactivated = updated.rows.length;
+      statements++;
+    }
     const counted = (await tx.execute(sql`UPDATE contexts c SET roster_refreshed_at = now(), updated_at = now(),
         roster_members = s.members, roster_active_learners = s.active_learners
       FROM (SELECT count(*)::int AS members,
@@ -129,7 +145,7 @@ export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResul
     return {
       members: Number(c?.roster_members ?? 0),
       activeLearners: Number(c?.roster_active_learners ?? 0),
-      inactivated: inactivated.rows.length,
+      inactivated,
     };
   });
   return { ...result, statements };

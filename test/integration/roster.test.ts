@@ -376,6 +376,20 @@ describe("roster refresh: what the pages see", () => {
     expect((await memberKind(t.db, s.contextRef, t3.userRef))?.kind).toBe("inactive");
   });
 
+  it("an administrator who launched without a course role keeps the teacher page: no roster lists them", async () => {
+    const s = await seeded();
+    const hour = new Date(Date.now() - 3_600_000);
+    const admin = await launchAs(s, "admin-1", ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], hour);
+    const sysadmin = await launchAs(s, "root-1", ["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"], hour);
+    await t.db.execute(sql`UPDATE memberships SET kind = 'teacher' WHERE user_ref IN (${admin.userRef}::uuid, ${sysadmin.userRef}::uuid)`);
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    const { counts } = await runCounts(run.runId);
+    expect(counts.refreshed).toBe(1);
+    expect(counts.inactivated ?? 0).toBe(0);
+    expect((await memberKind(t.db, s.contextRef, admin.userRef))?.kind).toBe("teacher");
+    expect((await memberKind(t.db, s.contextRef, sysadmin.userRef))?.kind).toBe("teacher");
+  });
+
   it("rosterView and explainNotGradable put the roster's view in plain words", async () => {
     const s = await seeded();
     const never = await rosterView(t.db, s.contextRef);

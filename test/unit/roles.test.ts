@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyRoles, type RoleKind } from "@/lib/launch/roles";
+import { classifyRoles, hasCourseRole, type RoleKind } from "@/lib/launch/roles";
 
 const LIS = "http://purl.imsglobal.org/vocab/lis/v2";
 const M = `${LIS}/membership`;
@@ -72,5 +72,14 @@ describe("classifyRoles", () => {
 
   it("ignores values that are not strings", () => {
     expect(classifyRoles([null as unknown as string, 3 as unknown as string, `${M}#Learner`]).kind).toBe("learner");
+  });
+});
+
+describe("hasCourseRole", () => {
+  it("is true for any course role and false for institution or system roles alone", () => {
+    for (const roles of [[`${M}#Learner`], [`${INST}#Administrator`, `${M}#Instructor`], [`${M}/Mentor#Advisor`], ["Learner"], ["urn:lti:role:ims/lis/Instructor"], [`${M}#Member`]])
+      expect(hasCourseRole(roles), roles.join()).toBe(true);
+    for (const roles of [[], [`${INST}#Administrator`, `${SYS}#User`], [`${SYS}#SysAdmin`], ["urn:lti:sysrole:ims/lis/SysAdmin"], [TEST_USER]])
+      expect(hasCourseRole(roles), roles.join()).toBe(false);
   });
 });
