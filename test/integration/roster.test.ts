@@ -385,7 +385,7 @@ describe("roster refresh: what the pages see", () => {
     const run = await runJobInline("refresh-rosters", {}, "test");
     const { counts } = await runCounts(run.runId);
     expect(counts.refreshed).toBe(1);
-    expect(counts.inactivated ?? 0).toBe(0);
+    expect((counts as Record<string, number>).inactivated ?? 0).toBe(0);
     expect((await memberKind(t.db, s.contextRef, admin.userRef))?.kind).toBe("teacher");
     expect((await memberKind(t.db, s.contextRef, sysadmin.userRef))?.kind).toBe("teacher");
   });
