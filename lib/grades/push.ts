@@ -107,6 +107,35 @@ async function loadLinks(db: Db, where: ReturnType<typeof sql>): Promise<LinkRow
   );
 }
 
+/**
+ * The client for line item calls (look-ups, the one create): each request takes a slot of the
+ * platform's gate like a score post, and a throttle holds the whole platform. Without it, many
+ * contexts of one platform resolving at once would all be in flight together.
+ */
+function gatedClient(deps: PushDeps, platformId: string): GradeClient {
+  const { client, gate } = deps;
+  const gated =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const release = await gate.acquire(platformId);
+      try {
+        return await call(...args);
+      } catch (error) {
+        if (error instanceof LtiaasError && error.kind === "retry_later" && (error.status === 429 || error.status === 403 || error.retryAfterSeconds !== undefined))
+          gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
+        throw error;
+      } finally {
+        release();
+      }
+    };
+  return {
+    listLineItems: gated((...a: Parameters<GradeClient["listLineItems"]>) => client.listLineItems(...a)),
+    getLineItem: gated((...a: Parameters<GradeClient["getLineItem"]>) => client.getLineItem(...a)),
+    createLineItem: gated((...a: Parameters<GradeClient["createLineItem"]>) => client.createLineItem(...a)),
+    postScore: (...a: Parameters<GradeClient["postScore"]>) => client.postScore(...a),
+  };
+}
+
 /** Opens the link's serviceKey right before use; the plaintext never leaves this call chain. */
 async function serviceAuth(r: LinkRow): Promise<{ serviceKey: string }> {
   return { serviceKey: await open(r.sealed!, { platformId: r.platform_id, contextId: r.context_id, resourceLinkId: r.resource_link_id }) };
@@ -139,7 +168,7 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
         );
         return max ?? 100;
       };
-      const res = await resolveLineItem(db, deps.client, await serviceAuth(r), linkInfo(r), scoreMaximum);
+      const res = await resolveLineItem(db, gatedClient(deps, r.platform_id), await serviceAuth(r), linkInfo(r), scoreMaximum);
       out.links.push(
         res.state === "ok"
           ? { linkRef: r.id, state: "ok", lineItemId: res.id }
@@ -369,7 +398,7 @@ export async function sendChunk(
     result.stop = "needs_relaunch";
   } else if (stop === "not_found") {
     try {
-      const res = await reresolveAfterNotFound(db, client, auth, linkInfo(link), lineItemId);
+      const res = await reresolveAfterNotFound(db, gatedClient(deps, platformId), auth, linkInfo(link), lineItemId);
       if (res.state === "ok") result.lineItemId = lineItemId = res.id;
       else result.stop = "missing";
     } catch (error) {

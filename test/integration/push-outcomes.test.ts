@@ -267,4 +267,18 @@ describe("outcomes", () => {
     expect(stats.pa).toBe(2);
     expect(stats.pb).toBe(2);
   });
+
+  it("line item look-ups count against PLATFORM_CONCURRENCY too (many contexts of one platform resolving at once)", async () => {
+    const seeded = [];
+    for (const c of ["a", "b", "c", "d", "e", "f"]) {
+      const s = await seedTriple(t.db, emu.emulator, { platformId: "pl", contextId: `li-${c}`, resourceLinkId: "r" });
+      emu.emulator.addLineItem("pl", s.contextId, { label: "Theirs", scoreMaximum: 10, resourceLinkId: "r" });
+      seeded.push(s);
+    }
+    await recordScores(seeded.flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
+    emu.emulator.faults.latencyMs = 40;
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.counts).toMatchObject({ sent: 6, pending: 0 });
+    expect(emu.emulator.stats().inFlightMaxByPlatform.pl).toBeLessThanOrEqual(2);
+  });
 });
