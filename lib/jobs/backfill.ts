@@ -56,6 +56,8 @@ export interface BackfillOutcome {
   wouldSend?: number;
   rows?: BackfillListing[];
   contexts: number;
+  /** The contexts whose rows it made pending: a run's `pending` count covers these only. */
+  contextRefs: string[];
 }
 
 export async function backfillHandler(
@@ -72,21 +74,23 @@ export async function backfillHandler(
         platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, userId: s.userId,
         scoreGiven: s.scoreGiven ?? null, scoreMaximum: s.scoreMaximum ?? null, state: "correction",
       }));
-      return { dryRun: true, revised: 0, wouldSend: req.scores.length, rows, contexts: 0 };
+      return { dryRun: true, revised: 0, wouldSend: req.scores.length, rows, contexts: 0, contextRefs: [] };
     }
     const recorded = await runner.run("record", async () => {
       const r = await recordScores(req.scores, { source: "backfill", correction: true, db, schedule: false });
       return r.duplicate ? { applied: 0, contextRefs: [] as string[] } : { applied: r.applied, contextRefs: r.contextRefs };
     });
-    return { dryRun: false, revised: recorded.applied, contexts: await fanOut(runner, db, recorded.contextRefs, input.runId) };
+    const contexts = await fanOut(runner, db, recorded.contextRefs, input.runId);
+    return { dryRun: false, revised: recorded.applied, contexts, contextRefs: recorded.contextRefs };
   }
   const selector = { platformId: req.platformId, contextId: req.contextId, resourceLinkId: req.resourceLinkId, since: req.since };
   if (req.dryRun) {
     const preview = await runner.run("preview", () => previewBackfill(db, selector));
-    return { dryRun: true, revised: 0, wouldSend: preview.wouldSend, rows: preview.rows, contexts: 0 };
+    return { dryRun: true, revised: 0, wouldSend: preview.wouldSend, rows: preview.rows, contexts: 0, contextRefs: [] };
   }
   const revised = await runner.run("revise", () => reviseSelected(db, selector));
-  return { dryRun: false, revised: revised.revised, contexts: await fanOut(runner, db, revised.contextRefs, input.runId) };
+  const contexts = await fanOut(runner, db, revised.contextRefs, input.runId);
+  return { dryRun: false, revised: revised.revised, contexts, contextRefs: revised.contextRefs };
 }
 
 async function fanOut(runner: StepRunner, db: Db, contextRefs: string[], runId: string | null): Promise<number> {

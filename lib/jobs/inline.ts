@@ -53,7 +53,8 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
             const r = await backfillHandler(runner, { runId, request: input.backfill }, db);
             await addRunCounts(db, runId, { revised: r.revised });
             extra = { backfill: r };
-            if (r.dryRun) scope = [];
+            // What is left pending elsewhere (a course waiting for a relaunch) is not this run's doing.
+            scope = r.contextRefs;
             break;
           }
           case "refresh-rosters": {

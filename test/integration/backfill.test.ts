@@ -36,6 +36,20 @@ describe("backfill", () => {
     expect(rows).toEqual([{ source: "backfill", note: "resend" }]);
   });
 
+  it("its summary counts what is left pending in the contexts it touched, not rows stuck elsewhere", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "b1s", resourceLinkId: "r", withLineItem: true });
+    const stuck = await seedTriple(t.db, emu.emulator, { contextId: "b1x", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    await runJobInline("push-grades", {}, "test");
+    // Another course waits for a relaunch: its rows stay pending whatever this backfill does.
+    emu.emulator.revokeServiceKey(stuck.serviceKey);
+    await recordScores(scoresFor(stuck, 3), { source: "webhook" });
+    await runJobInline("push-grades", {}, "test");
+    await pause();
+    const run = await runJobInline("backfill", { backfill: { platformId: s.platformId, contextId: s.contextId } }, "test");
+    expect(run).toMatchObject({ outcome: "completed", counts: { sent: 2, pending: 0 } });
+  });
+
   it("never re-sends a score that would clear a grade", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "b2", resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(s, 2), { source: "webhook" });
