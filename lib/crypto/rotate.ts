@@ -64,11 +64,14 @@ export async function rotateKeys(
         continue;
       }
       const next = await seal(plaintext, triple, keys);
-      await db
+      const updated = await db
         .update(serviceKeys)
         .set({ sealed: next.sealed, keyId: next.keyId })
-        .where(and(eq(serviceKeys.resourceLinkRef, row.ref), eq(serviceKeys.sealed, row.sealed)));
-      result.resealed++;
+        .where(and(eq(serviceKeys.resourceLinkRef, row.ref), eq(serviceKeys.sealed, row.sealed)))
+        .returning({ ref: serviceKeys.resourceLinkRef });
+      // Nothing updated: a launch replaced the key meanwhile, sealing it under the newest key.
+      if (updated.length) result.resealed++;
+      else result.current++;
     }
     options.onProgress?.(result.resealed + result.current + result.unreadable);
   }
