@@ -12,7 +12,7 @@ import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
 import { learnerResult, QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
 import { explain } from "@/lib/views/reasons";
-import { outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
@@ -169,6 +169,19 @@ describe("the teacher's student table", () => {
     expect(series.at(-1)).toMatchObject({ day: "2026-11-27", counts: { sent: 1 } });
     expect(series.find((d) => d.day === "2026-11-20")!.counts).toMatchObject({ sent: 1, retry_later: 1, failed: 0 });
     expect(series.reduce((s, d) => s + d.counts.sent, 0)).toBe(2);
+  });
+});
+
+describe("the teacher's recent runs", () => {
+  it("are read through an index, not a scan of every run (each debounced push adds one)", async () => {
+    const c = await course(t.db, { contextId: "runs", links: ["l"] });
+    const plan = await t.db.transaction(async (tx) => {
+      // With sequential scans priced out, the plan shows one only where no index can serve.
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      const q = contextRunsQuery({ contextRef: c.contextRef, resourceLinkRef: c.links[0] });
+      return ((await tx.execute(sql`EXPLAIN ${q}`)) as unknown as { rows: { "QUERY PLAN": string }[] }).rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).not.toMatch(/Seq Scan on sync_runs/);
   });
 });
 

@@ -1,0 +1,1 @@
+CREATE INDEX "sync_runs_context_started_idx" ON "sync_runs" USING btree ("context_ref","started_at");
