@@ -71,7 +71,14 @@ export async function refreshRostersHandler(runner: StepRunner, input: RefreshRo
     Array.from({ length: Math.min(deps.tuning.parallelContexts, queue.length) }, async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
         const ref = t.contextRef;
-        outcomes.push(await runner.run(`refresh:${ref}`, () => withRosterLock(ref, () => refreshContext(deps, ref, { force: Boolean(only) }))));
+        try {
+          outcomes.push(await runner.run(`refresh:${ref}`, () => withRosterLock(ref, () => refreshContext(deps, ref, { force: Boolean(only) }))));
+        } catch {
+          // One context's unexpected error (logged by refreshContext) is that context's failure, as
+          // under Inngest where each context is its own run: it must not abandon the others, which
+          // would go on unobserved after the run was marked failed.
+          outcomes.push({ contextRef: ref, outcome: "failed", reason: "error", retried: 0 });
+        }
       }
     }),
   );

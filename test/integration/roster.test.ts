@@ -301,6 +301,23 @@ describe("roster refresh: failures leave the previous roster", () => {
     expect(await contextRow(s1)).toMatchObject({ roster_members: 120 });
   });
 
+  it("one context's unexpected error fails that context, not the run's other contexts", async () => {
+    const bad = await seeded("c-bad", "rl-bad");
+    const good = await seeded("c-good", "rl-good");
+    const real = ltiaas();
+    setRosterClientForTests({
+      async listMembershipsPage(auth, query) {
+        if ("serviceKey" in auth && auth.serviceKey === bad.serviceKey) throw new TypeError("unexpected");
+        return real.listMembershipsPage(auth, query);
+      },
+    });
+    const run = await runJobInline("refresh-rosters", {}, "test");
+    expect(run.outcome).toBe("partial");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 1, failed_error: 1 });
+    expect(await contextRow(good)).toMatchObject({ roster_members: 120 });
+    expect((await contextRow(bad)).roster_refreshed_at).toBeNull();
+  });
+
   it("skips a context whose key has no Names and Roles, with that reason", async () => {
     const s = await seeded();
     await t.db.execute(sql`UPDATE service_keys SET has_nrps = false WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
