@@ -2,6 +2,7 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { latestAnswer, nextSeq } from "@/app/contexts/[id]/answers";
 import { Verdict } from "@/app/contexts/[id]/verdict";
 import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { runWords } from "@/lib/views/reasons";
@@ -60,5 +61,21 @@ describe("the teacher's recent runs in words", () => {
       counts: "2 sent, 1 failed, 4 not sent",
     });
     expect(runWords({ kind: "push-grades", trigger: "debounce", counts: {} })).toMatchObject({ trigger: "after new scores", counts: "0 sent" });
+  });
+});
+
+describe("the status line under Sync now and Retry failed", () => {
+  it("shows the answer to the last press, across the two buttons", () => {
+    let sync = { seq: 0, message: "" };
+    let retry = { seq: 0, message: "" };
+    expect(latestAnswer(sync, retry)).toBe(sync);
+    sync = { seq: nextSeq(sync.seq, 1_000), message: "sync 1" };
+    retry = { seq: nextSeq(retry.seq, 2_000), message: "retry 1" };
+    expect(latestAnswer(sync, retry).message).toBe("retry 1");
+    retry = { seq: nextSeq(retry.seq, 3_000), message: "retry 2" };
+    sync = { seq: nextSeq(sync.seq, 4_000), message: "sync 2" };
+    expect(latestAnswer(sync, retry).message).toBe("sync 2");
+    // Two answers in one millisecond still count up.
+    expect(nextSeq(4_000, 4_000)).toBe(4_001);
   });
 });

@@ -8,11 +8,12 @@ import { refresh } from "next/cache";
 import { ACCESS_WORDS, actionAccess } from "@/app/_lib/action-session";
 import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/contexts/sync";
 import { errorFields, log } from "@/lib/log";
+import { nextSeq } from "./answers";
 
 export interface SyncActionState {
   tone: "ok" | "warn" | "bad" | "muted";
   message: string;
-  /** Bumped on every answer so the page announces a repeated message again. */
+  /** When the answer was made (see answers.ts): orders the two buttons' answers, and changes on every answer. */
   seq: number;
 }
 
@@ -31,7 +32,7 @@ function describe(result: SyncRequestResult, what: "sync" | "retry"): Omit<SyncA
 }
 
 async function run(what: "sync" | "retry", prev: SyncActionState, form: FormData): Promise<SyncActionState> {
-  const seq = (prev?.seq ?? 0) + 1;
+  const seq = nextSeq(prev?.seq ?? 0);
   const access = await actionAccess(form, "teacher");
   if (!access.ok) return { tone: "bad", message: ACCESS_WORDS[access.error], seq };
   try {

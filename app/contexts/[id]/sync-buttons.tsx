@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import { retryFailedAction, syncNowAction, type SyncActionState } from "./actions";
+import { latestAnswer } from "./answers";
 
 const initial: SyncActionState = { tone: "muted", message: "", seq: 0 };
 
@@ -19,7 +20,7 @@ function Submit({ label, busy, secondary, disabled }: { label: string; busy: str
 export function SyncButtons({ link, token, failed }: { link: string; token: string; failed: number }) {
   const [syncState, syncAction] = useActionState(syncNowAction, initial);
   const [retryState, retryAction] = useActionState(retryFailedAction, initial);
-  const latest = retryState.seq > 0 && (syncState.seq === 0 || retryState.seq >= syncState.seq) ? retryState : syncState;
+  const latest = latestAnswer(syncState, retryState);
   return (
     <div className="actions">
       <div className="action-row">
