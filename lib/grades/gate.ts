@@ -25,15 +25,31 @@ export class PlatformGate {
 
   /** Waits for a slot (and for any hold to pass); returns the release function. */
   async acquire(platformId: string): Promise<() => void> {
+    return (await this.tryAcquire(platformId, Infinity))!;
+  }
+
+  /**
+   * Like acquire, but gives up (undefined) as soon as the platform is held for longer than
+   * `maxHoldWaitMs` — also when the hold is set while this caller is already queued for a slot, so
+   * a long Retry-After never stalls the callers behind it.
+   */
+  async tryAcquire(platformId: string, maxHoldWaitMs: number): Promise<(() => void) | undefined> {
     const lane = this.lane(platformId);
-    for (;;) {
+    for (let queued = false; ; ) {
+      const wait = lane.holdUntil - Date.now();
+      if (wait > maxHoldWaitMs) {
+        // Woken by a release we will not use: pass it on, or the next caller in line waits for a
+        // release that may never come.
+        if (queued && lane.active < this.limit) lane.waiters.shift()?.();
+        return undefined;
+      }
       if (lane.active < this.limit) {
-        const wait = lane.holdUntil - Date.now();
         if (wait <= 0) break;
         await sleep(wait);
         continue;
       }
       await new Promise<void>((resolve) => lane.waiters.push(resolve));
+      queued = true;
     }
     lane.active++;
     this.inFlightMax.set(platformId, Math.max(this.inFlightMax.get(platformId) ?? 0, lane.active));

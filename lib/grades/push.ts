@@ -14,7 +14,7 @@ import { LtiaasError } from "../ltiaas/errors";
 import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import type { GradeClient } from "./client";
-import type { PlatformGate } from "./gate";
+import { sleep, type PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
 
 export const CHUNK_SIZE = 100;
@@ -281,13 +281,13 @@ export async function sendChunk(
 
   const attempt = async (row: Claimed) => {
     if (stop) return release(db, row.id, token);
-    const held = gate.heldUntil(platformId);
-    if (held - Date.now() > (deps.maxHoldWaitMs ?? 30_000)) {
+    const releaseSlot = await gate.tryAcquire(platformId, deps.maxHoldWaitMs ?? 30_000);
+    if (!releaseSlot) {
+      // The platform is held (Retry-After) for longer than this run waits: the row is due when it ends.
       rateLimitedSeen = true;
       result.retry++;
-      return release(db, row.id, token, new Date(held));
+      return release(db, row.id, token, new Date(gate.heldUntil(platformId)));
     }
-    const releaseSlot = await gate.acquire(platformId);
     let answered = false;
     try {
       if (stop) return await release(db, row.id, token);
@@ -302,6 +302,14 @@ export async function sendChunk(
             RETURNING revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent`,
       );
       if (!cur) return;
+      // A Retry-After that came back while this row was being read holds it too.
+      const heldFor = gate.heldUntil(platformId) - Date.now();
+      if (heldFor > (deps.maxHoldWaitMs ?? 30_000)) {
+        rateLimitedSeen = true;
+        result.retry++;
+        return await release(db, row.id, token, new Date(gate.heldUntil(platformId)));
+      }
+      if (heldFor > 0) await sleep(heldFor);
       if (cur.grade_sent && cur.grading_progress !== "FullyGraded") {
         await recordSkipped(deps, row.id, token, cur.revision, "would_clear_grade", null, null);
         result.skipped++;

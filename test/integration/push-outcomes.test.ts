@@ -70,6 +70,22 @@ describe("outcomes", () => {
     }
   });
 
+  it("a long Retry-After does not stall the run: requests queued for the platform give up and their rows wait, pending", { timeout: 20_000 }, async () => {
+    emu.emulator.faults.latencyMs = 30;
+    const seeded = [];
+    for (const c of ["a", "b", "c", "d"]) seeded.push(await seedTriple(t.db, emu.emulator, { platformId: "slow", contextId: `ra-${c}`, resourceLinkId: "r", withLineItem: true }));
+    await recordScores(seeded.flatMap((s) => scoresFor(s, 3)), { source: "webhook" });
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.outcome).toBe("partial");
+    expect(run.counts.sent + run.counts.pending).toBe(12);
+    expect(run.counts.pending).toBeGreaterThan(0);
+    // Nothing reached the platform after the 429 but what was already on its way when it came back.
+    const posts = scorePosts();
+    const t429 = new Date(posts.find((p) => p.status === 429)!.at).getTime();
+    expect(posts.filter((p) => new Date(p.at).getTime() - t429 > 100)).toEqual([]);
+  });
+
   it("Canvas 403 Rate Limit Exceeded: retried with backoff, not counted as an attempt", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o2", resourceLinkId: "r2", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });

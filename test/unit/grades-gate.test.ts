@@ -49,4 +49,26 @@ describe("per-platform gate", () => {
     expect(second).toBe(false);
     r2();
   });
+
+  it("a caller already queued for a slot gives up at once when a hold longer than it may wait is set, and lets the next one decide", async () => {
+    const gate = new PlatformGate(1);
+    const busy = await gate.acquire("a");
+    const first = gate.tryAcquire("a", 1_000);
+    const second = gate.tryAcquire("a", 1_000);
+    await tick();
+    // A 429 with a long Retry-After comes back while both wait for the slot.
+    gate.hold("a", Date.now() + 3_600_000);
+    busy();
+    expect(await first).toBeUndefined();
+    expect(await second).toBeUndefined();
+  });
+
+  it("a short hold is waited out by tryAcquire", async () => {
+    const gate = new PlatformGate(1);
+    gate.hold("a", Date.now() + 30);
+    const release = await gate.tryAcquire("a", 1_000);
+    expect(release).toBeTypeOf("function");
+    expect(gate.heldUntil("a")).toBeLessThanOrEqual(Date.now());
+    release!();
+  });
 });
