@@ -6,8 +6,7 @@ import { ltiaas, type LtiaasClient } from "../ltiaas";
 
 export type GradeClient = Pick<LtiaasClient, "listLineItems" | "getLineItem" | "createLineItem" | "postScore">;
 
-/** Our own marks on line items we look for or create (AGS `resourceId` / `tag`). */
-export const OUR_RESOURCE_ID = "gradesync";
+/** Our mark on line items we create (AGS `tag`); their `resourceId` is `ourResourceId(link)`. */
 export const OUR_TAG = "gradesync";
 
 const holder = globalThis as unknown as { __gradesyncGradeClient?: GradeClient };

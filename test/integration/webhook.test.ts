@@ -3,7 +3,9 @@ import { sql } from "drizzle-orm";
 import { POST } from "@/app/api/webhooks/grades/route";
 import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
+import { pruneDeliveries } from "@/lib/grades/deliveries";
 import { setPushSchedulerForTests } from "@/lib/grades/schedule";
+import { runJobInline } from "@/lib/jobs/inline";
 import { signatureHeader } from "@/lib/grades/signature";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -177,5 +179,18 @@ describe("POST /api/webhooks/grades", () => {
     }
     // Nothing was remembered: the grader's retry is accepted.
     expect((await post({ id: "d-500", scores: [entry()] })).status).toBe(202);
+  });
+
+  it("keeps delivery ids at least 30 days: the nightly push forgets only older ones, and a replay inside that stays a duplicate", async () => {
+    expect((await post({ id: "d-old", scores: [entry()] })).status).toBe(202);
+    expect((await post({ id: "d-month", scores: [entry({ userId: "learner-2" })] })).status).toBe(202);
+    await t.db.execute(sql`UPDATE webhook_deliveries SET received_at = now() - interval '40 days' WHERE id = 'd-old'`);
+    await t.db.execute(sql`UPDATE webhook_deliveries SET received_at = now() - interval '30 days' + interval '1 hour' WHERE id = 'd-month'`);
+    await runJobInline("push-grades", {}, "test");
+    // Even asked for less, it keeps 30 days.
+    expect(await pruneDeliveries(t.db, 1)).toBe(0);
+    expect((await post({ id: "d-month", scores: [entry({ userId: "learner-2", scoreGiven: 1 })] })).status).toBe(200);
+    const { rows } = (await t.db.execute(sql`SELECT id FROM webhook_deliveries ORDER BY id`)) as unknown as { rows: { id: string }[] };
+    expect(rows.map((r) => r.id)).toEqual(["d-month"]);
   });
 });
