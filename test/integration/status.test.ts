@@ -109,6 +109,27 @@ describe("GET /api/status", () => {
     expect((await get("?cursor=garbage")).status).toBe(400);
   });
 
+  it("pages across urgency ranks and pending ages without skipping or repeating an entry", async () => {
+    const seeded = [];
+    for (let i = 0; i < 7; i++) seeded.push(await seedTriple(t.db, emu.emulator, { contextId: `mix${i}`, resourceLinkId: "r", withLineItem: true, learners: 1 }));
+    await recordScores(seeded.slice(0, 5).flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
+    // Distinct ages, microseconds included, and two links with exactly the same age.
+    for (const [i, age] of [[0, "10.123456"], [1, "20.654321"], [2, "20.654321"], [3, "5.000001"]] as const)
+      await t.db.execute(sql`UPDATE grade_counters SET oldest_pending_at = now() - ${`${age} seconds`}::interval WHERE resource_link_ref = ${seeded[i].resourceLinkRef}::uuid`);
+    await t.db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch' WHERE resource_link_ref = ${seeded[4].resourceLinkRef}::uuid`);
+    const all = (await (await get("?limit=1000")).json()).contexts.map((c: { id: string }) => c.id);
+    expect(all).toHaveLength(7);
+    expect(all[0]).toBe(seeded[4].resourceLinkRef);
+    const paged: string[] = [];
+    let next: string | undefined;
+    do {
+      const body = await (await get(`?limit=1${next ? `&cursor=${next}` : ""}`)).json();
+      paged.push(...body.contexts.map((c: { id: string }) => c.id));
+      next = body.next;
+    } while (next && paged.length < 20);
+    expect(paged).toEqual(all);
+  });
+
   it("answers a JSON 500 without details when the database fails", async () => {
     setDbForTests(brokenDb);
     try {
