@@ -54,7 +54,10 @@ function loopbackAddress(address: string): boolean {
 
 /**
  * True when a request reached us on a loopback host and, if a proxy says where it came from, from a
- * loopback address. Used only in development without ADMIN_TOKEN.
+ * loopback address. Used only in development without ADMIN_TOKEN. It reads headers only: Next fills
+ * x-forwarded-for from the socket only when the client sent none, so a client on the network that
+ * sends `Host: localhost` and `X-Forwarded-For: 127.0.0.1` passes. `next dev` listens on every
+ * interface: on a reachable machine set ADMIN_TOKEN (or run `next dev -H 127.0.0.1`).
  */
 export function isLoopbackRequest(headers: { get(name: string): string | null }): boolean {
   const host = headers.get("x-forwarded-host") ?? headers.get("host");
