@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { env } from "../env";
 import { errorFields, log } from "../log";
 import { issuesOf } from "../grades/entry";
-import { UnknownTripleError } from "../grades/record";
+import { getDb } from "../db/client";
+import { findUnknownTriples, UnknownTripleError } from "../grades/record";
 import { backfillEventId, backfillRequestSchema } from "./backfill";
 import { EVENTS, type JobKind } from "./events";
 import { runJobInline } from "./inline";
@@ -62,6 +63,11 @@ export async function handleCron(job: string, req: Request, now = new Date(), se
 
   // A dry run only reads: it is answered here, with its listing, even when jobs run on Inngest.
   if (env().jobsMode === "inngest" && !backfill?.dryRun) {
+    // Corrections naming a triple never launched get the inline answer (422), not a job that can only fail.
+    if (backfill && "scores" in backfill) {
+      const unknown = await findUnknownTriples(await getDb(), backfill.scores);
+      if (unknown.length) return { status: 422, body: { error: "unknown_triple", unknown } };
+    }
     const day = now.toISOString().slice(0, 10);
     const eventId = backfill ? backfillEventId(backfill) : `${route.kind}-${day}`;
     try {

@@ -157,6 +157,25 @@ describe("/api/cron/*", () => {
   });
 });
 
+describe("/api/cron/backfill corrections with Inngest", () => {
+  it("naming a triple never launched: 422 as inline, nothing enqueued (the job could only fail)", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "cr10", resourceLinkId: "r", withLineItem: true });
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
+    const sent: string[] = [];
+    const send = async (_n: string, _d: Record<string, unknown>, id: string) => (sent.push(id), id);
+    const scores = [...scoresFor(s, 1), { ...scoresFor(s, 1)[0], resourceLinkId: "never" }];
+    const r = await handleCron("backfill", req("backfill", "POST", undefined, { scores }), new Date(), send);
+    expect(r).toEqual({
+      status: 422,
+      body: { error: "unknown_triple", unknown: [{ index: 1, platformId: s.platformId, contextId: s.contextId, resourceLinkId: "never" }] },
+    });
+    expect(sent).toEqual([]);
+    const ok = await handleCron("backfill", req("backfill", "POST", undefined, { scores: scores.slice(0, 1) }), new Date(), send);
+    expect(ok.status).toBe(202);
+    expect(sent).toHaveLength(1);
+  });
+});
+
 describe("/api/cron/backfill dry run with Inngest", () => {
   it("is answered at once with its listing (it only reads), nothing enqueued", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "cr9", resourceLinkId: "r", withLineItem: true });
