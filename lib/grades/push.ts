@@ -269,7 +269,10 @@ export async function sendChunk(
   let rateLimitedSeen = false;
   const sentBuffer: SentAnswer[] = [];
   let flushing: Promise<void> = Promise.resolve();
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
   const flushSent = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
     const batch = sentBuffer.splice(0);
     if (batch.length === 0) return flushing;
     flushing = flushing.then(async () => {
@@ -339,6 +342,9 @@ export async function sendChunk(
         sentBuffer.push({ id: row.id, rev: cur.revision, graded, latency });
         result.sent++;
         if (sentBuffer.length >= SENT_BATCH) await flushSent();
+        // A chunk that stalls (platform held, slots busy) must not keep answers unrecorded until the
+        // lease covering them runs out: another run would then send the same revision again.
+        else flushTimer ??= setTimeout(() => void flushSent().catch(() => undefined), leaseMs / 4);
         return;
       } else {
         const e = error instanceof LtiaasError ? error : undefined;

@@ -85,4 +85,26 @@ describe("push: the happy path", () => {
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
   });
+
+  it("a sent answer waiting to be recorded while the chunk waits out a Retry-After is recorded before its lease runs out", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c5", resourceLinkId: "rl5", withLineItem: true });
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
+    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, leaseMs: 1_000 });
+    const otherDeps = await pushDeps(null, "inline");
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // One of the first two requests is throttled for 2 s; the other is sent, and its answer waits in
+    // the chunk's buffer while the third row waits for the platform.
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 2, remaining: 1 };
+    try {
+      const first = pushContextUnit(s.contextRef, null);
+      // Another process's push, after the first chunk's leases would have run out.
+      const second = pause(1_400).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+      await Promise.all([first, second]);
+    } finally {
+      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    }
+    const sentUsers = emu.emulator.scores(s.lineItemId!).map((p) => p.userId);
+    // Each learner's one revision reached the LMS exactly once.
+    expect(sentUsers.sort()).toEqual(["learner-1", "learner-2", "learner-3"]);
+  });
 });
