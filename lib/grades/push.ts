@@ -553,29 +553,32 @@ async function recordRetry(
     sql`SELECT attempts FROM grade_rows WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
   );
   const attempts = (row?.attempts ?? 0) + inc;
-  const failed = attempts >= MAX_ATTEMPTS;
   const base = deps.backoffBaseMs ?? 2_000;
   // Exponential backoff with full jitter on top of half the step, capped at 10 minutes.
   const backoff = Math.min(600_000, base * 2 ** Math.max(0, attempts - 1));
   const waitMs = Math.max(r.waitMs ?? 0, r.waitMs !== undefined && !r.countAttempt ? 0 : backoff / 2 + Math.random() * (backoff / 2));
-  await audit(
-    deps,
-    sql`UPDATE grade_rows SET attempts = attempts + ${inc}::int,
-          state = CASE WHEN ${failed}::boolean THEN 'failed' ELSE state END,
-          reason = ${failed ? `max_attempts: ${r.reason}` : r.reason}::text,
-          failed_at = CASE WHEN ${failed}::boolean THEN now() ELSE failed_at END,
-          pending_since = CASE WHEN ${failed}::boolean THEN NULL ELSE pending_since END,
+  // Decided in the statement, against the row as it is now: a newer revision recorded since the
+  // attempts were read starts afresh (the ledger reset its attempts) and is never failed with this one.
+  const exhausted = sql`(revision = ${revision}::int AND attempts + ${inc}::int >= ${MAX_ATTEMPTS}::int)`;
+  const [audited] = await rowsOf<{ outcome: string }>(
+    deps.db,
+    sql`WITH u AS (
+        UPDATE grade_rows SET attempts = CASE WHEN revision = ${revision}::int THEN attempts + ${inc}::int ELSE attempts END,
+          state = CASE WHEN ${exhausted} THEN 'failed' ELSE state END,
+          reason = CASE WHEN ${exhausted} THEN ${`max_attempts: ${r.reason}`}::text ELSE ${r.reason}::text END,
+          failed_at = CASE WHEN ${exhausted} THEN now() ELSE failed_at END,
+          pending_since = CASE WHEN ${exhausted} THEN NULL ELSE pending_since END,
           next_attempt_at = now() + make_interval(secs => ${waitMs / 1000}::float8),
           lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
-        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
-    rowId,
-    revision,
-    failed ? "failed" : "retry_later",
-    r.status,
-    r.latency,
-    r.reason.slice(0, 200),
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text
+        RETURNING state)
+      INSERT INTO sync_attempts (run_id, grade_row_id, revision, http_status, outcome, latency_ms, error_code)
+      VALUES (${deps.runId}::uuid, ${rowId}::bigint, ${revision}::int, ${r.status}::int,
+        CASE WHEN EXISTS (SELECT 1 FROM u WHERE state = 'failed') THEN 'failed' ELSE 'retry_later' END,
+        ${r.latency}::int, ${r.reason.slice(0, 200)}::text)
+      RETURNING outcome`,
   );
-  return failed;
+  return audited?.outcome === "failed";
 }
 
 async function release(db: Db, rowId: number, token: string, notBefore?: Date) {

@@ -5,9 +5,10 @@ import { recordScores } from "@/lib/grades/record";
 import { setGradeClientForTests } from "@/lib/grades/client";
 import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { MAX_ATTEMPTS } from "@/lib/grades/push";
-import { setPushTuningForTests } from "@/lib/jobs/deps";
+import { pushDeps, setPushTuningForTests } from "@/lib/jobs/deps";
 import { runJobInline } from "@/lib/jobs/inline";
-import { pushContextUnit } from "@/lib/jobs/push-context";
+import { pushContextHandler, pushContextUnit } from "@/lib/jobs/push-context";
+import { inlineRunner } from "@/lib/jobs/runner";
 import { createLtiaasClient } from "@/lib/ltiaas";
 import { LtiaasError } from "@/lib/ltiaas/errors";
 import { truncateAll, useTestDb } from "../support/db";
@@ -125,6 +126,34 @@ describe("outcomes", () => {
     const retry = await runJobInline("retry-failed", {}, "test");
     expect(retry).toMatchObject({ outcome: "completed", counts: { sent: 1, failed: 0, pending: 0 } });
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
+  });
+
+  it("a score recorded just as its row's last allowed attempt fails is a new revision: not marked failed with the old one", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o4r", resourceLinkId: "r4r", withLineItem: true });
+    await recordScores(scoresFor(s, 1, () => 4), { source: "webhook" });
+    await t.db.execute(sql`UPDATE grade_rows SET attempts = ${MAX_ATTEMPTS - 1}::int`);
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1 };
+    const base = await pushDeps(null, "inline");
+    let injected = false;
+    // The new score lands between reading the row's attempts and recording the failed one.
+    const db = new Proxy(base.db, {
+      get(target, key) {
+        const value = Reflect.get(target, key);
+        if (key !== "execute") return typeof value === "function" ? value.bind(target) : value;
+        return async (q: { queryChunks?: unknown }) => {
+          const out = await target.execute(q as never);
+          if (!injected && JSON.stringify(q.queryChunks ?? "").includes("SELECT attempts FROM grade_rows")) {
+            injected = true;
+            await recordScores(scoresFor(s, 1, () => 9), { source: "webhook", schedule: false });
+          }
+          return out;
+        };
+      },
+    });
+    await pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, { ...base, db });
+    expect(injected).toBe(true);
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ revision: 2, state: "sent", sent_revision: 2 });
+    expect(emu.emulator.scores(s.lineItemId!).map((p) => p.scoreGiven)).toEqual([9]);
   });
 
   it("timeout: retried later, sent once the LMS answers in time", async () => {
