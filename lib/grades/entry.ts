@@ -7,7 +7,10 @@ import { z } from "zod";
 export const ACTIVITY_PROGRESS = ["Initialized", "Started", "InProgress", "Submitted", "Completed"] as const;
 export const GRADING_PROGRESS = ["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"] as const;
 
-const id = z.string().trim().min(1, "required").max(1024);
+/** Text Postgres can store: it refuses NUL characters (in text and in jsonb alike). */
+export const pgText = () => z.string().refine((v) => !v.includes("\u0000"), "must not contain NUL characters");
+
+const id = pgText().trim().min(1, "required").max(1024);
 
 export const scoreEntrySchema = z
   .object({
@@ -17,7 +20,7 @@ export const scoreEntrySchema = z
     userId: id,
     scoreGiven: z.number().finite().min(0).optional(),
     scoreMaximum: z.number().finite().positive().optional(),
-    comment: z.string().max(10_000).optional(),
+    comment: pgText().max(10_000).optional(),
     activityProgress: z.enum(ACTIVITY_PROGRESS).default("Completed"),
     gradingProgress: z.enum(GRADING_PROGRESS).default("FullyGraded"),
     gradedAt: z.iso.datetime({ offset: true }).optional(),

@@ -8,12 +8,12 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../grades/backfill";
-import { scoreEntrySchema } from "../grades/entry";
+import { pgText, scoreEntrySchema } from "../grades/entry";
 import { findUnknownTriples, recordScores, UnknownTripleError } from "../grades/record";
 import type { StepRunner } from "./runner";
 import { contextsWithPending, pushContextEvents } from "./targets";
 
-const id = z.string().trim().min(1).max(1024);
+const id = pgText().trim().min(1).max(1024);
 
 export const backfillSelectorSchema = z.strictObject({
   platformId: id,

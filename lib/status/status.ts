@@ -6,13 +6,14 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
+import { pgText } from "../grades/entry";
 
 export const STATUS_STATES = ["needs_relaunch", "failing", "pending", "ok"] as const;
 export type StatusState = (typeof STATUS_STATES)[number];
 
 export const statusQuerySchema = z.object({
-  platformId: z.string().min(1).max(1024).optional(),
-  contextId: z.string().min(1).max(1024).optional(),
+  platformId: pgText().min(1).max(1024).optional(),
+  contextId: pgText().min(1).max(1024).optional(),
   state: z.enum(STATUS_STATES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
@@ -34,7 +35,9 @@ export interface StatusEntry {
   lastRun: { kind: string; startedAt: string; finishedAt: string | null; outcome: string } | null;
 }
 
-const cursorSchema = z.tuple([z.number().int().min(0).max(3), z.string().max(40), z.uuid()]);
+// The middle part goes back to Postgres as a timestamptz: only what Postgres wrote (ISO DateStyle).
+const PG_TIMESTAMPTZ = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/;
+const cursorSchema = z.tuple([z.number().int().min(0).max(3), z.string().max(40).regex(PG_TIMESTAMPTZ), z.uuid()]);
 
 export class BadCursorError extends Error {}
 

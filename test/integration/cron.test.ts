@@ -130,6 +130,8 @@ describe("/api/cron/*", () => {
     const bad = await call("backfill", req("backfill", "POST", undefined, { contextId: "x" }));
     expect(bad.status).toBe(400);
     expect((await bad.json()).issues.length).toBeGreaterThan(0);
+    // Text Postgres cannot store is a bad request, not a 500.
+    expect((await call("backfill", req("backfill", "POST", undefined, { platformId: "p\u0000" }))).status).toBe(400);
     setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
     const ids: string[] = [];
     const send = async (_n: string, _d: Record<string, unknown>, id: string) => (ids.push(id), id);

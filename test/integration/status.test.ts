@@ -107,6 +107,10 @@ describe("GET /api/status", () => {
     expect((await get("?limit=1001")).status).toBe(400);
     expect((await get("?state=bogus")).status).toBe(400);
     expect((await get("?cursor=garbage")).status).toBe(400);
+    // Well-formed but forged: what goes back to Postgres is checked too (400, not a 500).
+    const forged = Buffer.from(JSON.stringify([2, "not a time", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
+    expect((await get(`?cursor=${forged}`)).status).toBe(400);
+    expect((await get("?contextId=a%00b")).status).toBe(400);
   });
 
   it("pages across urgency ranks and pending ages without skipping or repeating an entry", async () => {

@@ -193,4 +193,17 @@ describe("POST /api/webhooks/grades", () => {
     const { rows } = (await t.db.execute(sql`SELECT id FROM webhook_deliveries ORDER BY id`)) as unknown as { rows: { id: string }[] };
     expect(rows.map((r) => r.id)).toEqual(["d-month"]);
   });
+
+  it("answers 400, not 500, for text Postgres cannot store (a NUL character), and records nothing", async () => {
+    const res = await post({ id: "d-nul", scores: [entry({ comment: "good\u0000work" }), entry({ userId: "learner\u0000-2" })] });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error).toBe("invalid_body");
+    expect(body.issues.map((i: { path: unknown[] }) => i.path)).toEqual([
+      ["scores", 0, "comment"],
+      ["scores", 1, "userId"],
+    ]);
+    expect(await rowCount()).toBe(0);
+    expect((await post({ id: "d-nul", scores: [entry({ comment: "good work" })] })).status).toBe(202);
+  });
 });
