@@ -117,7 +117,9 @@ function gatedClient(deps: PushDeps, platformId: string): GradeClient {
   const gated =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      const release = await gate.acquire(platformId);
+      const release = await gate.tryAcquire(platformId, deps.maxHoldWaitMs ?? 30_000);
+      // Held (Retry-After) longer than this run waits: the link is retried by a later run.
+      if (!release) throw new LtiaasError({ kind: "retry_later", operation: "lineItems", reason: "platform rate limited (Retry-After)" });
       try {
         return await call(...args);
       } catch (error) {

@@ -326,4 +326,20 @@ describe("outcomes", () => {
     expect(run.counts).toMatchObject({ sent: 6, pending: 0 });
     expect(emu.emulator.stats().inFlightMaxByPlatform.pl).toBeLessThanOrEqual(2);
   });
+
+  it("a long Retry-After on a line item look-up holds the platform without stalling the other look-ups behind it", { timeout: 20_000 }, async () => {
+    const seeded = [];
+    for (const c of ["a", "b", "c"]) {
+      const s = await seedTriple(t.db, emu.emulator, { platformId: "pl2", contextId: `lh-${c}`, resourceLinkId: "r" });
+      emu.emulator.addLineItem("pl2", s.contextId, { label: "Theirs", scoreMaximum: 10, resourceLinkId: "r" });
+      seeded.push(s);
+    }
+    await recordScores(seeded.flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
+    emu.emulator.faults.latencyMs = 20;
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
+    const run = await runJobInline("push-grades", {}, "test");
+    expect(run.outcome).toBe("partial");
+    expect(run.counts.sent + run.counts.pending).toBe(3);
+    expect(run.counts.pending).toBeGreaterThan(0);
+  });
 });
