@@ -84,6 +84,11 @@ export async function resolveLineItem(
     // Under the lease, look again: a run that crashed after creating left its item findable.
     const again = await find(client, auth, link);
     if (again) return markOk(db, link.id, again.id);
+    // The look-ups may have outlasted the lease (a slow LMS, a queue for the platform's slots):
+    // create only if the claim is still ours, renewed for the create request itself.
+    const still = (await db.execute(sql`UPDATE resource_links SET line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
+      WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text AND line_item_id IS NULL RETURNING id`)) as unknown as { rows: unknown[] };
+    if (still.rows.length === 0) return waitForOtherCreator(db, link.id);
     const created = await client.createLineItem(auth, {
       label: link.title ?? link.contextTitle ?? "Gradesync",
       scoreMaximum: await scoreMaximum(),

@@ -1,11 +1,16 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import type { GradeClient } from "@/lib/grades/client";
+import { prepareLinks } from "@/lib/grades/push";
 import { recordScores } from "@/lib/grades/record";
+import { createLtiaasClient } from "@/lib/ltiaas";
 import { pushDeps, setPushTuningForTests } from "@/lib/jobs/deps";
 import { pushContextHandler, pushContextUnit } from "@/lib/jobs/push-context";
 import { inlineRunner } from "@/lib/jobs/runner";
 import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
+import { TEST_KEYS } from "../support/env";
 import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
@@ -106,5 +111,43 @@ describe("push: the happy path", () => {
     const sentUsers = emu.emulator.scores(s.lineItemId!).map((p) => p.userId);
     // Each learner's one revision reached the LMS exactly once.
     expect(sentUsers.sort()).toEqual(["learner-1", "learner-2", "learner-3"]);
+  });
+
+  it("a run whose creation claim ran out while it looked (slow LMS) does not create: the run that took the claim over does", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c6", resourceLinkId: "rl6", title: "Lab 6" });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
+    let looks = 0;
+    let creates = 0;
+    let otherCreated: Promise<string> | undefined;
+    const client: GradeClient = {
+      ...real,
+      async listLineItems(...args) {
+        const items = await real.listLineItems(...args);
+        // The look-up made under the claim: it was so slow that another run took the claim over.
+        if (++looks === 3) {
+          await t.db.execute(sql`UPDATE resource_links SET line_item_claim = 'other-run', line_item_claim_until = now() + interval '60 seconds'
+            WHERE id = ${s.resourceLinkRef}::uuid`);
+          // …and creates the line item a moment later.
+          otherCreated = new Promise((r) => setTimeout(r, 300)).then(async () => {
+            const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Lab 6", scoreMaximum: 10, resourceLinkId: "rl6", tag: "gradesync" });
+            await t.db.execute(sql`UPDATE resource_links SET line_item_id = ${id}, line_item_state = 'ok', line_item_created_at = now(),
+              line_item_claim = NULL, line_item_claim_until = NULL WHERE id = ${s.resourceLinkRef}::uuid`);
+            return id;
+          });
+        }
+        return items;
+      },
+      async createLineItem(...args) {
+        creates++;
+        return real.createLineItem(...args);
+      },
+    };
+    const deps = { ...(await pushDeps(null, "inline")), client };
+    const link = (await prepareLinks(deps, s.contextRef)).links[0];
+    expect(looks).toBeGreaterThanOrEqual(3);
+    expect(creates).toBe(0);
+    expect(link).toMatchObject({ state: "ok", lineItemId: await otherCreated });
+    expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
   });
 });
