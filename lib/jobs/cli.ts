@@ -95,7 +95,8 @@ const NUMERIC = new Set(["scoreGiven", "scoreMaximum"]);
 
 /** Scores from a CSV or JSON file, in the webhook's entry shape (validated later by zod). */
 export function readScoresFile(path: string): unknown[] {
-  const text = readFileSync(path, "utf8");
+  // Spreadsheets save "CSV UTF-8" with a byte order mark: it would glue onto the first header.
+  const text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
   if (/\.json$/i.test(path) || /^\s*[[{]/.test(text)) {
     const json = JSON.parse(text) as unknown;
     return Array.isArray(json) ? json : ((json as { scores?: unknown[] }).scores ?? []);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { exitCodeFor, parseCliArgs, parseCsv, UsageError } from "@/lib/jobs/cli";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { exitCodeFor, parseCliArgs, parseCsv, readScoresFile, UsageError } from "@/lib/jobs/cli";
 
 describe("job CLI arguments", () => {
   it("parses a command and its flags", () => {
@@ -20,7 +23,7 @@ describe("job CLI arguments", () => {
     expect(() => parseCliArgs(["push-grades", "--since", "yesterday"])).toThrow(/ISO/);
   });
 
-  it("maps outcomes to exit codes: completed 0, partial 2, failed 1", () => {
+  it("maps outcomes to exit codes: completed and partial (it ran) 0, failed 1", () => {
     expect(exitCodeFor({ outcome: "completed" })).toBe(0);
     expect(exitCodeFor({ outcome: "partial" })).toBe(0);
     expect(exitCodeFor({ outcome: "failed" })).toBe(1);
@@ -32,5 +35,19 @@ describe("job CLI arguments", () => {
       { userId: "u1", scoreGiven: "8", comment: 'good, very "good"' },
       { userId: "u2", scoreGiven: "", comment: "" },
     ]);
+  });
+
+  it("reads CSV and JSON files saved with a byte order mark (Excel's \"CSV UTF-8\")", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gs-cli-"));
+    try {
+      const csv = path.join(dir, "scores.csv");
+      writeFileSync(csv, "\uFEFFplatformId,userId,scoreGiven\r\np1,u1,8\r\n");
+      expect(readScoresFile(csv)).toEqual([{ platformId: "p1", userId: "u1", scoreGiven: 8 }]);
+      const json = path.join(dir, "scores.json");
+      writeFileSync(json, '\uFEFF[{"platformId":"p1","userId":"u1"}]');
+      expect(readScoresFile(json)).toEqual([{ platformId: "p1", userId: "u1" }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
