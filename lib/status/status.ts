@@ -51,7 +51,8 @@ function decodeCursor(c: string): z.infer<typeof cursorSchema> {
 const encodeCursor = (rank: number, oldest: string, id: string) => Buffer.from(JSON.stringify([rank, oldest, id])).toString("base64url");
 
 // Ranked in SQL so the page boundary is exact; 'infinity' sorts links with nothing pending last.
-const RANK = sql`CASE WHEN coalesce(sk.state, 'missing') <> 'active' THEN 0
+// The same ranks as /admin: a link launched without grade services (no key) is not "needs_relaunch".
+const RANK = sql`CASE WHEN sk.state = 'needs_relaunch' THEN 0
   WHEN coalesce(gc.failed, 0) > 0 OR rl.line_item_state = 'missing' THEN 1
   WHEN coalesce(gc.pending, 0) > 0 THEN 2 ELSE 3 END`;
 const OLDEST = sql`coalesce(CASE WHEN coalesce(gc.pending, 0) > 0 THEN gc.oldest_pending_at END, 'infinity'::timestamptz)`;

@@ -91,6 +91,20 @@ describe("GET /api/status", () => {
     expect(byContext.contexts).toHaveLength(1);
   });
 
+  it("a link launched without grade services (no serviceKey) and nothing to send is ok, not needs_relaunch (as on /admin)", async () => {
+    const keyless = await seedTriple(t.db, emu.emulator, { contextId: "s-nokey", resourceLinkId: "r", withLineItem: true });
+    const stale = await seedTriple(t.db, emu.emulator, { contextId: "s-stale", resourceLinkId: "r", withLineItem: true });
+    await t.db.execute(sql`DELETE FROM service_keys WHERE resource_link_ref = ${keyless.resourceLinkRef}::uuid`);
+    await t.db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch' WHERE resource_link_ref = ${stale.resourceLinkRef}::uuid`);
+    const body = await (await get()).json();
+    expect(body.contexts.map((c: { contextId: string; state: string; key: { state: string } }) => [c.contextId, c.state, c.key.state])).toEqual([
+      ["s-stale", "needs_relaunch", "needs_relaunch"],
+      ["s-nokey", "ok", "missing"],
+    ]);
+    const relaunch = await (await get("?state=needs_relaunch")).json();
+    expect(relaunch.contexts.map((c: { contextId: string }) => c.contextId)).toEqual(["s-stale"]);
+  });
+
   it("pages with a cursor (limit default 100, max 1000) and rejects bad queries", async () => {
     for (let i = 0; i < 5; i++) await seedTriple(t.db, emu.emulator, { contextId: `pg${i}`, resourceLinkId: "r", withLineItem: true, learners: 1 });
     const seen: string[] = [];
