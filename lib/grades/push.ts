@@ -2,9 +2,9 @@
  * The push engine's two step bodies. `prepareLinks` finds a context's resource links with pending
  * rows and resolves each one's line item; `sendChunk` claims up to 100 due rows of one link (a lease,
  * in one statement, no transaction held), sends the newest revision of each — re-read right before
- * the request — through the per-platform gate, and records every answer afterwards. A crash at any
- * point leaves rows pending (their lease expires); only a revision whose answer was never recorded
- * can be sent again.
+ * the request, which renews the lease — through the per-platform gate, and records every answer
+ * afterwards. A crash at any point leaves rows pending (their lease expires); only a revision whose
+ * answer was never recorded can be sent again.
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
@@ -43,9 +43,9 @@ export interface PushDeps {
   /** First retry delay for 5xx/timeouts; doubles per attempt, with jitter. */
   backoffBaseMs?: number;
   /**
-   * Longest a claimed row waits for a platform hold (Retry-After) before it is handed back, due when
-   * the hold ends. Inline a short hold is waited out; under Inngest the step ends at once and
-   * RetryAfterError reschedules it.
+   * Longest a claimed row (or a line item look-up) waits for a platform hold (Retry-After) before it
+   * is handed back, due when the hold ends. Inline a short hold is waited out; under Inngest the step
+   * ends at once and RetryAfterError reschedules it.
    */
   maxHoldWaitMs?: number;
   hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
