@@ -185,7 +185,7 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
         continue;
       }
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
-        await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized");
+        await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized", r.sealed);
         out.links.push({ linkRef: r.id, state: "needs_relaunch" });
       } else if (error instanceof LtiaasError) {
         out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind });
@@ -410,7 +410,7 @@ export async function sendChunk(
   if (errors.length) throw errors[0];
 
   if (stop === "needs_relaunch") {
-    await markKeyNeedsRelaunch(db, input.linkRef, relaunchCode);
+    await markKeyNeedsRelaunch(db, input.linkRef, relaunchCode, link.sealed);
     result.stop = "needs_relaunch";
   } else if (stop === "not_found") {
     try {
@@ -421,7 +421,7 @@ export async function sendChunk(
       if (!(error instanceof LtiaasError)) throw error;
       // The look-up itself failed: not a verdict on the line item. Its rows wait for the next run.
       if (error.kind === "needs_relaunch") {
-        await markKeyNeedsRelaunch(db, input.linkRef, error.code ?? "unauthorized");
+        await markKeyNeedsRelaunch(db, input.linkRef, error.code ?? "unauthorized", link.sealed);
         result.stop = "needs_relaunch";
       } else result.stop = "unresolved";
     }

@@ -217,6 +217,35 @@ describe("outcomes", () => {
     expect(after.counts).toMatchObject({ sent: 5, pending: 0 });
   });
 
+  it("401 on a key the teacher replaced meanwhile (a relaunch during the push): the fresh key stays active", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o7r", resourceLinkId: "r7r", withLineItem: true });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    emu.emulator.revokeServiceKey(s.serviceKey);
+    let relaunched = false;
+    setPushTuningForTests({
+      backoffBaseMs: 50,
+      maxWaitMs: 5_000,
+      hook: async (point) => {
+        if (point !== "answered" || relaunched) return;
+        relaunched = true;
+        // The 401 is in hand; before it is acted on, a launch stores a fresh key.
+        await seedTriple(t.db, emu.emulator, { contextId: "o7r", resourceLinkId: "r7r", lineItemId: s.lineItemId });
+      },
+    });
+    try {
+      await pushContextUnit(s.contextRef, null);
+    } finally {
+      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    }
+    expect(relaunched).toBe(true);
+    const { rows } = (await t.db.execute(sql`SELECT state FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`)) as unknown as {
+      rows: { state: string }[];
+    };
+    expect(rows[0].state).toBe("active");
+    const after = await runJobInline("push-grades", {}, "test");
+    expect(after.counts).toMatchObject({ sent: 2, pending: 0 });
+  });
+
   it("a serviceKey that cannot be opened (key dropped from ENCRYPTION_KEYS, row tampered) blocks only its link; the run goes on", async () => {
     const bad = await seedTriple(t.db, emu.emulator, { contextId: "o7s", resourceLinkId: "r7s", withLineItem: true });
     const good = await seedTriple(t.db, emu.emulator, { contextId: "o8s", resourceLinkId: "r8s", withLineItem: true });
