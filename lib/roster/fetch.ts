@@ -69,7 +69,13 @@ async function fetchPage(
 ): Promise<MembershipsPage> {
   const { gate, tuning } = deps;
   for (let attempt = 1; ; attempt++) {
-    const release = await gate.acquire(platformId);
+    // A platform held longer than this refresh may wait (a long Retry-After, perhaps from a score
+    // post) ends the attempt now: the next run picks the context up, nothing stalls meanwhile.
+    const release = await gate.tryAcquire(platformId, tuning.maxWaitMs);
+    if (!release) {
+      const held = new LtiaasError({ kind: "retry_later", operation: "listMemberships", reason: "the platform asked to wait" });
+      throw new RosterRetryLater(held, Math.max(0, gate.heldUntil(platformId) - Date.now()), counts.retried);
+    }
     let error: unknown;
     try {
       return await request();

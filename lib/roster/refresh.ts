@@ -99,7 +99,8 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
         continue;
       }
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
-        await markKeyNeedsRelaunch(db, key.linkRef, "roster_401");
+        // Only the key we used: a relaunch may have stored a fresh one meanwhile.
+        await markKeyNeedsRelaunch(db, key.linkRef, "roster_401", key.sealed);
         lastReason = "needs_relaunch";
         log.warn("roster.needs_relaunch", { contextRef, resourceLink: key.linkRef, status: error.status });
         continue;

@@ -267,6 +267,36 @@ describe("roster refresh: failures leave the previous roster", () => {
     expect(await contextRow(s)).toMatchObject({ roster_members: 120 });
   });
 
+  it("a platform held longer than a refresh may wait is retried later without a request or a stall", async () => {
+    const s = await seeded();
+    await runJobInline("refresh-rosters", {}, "test");
+    const before = await memberships(s);
+    // A score post was told to wait an hour: the roster refresh must not sit out that hour.
+    platformGate().hold(s.platformId, Date.now() + 3_600_000);
+    const requests = emu.emulator.log.length;
+    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    expect(run.outcome).toBe("partial");
+    expect((await runCounts(run.runId)).counts).toMatchObject({ failed: 1, failed_retry_later: 1 });
+    expect(emu.emulator.log.length).toBe(requests);
+    expect(await memberships(s)).toEqual(before);
+  });
+
+  it("a 401 on a key a relaunch replaced meanwhile leaves the fresh key active", async () => {
+    const s = await seeded();
+    emu.emulator.revokeServiceKey(s.serviceKey);
+    emu.emulator.faults.latencyMs = 1_000;
+    const running = runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    // While the refused request is out, the teacher relaunches and a fresh key is stored.
+    await new Promise((r) => setTimeout(r, 100));
+    const { serviceKey } = emu.emulator.createLaunch({ platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, user: { id: "teacher-1" }, roles: ["Instructor"] });
+    const resealed = await seal(serviceKey!, { platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId });
+    await t.db.execute(sql`UPDATE service_keys SET sealed = ${resealed.sealed} WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    await running;
+    emu.emulator.faults.latencyMs = 0;
+    const [key] = await q<{ state: string }>(t.db, sql`SELECT state FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
+    expect(key.state).toBe("active");
+  });
+
   it("a 401 marks the key needs_relaunch like a push, keeps the roster, and the context is then skipped", async () => {
     const s = await seeded();
     await runJobInline("refresh-rosters", {}, "test");
