@@ -6,7 +6,7 @@ import { memberKind } from "@/lib/contexts/queries";
 import { runJobInline } from "@/lib/jobs/inline";
 import { recordLaunch } from "@/lib/launch/record";
 import { ltiaas } from "@/lib/ltiaas";
-import { platformGate } from "@/lib/grades/gate";
+import { platformGate, resetPlatformGateForTests } from "@/lib/grades/gate";
 import { recordScores } from "@/lib/grades/record";
 import {
   explainNotGradable,
@@ -39,6 +39,7 @@ afterAll(() => {
 beforeEach(async () => {
   await truncateAll(t.db);
   setRosterClientForTests(undefined);
+  resetPlatformGateForTests(); // a test's platform hold must not reach the next test
 });
 
 const TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant";
