@@ -8,6 +8,7 @@ import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+import { brokenDb, expectJson500 } from "../support/broken-db";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
@@ -25,25 +26,6 @@ const req = (job: string, method = "GET", auth: string | null = `Bearer ${TEST_K
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 const call = (job: string, r: Request) => (r.method === "POST" ? POST : GET)(r, { params: Promise.resolve({ job }) });
-
-/** A database that fails every call, with a message that must never reach the client. */
-const brokenDb = {
-  db: new Proxy(
-    {},
-    // Not thenable (`await getDb()` must resolve to it); every method rejects.
-    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
-  ) as never,
-  driver: "node-postgres" as const,
-  close: async () => undefined,
-};
-
-async function expectJson500(res: Response) {
-  expect(res.status).toBe(500);
-  expect(res.headers.get("content-type")).toMatch(/application\/json/);
-  const text = await res.text();
-  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
-  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
-}
 
 describe("/api/cron/*", () => {
   it("answers 401 without the bearer, with a wrong one, and to everyone when CRON_SECRET is unset", async () => {

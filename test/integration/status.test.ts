@@ -9,6 +9,7 @@ import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+import { brokenDb, expectJson500 } from "../support/broken-db";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
@@ -21,25 +22,6 @@ beforeEach(async () => {
 
 const get = (query = "", auth: string | null = `Bearer ${TEST_KEYS.admin}`, host = "gradesync.example.com") =>
   GET(new Request(`http://${host}/api/status${query}`, { headers: { host, ...(auth ? { authorization: auth } : {}) } }));
-
-/** A database that fails every call, with a message that must never reach the client. */
-const brokenDb = {
-  db: new Proxy(
-    {},
-    // Not thenable (`await getDb()` must resolve to it); every method rejects.
-    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
-  ) as never,
-  driver: "node-postgres" as const,
-  close: async () => undefined,
-};
-
-async function expectJson500(res: Response) {
-  expect(res.status).toBe(500);
-  expect(res.headers.get("content-type")).toMatch(/application\/json/);
-  const text = await res.text();
-  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
-  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
-}
 
 describe("GET /api/status", () => {
   it("needs the admin bearer; without ADMIN_TOKEN, loopback only in development and nobody in production", async () => {

@@ -10,6 +10,7 @@ import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
 import { counters, gradeRow, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
+import { brokenDb, expectJson500 } from "../support/broken-db";
 
 const t = useTestDb();
 const emu = useEmulator();
@@ -45,25 +46,6 @@ function post(body: unknown, opts: { secret?: string; t?: number; header?: strin
 
 const rowCount = async () =>
   Number(((await t.db.execute(sql`SELECT count(*)::int AS n FROM grade_rows`)) as unknown as { rows: { n: number }[] }).rows[0].n);
-
-/** A database that fails every call, with a message that must never reach the client. */
-const brokenDb = {
-  db: new Proxy(
-    {},
-    // Not thenable (`await getDb()` must resolve to it); every method rejects.
-    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
-  ) as never,
-  driver: "node-postgres" as const,
-  close: async () => undefined,
-};
-
-async function expectJson500(res: Response) {
-  expect(res.status).toBe(500);
-  expect(res.headers.get("content-type")).toMatch(/application\/json/);
-  const text = await res.text();
-  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
-  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
-}
 
 describe("POST /api/webhooks/grades", () => {
   it("accepts a signed delivery: 202, a pending row, a push scheduled for its context", async () => {

@@ -1,0 +1,22 @@
+/** For "an unexpected error answers a JSON 500 and says nothing else" tests of the API routes. */
+import { expect } from "vitest";
+import type { DbHandle } from "@/lib/db/client";
+
+/** A database that fails every call, with a message that must never reach the client. */
+export const brokenDb: DbHandle = {
+  db: new Proxy(
+    {},
+    // Not thenable (`await getDb()` must resolve to it); every method rejects.
+    { get: (_t, k) => (k === "then" ? undefined : () => Promise.reject(new Error("db exploded: postgres://u:hunter2@db/prod"))) },
+  ) as never,
+  driver: "node-postgres",
+  close: async () => undefined,
+};
+
+export async function expectJson500(res: Response): Promise<void> {
+  expect(res.status).toBe(500);
+  expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  const text = await res.text();
+  expect(JSON.parse(text)).toEqual({ error: "internal_error" });
+  expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
+}
