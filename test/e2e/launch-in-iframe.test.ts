@@ -4,46 +4,23 @@
  * they are blocked. Needs `npm run build` and /usr/bin/chromium.
  */
 import http from "node:http";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulatorServer, type EmulatorServer } from "@/lib/emulator/server";
-import { freePort, startNext, type NextServer } from "../support/next-server";
-import { ARTIFACTS, launchBrowser } from "./support/browser";
+import { ARTIFACTS } from "./support/browser";
+import { lmsLaunch as startedLmsLaunch, startStack, type Stack } from "./support/stack";
 
-const API_KEY = "e2e-api-key";
-let emu: EmulatorServer;
-let app: NextServer;
-let browser: { context: BrowserContext; close(): Promise<void> };
-let dataDir: string;
+let stack: Stack;
+let emu: Stack["emu"];
+let app: Stack["app"];
+let browser: Stack["browser"];
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "gradesync-e2e-"));
-  const port = await freePort();
-  emu = await startEmulatorServer({ apiKey: API_KEY, host: "127.0.0.1", toolUrl: `http://localhost:${port}` });
-  app = await startNext(
-    {
-      LTIAAS_URL: emu.url,
-      LTIAAS_API_KEY: API_KEY,
-      ENCRYPTION_KEYS: Buffer.alloc(32, 3).toString("base64url"),
-      SESSION_SECRET: "e2e-session-secret-with-at-least-32-chars",
-      PGLITE_DIR: path.join(dataDir, "pglite"),
-    },
-    { port },
-  );
-  browser = await launchBrowser();
+  stack = await startStack("launch");
+  ({ emu, app, browser } = stack);
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await emu?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
 
 async function listen(handler: http.RequestListener): Promise<{ port: number; close(): void }> {
   const server = http.createServer(handler).listen(0, "127.0.0.1");
@@ -51,10 +28,7 @@ async function listen(handler: http.RequestListener): Promise<{ port: number; cl
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
-async function lmsLaunch(page: Page, query: Record<string, string>) {
-  await page.goto(`${emu.url}/lms/launch?${new URLSearchParams({ lineItem: "with", ...query })}`);
-  return page.frameLocator("iframe.tool");
-}
+const lmsLaunch = (page: Page, query: Record<string, string>) => startedLmsLaunch(stack, page, query);
 
 describe("third-party cookies (control check)", () => {
   it("are blocked in this browser, while partitioned cookies are kept", async () => {

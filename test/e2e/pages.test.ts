@@ -6,55 +6,25 @@
  * sees when; a learner cannot open the teacher's page; the operator signs in and finds the story.
  * Needs `npm run build` and /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import type { BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulatorServer, type EmulatorServer } from "@/lib/emulator/server";
-import { freePort, startNext, type NextServer } from "../support/next-server";
-import { ARTIFACTS, launchBrowser } from "./support/browser";
+import { ARTIFACTS } from "./support/browser";
+import { lmsLaunch as startedLmsLaunch, startStack, type Stack } from "./support/stack";
 
-const API_KEY = "e2e-pages-api-key";
 const ADMIN_TOKEN = "e2e-admin-token-that-is-long-enough";
-const ENCRYPTION_KEY = Buffer.alloc(32, 5).toString("base64url");
-const SESSION_SECRET = "e2e-pages-session-secret-with-32-chars-or-more";
-let emu: EmulatorServer;
-let app: NextServer;
-let browser: { context: BrowserContext; close(): Promise<void> };
-let dataDir: string;
+let stack: Stack;
+let emu: Stack["emu"];
+let app: Stack["app"];
+let browser: Stack["browser"];
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "gradesync-e2e-pages-"));
-  const port = await freePort();
-  emu = await startEmulatorServer({ apiKey: API_KEY, host: "127.0.0.1", toolUrl: `http://localhost:${port}` });
-  app = await startNext(
-    {
-      LTIAAS_URL: emu.url,
-      LTIAAS_API_KEY: API_KEY,
-      ENCRYPTION_KEYS: ENCRYPTION_KEY,
-      SESSION_SECRET,
-      ADMIN_TOKEN,
-      PGLITE_DIR: path.join(dataDir, "pglite"),
-    },
-    { port },
-  );
-  browser = await launchBrowser();
+  stack = await startStack("pages", { ADMIN_TOKEN });
+  ({ emu, app, browser } = stack);
 });
+afterAll(() => stack?.close());
 
-afterAll(async () => {
-  if (app) writeFileSync(path.join(ARTIFACTS, "pages-server.log"), app.output());
-  await browser?.close();
-  await app?.stop();
-  await emu?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function lmsLaunch(page: Page, query: Record<string, string>): Promise<FrameLocator> {
-  await page.goto(`${emu.url}/lms/launch?${new URLSearchParams({ lineItem: "with", ...query })}`);
-  return page.frameLocator("iframe.tool");
-}
+const lmsLaunch = (page: Page, query: Record<string, string>): Promise<FrameLocator> => startedLmsLaunch(stack, page, query);
 
 function toolUrl(page: Page, part: string): URL {
   const frame = page.frames().find((f) => f.url().startsWith(app.url) && f.url().includes(part));
@@ -185,7 +155,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
         const res = await fetch(`${app.url}${p}`, { headers });
         expect(res.status).toBe(200);
         const body = await res.text();
-        for (const secret of [API_KEY, ADMIN_TOKEN, ENCRYPTION_KEY, SESSION_SECRET]) expect(body).not.toContain(secret);
+        for (const secret of [stack.secrets.apiKey, ADMIN_TOKEN, stack.secrets.encryptionKey, stack.secrets.sessionSecret]) expect(body).not.toContain(secret);
       }
     }
   });
