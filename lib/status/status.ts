@@ -7,9 +7,10 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { pgText } from "../grades/entry";
+import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "./urgency";
 
-export const STATUS_STATES = ["needs_relaunch", "failing", "pending", "ok"] as const;
-export type StatusState = (typeof STATUS_STATES)[number];
+export const STATUS_STATES = URGENCY_STATES;
+export type StatusState = UrgencyState;
 
 export const statusQuerySchema = z.object({
   platformId: pgText().min(1).max(1024).optional(),
@@ -51,10 +52,8 @@ function decodeCursor(c: string): z.infer<typeof cursorSchema> {
 const encodeCursor = (rank: number, oldest: string, id: string) => Buffer.from(JSON.stringify([rank, oldest, id])).toString("base64url");
 
 // Ranked in SQL so the page boundary is exact; 'infinity' sorts links with nothing pending last.
-// The same ranks as /admin: a link launched without grade services (no key) is not "needs_relaunch".
-const RANK = sql`CASE WHEN sk.state = 'needs_relaunch' THEN 0
-  WHEN coalesce(gc.failed, 0) > 0 OR rl.line_item_state = 'missing' THEN 1
-  WHEN coalesce(gc.pending, 0) > 0 THEN 2 ELSE 3 END`;
+// A link launched without grade services (no key) is not "needs_relaunch".
+const RANK = URGENCY_RANK;
 const OLDEST = sql`coalesce(CASE WHEN coalesce(gc.pending, 0) > 0 THEN gc.oldest_pending_at END, 'infinity'::timestamptz)`;
 
 interface Row {

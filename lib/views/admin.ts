@@ -7,19 +7,18 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
+import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "../status/urgency";
 import { rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
 import { runFromRaw, type RunRow } from "./teacher";
 
-export const ADMIN_STATES = ["needs_relaunch", "failing", "pending", "ok"] as const;
-export type AdminState = (typeof ADMIN_STATES)[number];
+export const ADMIN_STATES = URGENCY_STATES;
+export type AdminState = UrgencyState;
 export const adminStateSchema = z.enum(ADMIN_STATES);
 
 export const ADMIN_PAGE_SIZE = 50;
 
-/** needs_relaunch 0, failing 1, pending 2, ok 3: the order the list is sorted by. */
-const RANK = sql`CASE WHEN sk.state = 'needs_relaunch' THEN 0
-  WHEN coalesce(gc.failed, 0) > 0 OR rl.line_item_state = 'missing' THEN 1
-  WHEN coalesce(gc.pending, 0) > 0 THEN 2 ELSE 3 END`;
+/** needs_relaunch 0, failing 1, pending 2, ok 3: the order the list is sorted by (as /api/status). */
+const RANK = URGENCY_RANK;
 
 const RANK_OF: Record<AdminState, number> = { needs_relaunch: 0, failing: 1, pending: 2, ok: 3 };
 
