@@ -3,9 +3,7 @@
  * files and the learner activity. Defaults follow the contract (Completed / FullyGraded / now).
  */
 import { z } from "zod";
-
-export const ACTIVITY_PROGRESS = ["Initialized", "Started", "InProgress", "Submitted", "Completed"] as const;
-export const GRADING_PROGRESS = ["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"] as const;
+import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "../ltiaas/client";
 
 /** Text Postgres can store: it refuses NUL characters (in text and in jsonb alike). */
 export const pgText = () => z.string().refine((v) => !v.includes("\u0000"), "must not contain NUL characters");

@@ -30,8 +30,11 @@ export interface LtiaasClientOptions {
   fetch?: typeof fetch;
 }
 
-export type ActivityProgress = "Initialized" | "Started" | "InProgress" | "Submitted" | "Completed";
-export type GradingProgress = "FullyGraded" | "Pending" | "PendingManual" | "Failed" | "NotReady";
+/** AGS score vocabulary (the ledger validates incoming scores against the same lists). */
+export const ACTIVITY_PROGRESS = ["Initialized", "Started", "InProgress", "Submitted", "Completed"] as const;
+export const GRADING_PROGRESS = ["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"] as const;
+export type ActivityProgress = (typeof ACTIVITY_PROGRESS)[number];
+export type GradingProgress = (typeof GRADING_PROGRESS)[number];
 
 export interface LineItemQuery {
   resourceLinkId?: string;
@@ -40,16 +43,8 @@ export interface LineItemQuery {
   limit?: number;
 }
 
-export interface NewLineItem {
-  label: string;
-  scoreMaximum: number;
-  resourceLinkId?: string;
-  resourceId?: string;
-  tag?: string;
-  startDateTime?: string;
-  endDateTime?: string;
-  gradesReleased?: boolean;
-}
+/** A line item to create: everything but the id the LMS gives it. */
+export type NewLineItem = Omit<LineItem, "id">;
 
 export interface Score {
   userId: string;
@@ -113,8 +108,8 @@ const limit = z.number().int().positive().optional();
 const scoreInput = z
   .object({
     userId: nonEmpty,
-    activityProgress: z.enum(["Initialized", "Started", "InProgress", "Submitted", "Completed"]),
-    gradingProgress: z.enum(["FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"]),
+    activityProgress: z.enum(ACTIVITY_PROGRESS),
+    gradingProgress: z.enum(GRADING_PROGRESS),
     scoreGiven: z.number().finite().min(0).optional(),
     scoreMaximum: z.number().finite().positive().optional(),
     comment: z.string().optional(),

@@ -5,6 +5,8 @@ export {
   serviceKeyHeader,
   parseRetryAfter,
   DEFAULT_TIMEOUT_MS,
+  ACTIVITY_PROGRESS,
+  GRADING_PROGRESS,
   type LtiaasAuth,
   type LtiaasClient,
   type LtiaasClientOptions,
