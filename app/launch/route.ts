@@ -17,6 +17,8 @@ export async function GET(request: Request): Promise<Response> {
   try {
     const result = await launch(ltik);
     if (!result.ok) {
+      // The operator's answer to "why could this user not get in?" (the user sees only the words).
+      log.info("launch.rejected", { status: result.status, code: result.code });
       return new Response(messagePage(result.title, result.message), { status: result.status, headers: htmlHeaders });
     }
     const headers = new Headers({ location: withSession(result.location, result.token), "cache-control": "no-store", "referrer-policy": "no-referrer" });

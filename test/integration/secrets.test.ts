@@ -73,6 +73,8 @@ it("keeps no plaintext service key or API key in the data directory or the logs"
   expect(all.includes(Buffer.from("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIi"))).toBe(true);
 
   expect(logged.join("")).toContain("launch.ok");
+  // The refused launch is logged with its reason, for the operator, and still without the ltik.
+  expect(logged.join("")).toMatch(/"event":"launch.rejected","status":401,"code":"launch_refused"/);
   for (const secret of [...secrets, ...launches.map((l) => l.ltik), TEST_KEYS.session]) expect(logged.join("")).not.toContain(secret);
   for (const a of answers) {
     const headers = JSON.stringify([...a.headers]);
