@@ -4,12 +4,12 @@
  * partitioned cookie is not read here: it is SameSite=None, so a browser attaches it to a post from
  * any page inside the LMS, while the token in the form is something another page cannot know.
  */
-import { getResourceLinkView, memberKind, type ResourceLinkView } from "@/lib/contexts/queries";
-import { getDb } from "@/lib/db/client";
+import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
+import { linkAccess, type Member } from "./link-access";
 
 export type ActionAccess =
-  | { ok: true; session: Session; token: string; view: ResourceLinkView; member: { kind: string; name: string | null; userId: string } | null }
+  | { ok: true; session: Session; token: string; view: ResourceLinkView; member: Member | null }
   | { ok: false; error: "no_session" | "forbidden" | "not_found" };
 
 export async function actionAccess(form: FormData, role?: "teacher"): Promise<ActionAccess> {
@@ -18,14 +18,8 @@ export async function actionAccess(form: FormData, role?: "teacher"): Promise<Ac
   const session = await verifySession(token);
   if (!session || !token) return { ok: false, error: "no_session" };
   const link = form.get("link");
-  const db = await getDb();
-  const view = typeof link === "string" ? await getResourceLinkView(db, link) : null;
-  if (!view) return { ok: false, error: "not_found" };
-  if (session.contextRef !== view.contextRef) return { ok: false, error: "forbidden" };
-  if (role === "teacher" && session.role !== "teacher") return { ok: false, error: "forbidden" };
-  const member = await memberKind(db, view.contextRef, session.userRef);
-  if (role === "teacher" && member?.kind !== "teacher") return { ok: false, error: "forbidden" };
-  return { ok: true, session, token, view, member };
+  const access = await linkAccess(session, typeof link === "string" ? link : null, role);
+  return access.ok ? { ...access, session, token } : access;
 }
 
 export const ACCESS_WORDS: Record<Exclude<ActionAccess, { ok: true }>["error"], string> = {

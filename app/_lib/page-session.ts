@@ -1,8 +1,8 @@
 import { cookies } from "next/headers";
 import { forbidden, notFound, unauthorized } from "next/navigation";
-import { getResourceLinkView, memberKind, type ResourceLinkView } from "@/lib/contexts/queries";
-import { getDb } from "@/lib/db/client";
+import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { SESSION_COOKIE, SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
+import { linkAccess, type Member } from "./link-access";
 
 export type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
@@ -23,30 +23,17 @@ export async function requireSession(searchParams: SearchParams): Promise<{ sess
   return { session, token };
 }
 
-/** 403 unless the session belongs to the context that owns the page. */
-export function requireContext(session: Session, contextRef: string, role?: "teacher"): void {
-  if (session.contextRef !== contextRef) forbidden();
-  if (role === "teacher" && session.role !== "teacher") forbidden();
-}
-
 export interface PageAccess {
   session: Session;
   token: string;
   view: ResourceLinkView;
-  member: { kind: string; name: string | null; userId: string } | null;
+  member: Member | null;
 }
 
-/**
- * The whole check of an LTI page: a session (401), the link (404), the session's context (403) and,
- * for teachers, their current membership — a roster refresh may have demoted them since the launch.
- */
+/** The whole check of an LTI page: a session (401), then linkAccess: the link (404), the context and role (403). */
 export async function requireLinkAccess(id: string, searchParams: SearchParams, role?: "teacher"): Promise<PageAccess> {
   const { session, token } = await requireSession(searchParams);
-  const db = await getDb();
-  const view = await getResourceLinkView(db, id);
-  if (!view) notFound();
-  requireContext(session, view.contextRef, role);
-  const member = await memberKind(db, view.contextRef, session.userRef);
-  if (role === "teacher" && member?.kind !== "teacher") forbidden();
-  return { session, token, view, member };
+  const access = await linkAccess(session, id, role);
+  if (!access.ok) return access.error === "not_found" ? notFound() : forbidden();
+  return { session, token, view: access.view, member: access.member };
 }
