@@ -30,7 +30,7 @@ interface LaunchChoice {
 }
 
 /** The tool's origin: as configured, else this page's origin on localhost (another site than 127.0.0.1). */
-export function toolOrigin(base: string, configured?: string): string {
+function toolOrigin(base: string, configured?: string): string {
   if (configured) return configured.replace(/\/+$/, "");
   const u = new URL(new URL(base).origin);
   if (u.hostname === "127.0.0.1") u.hostname = "localhost";

@@ -34,7 +34,7 @@ const SHORT: Record<string, string> = {
 };
 
 /** A known short name becomes its full URI; anything else (URIs included) passes through unchanged. */
-export function expandRole(role: string): string {
+function expandRole(role: string): string {
   return SHORT[role.toLowerCase()] ?? role;
 }
 

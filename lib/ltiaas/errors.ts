@@ -26,7 +26,7 @@ export interface LtiaasErrorInit {
   fromLms?: boolean;
 }
 
-export const MAX_REASON_LENGTH = 200;
+const MAX_REASON_LENGTH = 200;
 
 export class LtiaasError extends Error {
   readonly kind: LtiaasErrorKind;

@@ -171,7 +171,7 @@ export interface Result {
   comment?: string;
 }
 
-export const resultSchema = z.looseObject({
+const resultSchema = z.looseObject({
   id: optString,
   userId: id,
   scoreOf: optString,
@@ -211,7 +211,7 @@ const memberStatus = z
     return found ?? "Inactive";
   });
 
-export const memberSchema = z.looseObject({
+const memberSchema = z.looseObject({
   userId: id,
   roles,
   status: memberStatus,
