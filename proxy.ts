@@ -5,7 +5,7 @@
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { env } from "@/lib/env";
-import { sessionToken, verifySession } from "@/lib/session/session";
+import { SESSION_COOKIE, SESSION_PARAM, sessionToken, verifySession } from "@/lib/session/session";
 
 export async function proxy(request: NextRequest) {
   const response = NextResponse.next();
@@ -18,7 +18,7 @@ export async function proxy(request: NextRequest) {
     return response;
   }
   const session = await verifySession(
-    sessionToken({ searchParams: request.nextUrl.searchParams, cookieValue: request.cookies.get("gs_session")?.value }),
+    sessionToken({ query: request.nextUrl.searchParams.get(SESSION_PARAM), cookie: request.cookies.get(SESSION_COOKIE)?.value }),
   );
   if (session) {
     const ancestors = ["'self'"];

@@ -1,7 +1,7 @@
 import { cookies } from "next/headers";
 import { forbidden, notFound, unauthorized } from "next/navigation";
 import type { ResourceLinkView } from "@/lib/contexts/queries";
-import { SESSION_COOKIE, SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
+import { SESSION_COOKIE, SESSION_PARAM, sessionToken, verifySession, type Session } from "@/lib/session/session";
 import { linkAccess, type Member } from "./link-access";
 
 export type SearchParams = Promise<Record<string, string | string[] | undefined>>;
@@ -15,9 +15,8 @@ export function param(params: Record<string, string | string[] | undefined>, nam
 /** The launch session of this request (`?s=` first, else the partitioned cookie), or a 401 page. */
 export async function requireSession(searchParams: SearchParams): Promise<{ session: Session; token: string }> {
   const params = await searchParams;
-  const fromQuery = param(params, SESSION_PARAM);
-  // An empty `?s=` counts as none, as in proxy.ts, so the cookie still opens the page.
-  const token = fromQuery || (await cookies()).get(SESSION_COOKIE)?.value;
+  // The same choice as proxy.ts makes, so the page opens with the session its framing rule allowed.
+  const token = sessionToken({ query: param(params, SESSION_PARAM), cookie: (await cookies()).get(SESSION_COOKIE)?.value });
   const session = await verifySession(token);
   if (!session || !token) unauthorized();
   return { session, token };

@@ -64,17 +64,12 @@ export async function verifySession(token: string | null | undefined): Promise<S
   }
 }
 
-/** The token a request carries: `?s=` first (the page's own links), else the partitioned cookie. */
-export function sessionToken(input: { searchParams?: URLSearchParams; cookieHeader?: string | null; cookieValue?: string }): string | undefined {
-  const fromQuery = input.searchParams?.get(SESSION_PARAM);
-  if (fromQuery) return fromQuery;
-  if (input.cookieValue) return input.cookieValue;
-  const header = input.cookieHeader ?? "";
-  for (const part of header.split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === SESSION_COOKIE) return rest.join("=");
-  }
-  return undefined;
+/**
+ * The token a request carries: `?s=` first (the page's own links), else the partitioned cookie. An
+ * empty `?s=` counts as none, so the cookie still opens the page.
+ */
+export function sessionToken(input: { query?: string | null; cookie?: string }): string | undefined {
+  return input.query || input.cookie || undefined;
 }
 
 /**

@@ -27,8 +27,11 @@ describe("launch sessions", () => {
   });
 
   it("prefers the page's token over the cookie and builds a partitioned cookie", () => {
-    expect(sessionToken({ searchParams: new URLSearchParams("s=fromquery"), cookieHeader: "gs_session=fromcookie" })).toBe("fromquery");
-    expect(sessionToken({ cookieHeader: "a=1; gs_session=fromcookie; b=2" })).toBe("fromcookie");
+    expect(sessionToken({ query: "fromquery", cookie: "fromcookie" })).toBe("fromquery");
+    // An empty `?s=` is no token: the cookie still opens the page.
+    expect(sessionToken({ query: "", cookie: "fromcookie" })).toBe("fromcookie");
+    expect(sessionToken({ query: null, cookie: "fromcookie" })).toBe("fromcookie");
+    expect(sessionToken({ query: "" })).toBeUndefined();
     expect(sessionToken({})).toBeUndefined();
     const cookie = sessionCookie("tok", new Date(0));
     for (const part of ["HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/"]) expect(cookie).toContain(part);
