@@ -17,11 +17,6 @@ export const adminStateSchema = z.enum(ADMIN_STATES);
 
 export const ADMIN_PAGE_SIZE = 50;
 
-/** needs_relaunch 0, failing 1, pending 2, ok 3: the order the list is sorted by (as /api/status). */
-const RANK = URGENCY_RANK;
-
-const RANK_OF: Record<AdminState, number> = { needs_relaunch: 0, failing: 1, pending: 2, ok: 3 };
-
 export interface AdminEntry {
   id: string;
   state: AdminState;
@@ -76,10 +71,11 @@ interface RawEntry {
 
 export async function adminList(db: Db, input: { state?: AdminState | null; page?: number; pageSize?: number } = {}): Promise<AdminList> {
   const pageSize = Math.min(Math.max(input.pageSize ?? ADMIN_PAGE_SIZE, 1), 500);
-  const filter = input.state ? sql`WHERE rank = ${RANK_OF[input.state]}::int` : sql``;
+  // A state's rank is its index in ADMIN_STATES (URGENCY_RANK), the order /api/status sorts by too.
+  const filter = input.state ? sql`WHERE rank = ${ADMIN_STATES.indexOf(input.state)}::int` : sql``;
   const stateRows = await rowsOf<{ rank: number; n: number | string }>(
     db,
-    sql`SELECT ${RANK} AS rank, count(*) AS n FROM resource_links rl
+    sql`SELECT ${URGENCY_RANK} AS rank, count(*) AS n FROM resource_links rl
         LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
         LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id GROUP BY 1`,
   );
@@ -91,7 +87,7 @@ export async function adminList(db: Db, input: { state?: AdminState | null; page
   const raw = await rowsOf<RawEntry>(
     db,
     sql`WITH ranked AS (
-          SELECT rl.id, ${RANK} AS rank, gc.oldest_pending_at, coalesce(gc.failed, 0) AS failed
+          SELECT rl.id, ${URGENCY_RANK} AS rank, gc.oldest_pending_at, coalesce(gc.failed, 0) AS failed
           FROM resource_links rl
           LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
           LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
