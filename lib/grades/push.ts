@@ -13,6 +13,7 @@ import { open, SealError } from "../crypto/seal";
 import { LtiaasError } from "../ltiaas/errors";
 import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
+import { rowsOf } from "../views/rows";
 import type { GradeClient } from "./client";
 import { sleep, type PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
@@ -49,11 +50,6 @@ export interface PushDeps {
    */
   maxHoldWaitMs?: number;
   hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
-}
-
-type Rows<T> = { rows: T[] };
-async function rowsOf<T>(db: Db, q: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await db.execute(q)) as unknown as Rows<T>).rows;
 }
 
 export interface PreparedLink {

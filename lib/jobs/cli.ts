@@ -14,6 +14,7 @@ import { UnknownTripleError } from "../grades/record";
 import { backfillRequestSchema, type BackfillRequest } from "./backfill";
 import { JOB_KINDS, type JobKind } from "./events";
 import { runJobInline, type InlineResult } from "./inline";
+import { UUID } from "../views/rows";
 
 export const COMMANDS = [...JOB_KINDS, "rotate-keys"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -119,8 +120,7 @@ export interface ResolvedContext {
 }
 
 export async function resolveContextArg(db: Db, id: string): Promise<ResolvedContext> {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  if (!uuid.test(id)) throw new UsageError(`--context takes an id from /api/status (a UUID), got "${id}"`);
+  if (!UUID.test(id)) throw new UsageError(`--context takes an id from /api/status (a UUID), got "${id}"`);
   const { rows } = (await db.execute(sql`SELECT rl.id AS "resourceLinkRef", c.id AS "contextRef", p.platform_id AS "platformId",
       c.context_id AS "contextId", rl.resource_link_id AS "resourceLinkId"
     FROM resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref

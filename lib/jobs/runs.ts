@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../views/rows";
 
 export type RunOutcome = "running" | "completed" | "partial" | "failed";
 
@@ -24,9 +25,6 @@ export interface RunSummary {
   /** Extra facts of some kinds (backfill: revised, wouldSend, listed rows). */
   details?: Record<string, unknown>;
 }
-
-type Rows<T> = { rows: T[] };
-const rowsOf = async <T>(db: Db, q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as Rows<T>).rows;
 
 export async function startRun(db: Db, kind: string, trigger: string, contextRef: string | null = null): Promise<string> {
   const [row] = await rowsOf<{ id: string }>(

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf, UUID } from "../views/rows";
 
 export type SkipReason = "no_nrps" | "needs_relaunch" | "no_key" | "fresh" | "not_found";
 
@@ -26,11 +27,6 @@ export interface TargetList {
   due: RosterTarget[];
   skipped: { contextRef: string; reason: SkipReason }[];
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-type Rows<T> = { rows: T[] };
-const rowsOf = async <T>(db: Db, q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as Rows<T>).rows;
 
 /**
  * Seconds after which a roster counts as stale. The cron fires every ROSTER_MAX_AGE_HOURS, so a
