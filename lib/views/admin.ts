@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "../status/urgency";
-import { rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
+import { lastUtcDays, rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
 import { runFromRaw, type RunRow } from "./teacher";
 
 export const ADMIN_STATES = URGENCY_STATES;
@@ -152,10 +152,7 @@ export interface ThroughputDay {
 
 /** Scores sent, skipped and failed per UTC day, from the runs' counts (small table, no ledger scan). */
 export async function throughput(db: Db, input: { days?: number; now?: Date } = {}): Promise<ThroughputDay[]> {
-  const days = input.days ?? 14;
-  const now = input.now ?? new Date();
-  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const start = new Date(end - (days - 1) * 86_400_000);
+  const { start, days } = lastUtcDays(input.days ?? 14, input.now);
   const raw = await rowsOf<{ day: string; sent: number | string; skipped: number | string; failed: number | string; runs: number | string }>(
     db,
     sql`SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
@@ -165,8 +162,7 @@ export async function throughput(db: Db, input: { days?: number; now?: Date } = 
         GROUP BY 1`,
   );
   const byDay = new Map(raw.map((r) => [r.day, r]));
-  return Array.from({ length: days }, (_, i) => {
-    const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+  return days.map((day) => {
     const r = byDay.get(day);
     return { day, sent: toNumber(r?.sent), skipped: toNumber(r?.skipped), failed: toNumber(r?.failed), runs: toNumber(r?.runs) };
   });

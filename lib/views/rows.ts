@@ -22,6 +22,14 @@ export function toNullableNumber(value: number | string | null | undefined): num
   return value === null || value === undefined ? null : toNumber(value);
 }
 
+const DAY_MS = 86_400_000;
+
+/** The last `count` UTC days up to `now`'s (YYYY-MM-DD, oldest first) and the instant the first one starts. */
+export function lastUtcDays(count: number, now = new Date()): { start: Date; days: string[] } {
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (count - 1) * DAY_MS;
+  return { start: new Date(start), days: Array.from({ length: count }, (_, i) => new Date(start + i * DAY_MS).toISOString().slice(0, 10)) };
+}
+
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A page number from a query string value: 1 when missing or nonsense. */

@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { explainNotGradable } from "../roster/view";
 import { explain, type Explanation, type RowState } from "./reasons";
-import { rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
+import { lastUtcDays, rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
 
 export const STUDENTS_PER_PAGE = 100;
 
@@ -195,10 +195,7 @@ export interface DayOutcomes {
 
 /** Attempts on this link per UTC day and outcome, oldest first, every one of the `days` days present. */
 export async function outcomeSeries(db: Db, input: { resourceLinkRef: string; days?: number; now?: Date }): Promise<DayOutcomes[]> {
-  const days = input.days ?? 30;
-  const now = input.now ?? new Date();
-  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const start = new Date(end - (days - 1) * 86_400_000);
+  const { start, days } = lastUtcDays(input.days ?? 30, input.now);
   const raw = await rowsOf<{ day: string; outcome: string; n: number | string }>(
     db,
     sql`SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, a.outcome, count(*) AS n
@@ -206,22 +203,11 @@ export async function outcomeSeries(db: Db, input: { resourceLinkRef: string; da
         WHERE g.resource_link_ref = ${input.resourceLinkRef}::uuid AND a.at >= ${start.toISOString()}::timestamptz
         GROUP BY 1, 2`,
   );
-  return fillDays(start, days, raw);
-}
-
-export function fillDays(start: Date, days: number, raw: { day: string; outcome: string; n: number | string }[]): DayOutcomes[] {
-  const out: DayOutcomes[] = [];
-  const index = new Map<string, DayOutcomes>();
-  for (let i = 0; i < days; i++) {
-    const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
-    const entry = { day, counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number> };
-    out.push(entry);
-    index.set(day, entry);
-  }
+  const index = new Map(days.map((day) => [day, { day, counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number> }]));
   for (const r of raw) {
     const entry = index.get(r.day);
     const kind = (OUTCOME_KINDS as readonly string[]).includes(r.outcome) ? (r.outcome as OutcomeKind) : "failed";
     if (entry) entry.counts[kind] += toNumber(r.n);
   }
-  return out;
+  return [...index.values()];
 }
