@@ -8,7 +8,7 @@ import { param, type SearchParams } from "@/app/_lib/page-session";
 import { Pager } from "@/app/_lib/pager";
 import { getDb } from "@/lib/db/client";
 import { ADMIN_STATES, adminList, adminStateSchema, recentRuns, searchQuerySchema, searchScores, throughput, type AdminState, type ScoreStory } from "@/lib/views/admin";
-import { explain, KEY_WORDS, RUN_WORDS, type RowState } from "@/lib/views/reasons";
+import { explain, KEY_WORDS, runOutcomeWords, type RowState } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { BackfillForm } from "./backfill-form";
 import { signOutAction } from "./actions";
@@ -119,7 +119,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
                     </td>
                     <td><Time value={e.scores.oldestPendingAt} /></td>
                     <td>{e.roster.refreshedAt ? <>{e.roster.activeLearners} active · <Time value={e.roster.refreshedAt} /></> : <span className="muted">not refreshed</span>}</td>
-                    <td>{e.lastRun ? <><Badge tone={(RUN_WORDS[e.lastRun.outcome] ?? RUN_WORDS.running).tone}>{e.lastRun.outcome}</Badge> <Time value={e.lastRun.startedAt} /></> : <span className="muted">—</span>}</td>
+                    <td>{e.lastRun ? <><Badge tone={runOutcomeWords(e.lastRun.outcome).tone}>{e.lastRun.outcome}</Badge> <Time value={e.lastRun.startedAt} /></> : <span className="muted">—</span>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -172,7 +172,7 @@ async function Runs() {
             <tr key={r.id}>
               <td>{r.kind} <span className="muted small">({r.trigger})</span></td>
               <td><Time value={r.startedAt} /></td>
-              <td><Badge tone={(RUN_WORDS[r.outcome] ?? RUN_WORDS.running).tone}>{r.outcome}</Badge></td>
+              <td><Badge tone={runOutcomeWords(r.outcome).tone}>{r.outcome}</Badge></td>
               <td className="small">{Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" · ") || "—"}</td>
             </tr>
           ))}

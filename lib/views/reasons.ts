@@ -142,13 +142,17 @@ export const LINE_ITEM_WORDS = {
   missing: { label: "Column missing", tone: "bad", help: "The column was deleted or the course ended. Restore it, then open the assignment again." },
 } as const satisfies Record<string, { label: string; tone: Tone; help: string }>;
 
-/** Outcome of a run, for the "last runs" lists. */
-export const RUN_WORDS: Record<string, { label: string; tone: Tone }> = {
+const RUN_WORDS: Record<string, { label: string; tone: Tone }> = {
   running: { label: "Running", tone: "muted" },
   completed: { label: "Completed", tone: "ok" },
   partial: { label: "Partly done", tone: "warn" },
   failed: { label: "Failed", tone: "bad" },
 };
+
+/** Outcome of a run, for the "last runs" lists; an outcome not listed reads as still running. */
+export function runOutcomeWords(outcome: string): { label: string; tone: Tone } {
+  return RUN_WORDS[outcome] ?? RUN_WORDS.running;
+}
 
 const RUN_KIND_WORDS: Record<string, string> = {
   "push-grades": "Grade sync",

@@ -8,7 +8,7 @@ import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
-import { KEY_WORDS, LINE_ITEM_WORDS, RUN_WORDS, runWords } from "@/lib/views/reasons";
+import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { withSession } from "@/lib/session/session";
@@ -180,7 +180,7 @@ async function Runs({ view }: { view: ResourceLinkView }) {
   return (
     <ul className="runs">
       {runs.map((r) => {
-        const w = RUN_WORDS[r.outcome] ?? RUN_WORDS.running;
+        const w = runOutcomeWords(r.outcome);
         const words = runWords(r);
         return (
           <li key={r.id}>
