@@ -1,21 +1,11 @@
 "use client";
 /** Backfill in two steps: a dry run that lists what would be sent and warns, then a confirmed run. */
 import { useActionState } from "react";
-import { useFormStatus } from "react-dom";
+import { SubmitButton } from "@/app/_lib/submit-button";
 import { backfillAction, type BackfillState } from "./actions";
 import { selectorKey } from "./selector-key";
 
 const initial: BackfillState = { step: "edit", error: null, selector: { platformId: "", contextId: "", resourceLinkId: "", since: "" } };
-
-function Submit({ intent, label, busy, secondary }: { intent: "preview" | "run"; label: string; busy: string; secondary?: boolean }) {
-  const { pending } = useFormStatus();
-  return (
-    <button type="submit" name="intent" value={intent} className={secondary ? "secondary" : undefined} disabled={pending}>
-      <span className={pending ? "spinner" : "spinner idle"} aria-hidden="true" />
-      {pending ? busy : label}
-    </button>
-  );
-}
 
 export function BackfillForm() {
   const [state, action] = useActionState(backfillAction, initial);
@@ -95,8 +85,8 @@ export function BackfillForm() {
       ) : null}
       {state.step === "done" ? <p className="status-line ok" role="status">{state.message}</p> : null}
       <div className="action-row">
-        <Submit intent="preview" label="Dry run" busy="Counting…" secondary={state.step === "preview"} />
-        {state.step === "preview" && (state.wouldSend ?? 0) > 0 ? <Submit intent="run" label="Run backfill" busy="Running…" /> : null}
+        <SubmitButton name="intent" value="preview" label="Dry run" busy="Counting…" secondary={state.step === "preview"} />
+        {state.step === "preview" && (state.wouldSend ?? 0) > 0 ? <SubmitButton name="intent" value="run" label="Run backfill" busy="Running…" /> : null}
       </div>
     </form>
   );

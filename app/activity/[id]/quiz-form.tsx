@@ -1,23 +1,13 @@
 "use client";
 /** The quiz: a plain form (it works before hydration) with a pending state and inline errors. */
 import { useActionState } from "react";
-import { useFormStatus } from "react-dom";
+import { SubmitButton } from "@/app/_lib/submit-button";
 import { submitQuizAction, type QuizState } from "./actions";
 
 export interface QuizQuestionView {
   id: string;
   prompt: string;
   choices: { id: string; text: string }[];
-}
-
-function Submit() {
-  const { pending } = useFormStatus();
-  return (
-    <button type="submit" disabled={pending} aria-disabled={pending}>
-      <span className={pending ? "spinner" : "spinner idle"} aria-hidden="true" />
-      {pending ? "Submitting…" : "Submit answers"}
-    </button>
-  );
 }
 
 export function QuizForm({ link, token, questions }: { link: string; token: string; questions: QuizQuestionView[] }) {
@@ -41,7 +31,7 @@ export function QuizForm({ link, token, questions }: { link: string; token: stri
         ))}
       </ol>
       <p className="status-line bad" role="alert">{state.error ?? "\u00a0"}</p>
-      <Submit />
+      <SubmitButton label="Submit answers" busy="Submitting…" />
     </form>
   );
 }
