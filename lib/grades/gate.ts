@@ -4,6 +4,7 @@
  * `Retry-After` has passed. Platforms do not wait on each other.
  */
 import { env } from "../env";
+import type { LtiaasError } from "../ltiaas/errors";
 
 interface Lane {
   active: number;
@@ -75,6 +76,14 @@ export class PlatformGate {
   maxInFlight(platformId: string): number {
     return this.inFlightMax.get(platformId) ?? 0;
   }
+}
+
+/**
+ * The answer asks the whole platform to slow down, not just this request: a 429, a throttling 403
+ * (the client classifies any other 403 as refused), or a Retry-After on a retryable answer.
+ */
+export function throttlesPlatform(error: LtiaasError): boolean {
+  return error.kind === "retry_later" && (error.status === 429 || error.status === 403 || error.retryAfterSeconds !== undefined);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -15,7 +15,7 @@ import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import { rowsOf } from "../views/rows";
 import type { GradeClient } from "./client";
-import { sleep, type PlatformGate } from "./gate";
+import { sleep, throttlesPlatform, type PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
 
 export const CHUNK_SIZE = 100;
@@ -119,7 +119,7 @@ function gatedClient(deps: PushDeps, platformId: string): GradeClient {
       try {
         return await call(...args);
       } catch (error) {
-        if (error instanceof LtiaasError && error.kind === "retry_later" && (error.status === 429 || error.status === 403 || error.retryAfterSeconds !== undefined))
+        if (error instanceof LtiaasError && throttlesPlatform(error))
           gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
         throw error;
       } finally {
@@ -363,7 +363,7 @@ export async function sendChunk(
           // `Retry-After: 0` (or an HTTP date already past, e.g. a skewed LMS clock) still means "not
           // now": without a floor the row would be due at once and the run would hammer the platform.
           const waitMs = e?.retryAfterSeconds !== undefined ? Math.max(MIN_RETRY_AFTER_MS, e.retryAfterSeconds * 1000) : undefined;
-          if (kind === "retry_later" && (rateLimited || waitMs !== undefined)) {
+          if (e && throttlesPlatform(e)) {
             // Retry-After (or a short pause for a throttle without one) holds the whole platform.
             gate.hold(platformId, Date.now() + (waitMs ?? deps.backoffBaseMs ?? 2_000));
             rateLimitedSeen = true;

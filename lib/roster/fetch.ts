@@ -5,8 +5,7 @@
  * whole platform, as for pushes. Nothing is written here: the caller swaps the roster in only
  * once the last page has arrived.
  */
-import type { PlatformGate } from "../grades/gate";
-import { sleep } from "../grades/gate";
+import { sleep, throttlesPlatform, type PlatformGate } from "../grades/gate";
 import { LtiaasError, isRetryable, type Member, type MembershipsPage } from "../ltiaas";
 import type { RosterClient } from "./client";
 import type { RosterTuning } from "./tuning";
@@ -86,7 +85,7 @@ async function fetchPage(
     }
     if (!(error instanceof LtiaasError) || !isRetryable(error)) throw error;
     const asked = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : undefined;
-    const throttled = error.status === 429 || error.status === 403 || asked !== undefined;
+    const throttled = throttlesPlatform(error);
     const backoff = tuning.backoffBaseMs * 2 ** (attempt - 1);
     const waitMs = asked ?? (throttled ? backoff : backoff / 2 + Math.random() * (backoff / 2));
     // The platform asked everyone to slow down, score posts included.
