@@ -89,22 +89,15 @@ export async function backfillAction(prev: BackfillState, form: FormData): Promi
   if (!allowed(await currentAdminAccess())) return { ...prev, step: "edit", error: "Sign in again." };
   const read = readSelector(form);
   if ("error" in read) return { step: "edit", error: read.error ?? null, selector: read.echo };
-  const intent = form.get("intent");
-  const db = await getDb();
-  if (intent !== "run") {
-    const preview = await previewBackfill(db, read.selector);
-    return { step: "preview", error: null, selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
-  }
+  const dryRun = async (error: string | null): Promise<BackfillState> => {
+    const preview = await previewBackfill(await getDb(), read.selector);
+    return { step: "preview", error, selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
+  };
+  if (form.get("intent") !== "run") return dryRun(null);
   // The confirmation stands for the dry run the operator saw: fields edited after it (a link id
   // cleared, a platform changed) would otherwise re-send a selection nobody counted.
-  if (form.get("previewed") !== selectorKey(read.echo)) {
-    const preview = await previewBackfill(db, read.selector);
-    return { step: "preview", error: "The fields changed after the dry run. Check this dry run, then confirm again.", selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
-  }
-  if (form.get("confirm") !== "yes") {
-    const preview = await previewBackfill(db, read.selector);
-    return { step: "preview", error: "Tick the box to confirm you understand that this overwrites grades changed by hand.", selector: read.echo, wouldSend: preview.wouldSend, rows: preview.rows.slice(0, 50) };
-  }
+  if (form.get("previewed") !== selectorKey(read.echo)) return dryRun("The fields changed after the dry run. Check this dry run, then confirm again.");
+  if (form.get("confirm") !== "yes") return dryRun("Tick the box to confirm you understand that this overwrites grades changed by hand.");
   const request = { ...read.selector, dryRun: false };
   try {
     if (env().jobsMode === "inngest") {
