@@ -1,6 +1,7 @@
 "use client";
 /** Backfill in two steps: a dry run that lists what would be sent and warns, then a confirmed run. */
 import { useActionState } from "react";
+import { formatScore } from "@/app/_lib/format";
 import { SubmitButton } from "@/app/_lib/submit-button";
 import { backfillAction, type BackfillState } from "./actions";
 import { selectorKey } from "./selector-key";
@@ -68,7 +69,7 @@ export function BackfillForm() {
                       <td>{r.contextId}</td>
                       <td>{r.resourceLinkId}</td>
                       <td className="mono">{r.userId}</td>
-                      <td>{r.scoreGiven === null ? "—" : `${r.scoreGiven} / ${r.scoreMaximum ?? "?"}`}</td>
+                      <td>{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
                       <td>{r.state}</td>
                     </tr>
                   ))}
