@@ -10,7 +10,7 @@ import { pushGradesHandler } from "./push-grades";
 import { refreshRostersHandler } from "./refresh-rosters";
 import { retryFailedHandler } from "./retry-failed";
 import { inlineRunner } from "./runner";
-import { addRunCounts, exclusive, finishRun, pendingIn, runSummary, startRun, type RunSummary } from "./runs";
+import { addRunCounts, exclusive, failRun, finishRun, pendingIn, runSummary, startRun, type RunSummary } from "./runs";
 
 export interface JobInput {
   /** Limit to these contexts (the CLI's --context). */
@@ -69,7 +69,7 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
         const outcome = sofar.counts.failed > 0 || pending > 0 ? "partial" : "completed";
         return { ...(await finishRun(db, runId, outcome, { pending })), ...extra };
       } catch (error) {
-        await finishRun(db, runId, "failed", { error: error instanceof Error ? error.name : "error" });
+        await failRun(db, runId, error);
         throw error;
       }
     },

@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { keyedLock } from "../keyed-lock";
 import { prepareLinks, sendChunk, type PushDeps } from "../grades/push";
-import { addRunCounts, finishRun, pendingIn, startRun, type RunSummary } from "./runs";
+import { addRunCounts, failRun, finishRun, pendingIn, startRun, type RunSummary } from "./runs";
 import { inlineRunner, type StepRunner } from "./runner";
 import { pushDeps, pushTuning } from "./deps";
 
@@ -88,7 +88,7 @@ export async function pushContextInline(contextRef: string, trigger: string): Pr
     const pending = await pendingIn(db, [contextRef]);
     return finishRun(db, runId, totals.failed > 0 || pending > 0 ? "partial" : "completed", { pending });
   } catch (error) {
-    await finishRun(db, runId, "failed", { error: error instanceof Error ? error.name : "error" });
+    await failRun(db, runId, error);
     throw error;
   }
 }

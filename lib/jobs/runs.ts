@@ -68,6 +68,11 @@ export async function finishRun(
   return runSummary(db, runId);
 }
 
+/** A run that threw: only the error's name is kept (its message may quote an LMS's answer). */
+export function failRun(db: Db, runId: string, error: unknown): Promise<RunSummary> {
+  return finishRun(db, runId, "failed", { error: error instanceof Error ? error.name : "error" });
+}
+
 export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
   const [r] = await rowsOf<{ id: string; kind: string; outcome: RunOutcome; started_at: Date | string; finished_at: Date | string | null; counts: Record<string, number> | string }>(
     db,

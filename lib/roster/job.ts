@@ -7,7 +7,7 @@
 import type { Db } from "../db/client";
 import { EVENTS, type RosterContextData } from "../jobs/events";
 import type { StepRunner } from "../jobs/runner";
-import { addRunCounts, finishRun, startRun, type RunSummary } from "../jobs/runs";
+import { addRunCounts, failRun, finishRun, startRun, type RunSummary } from "../jobs/runs";
 import { getDb } from "../db/client";
 import { refreshContext, rosterDeps, withRosterLock, type ContextOutcome } from "./refresh";
 import { listRosterTargets } from "./targets";
@@ -112,7 +112,7 @@ export async function refreshContextInline(contextRef: string, trigger: string, 
     const run = await finishRun(db, runId, outcome.outcome === "failed" ? "partial" : "completed");
     return { run, context: outcome };
   } catch (error) {
-    await finishRun(db, runId, "failed", { error: error instanceof Error ? error.name : "error" });
+    await failRun(db, runId, error);
     throw error;
   }
 }
