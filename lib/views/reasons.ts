@@ -27,6 +27,14 @@ interface MemberHint {
 
 const RELAUNCH = "Open this assignment once from your course; the waiting grades are sent after that.";
 
+const BASE: Record<RowState, Explanation> = {
+  pending: { label: "Waiting", tone: "warn", words: "Recorded here, not yet in your gradebook.", action: "It goes out with the next sync, or press Sync now." },
+  sent: { label: "In gradebook", tone: "ok", words: "Your gradebook has this score.", action: "" },
+  skipped: { label: "Not sent", tone: "muted", words: "This score was not sent.", action: "" },
+  failed: { label: "Failed", tone: "bad", words: "Sending this grade failed several times in a row.", action: "Press Retry failed. If it fails again, tell your LMS administrator." },
+  none: { label: "No score yet", tone: "muted", words: "This student has not finished the activity.", action: "" },
+};
+
 /** Reason codes the engine writes, by prefix (the part before the first ":"). */
 const BY_CODE: Record<string, Omit<Explanation, "label" | "tone"> & { tone?: Tone; label?: string }> = {
   not_gradable: {
@@ -49,12 +57,8 @@ const BY_CODE: Record<string, Omit<Explanation, "label" | "tone"> & { tone?: Ton
     words: "The gradebook column for this assignment is gone (deleted, or the course has ended).",
     action: "Restore the column or re-open the assignment from the course; grades wait until then.",
   },
-  max_attempts: {
-    tone: "bad",
-    label: "Failed",
-    words: "Sending this grade failed several times in a row.",
-    action: "Press Retry failed. If it fails again, tell your LMS administrator.",
-  },
+  // Ran out of attempts: reads as a failure (label and tone too), whatever state the row is in now.
+  max_attempts: BASE.failed,
   retry_later: {
     words: "Your LMS was busy or did not answer; Gradesync tries again by itself.",
     action: "",
@@ -85,14 +89,6 @@ function codeOf(reason: string): string {
   if (head === "not_gradable" && /allowed attempts/i.test(reason)) return "max_allowed_attempts";
   return head;
 }
-
-const BASE: Record<RowState, Explanation> = {
-  pending: { label: "Waiting", tone: "warn", words: "Recorded here, not yet in your gradebook.", action: "It goes out with the next sync, or press Sync now." },
-  sent: { label: "In gradebook", tone: "ok", words: "Your gradebook has this score.", action: "" },
-  skipped: { label: "Not sent", tone: "muted", words: "This score was not sent.", action: "" },
-  failed: { label: "Failed", tone: "bad", words: "Sending this grade failed several times in a row.", action: "Press Retry failed. If it fails again, tell your LMS administrator." },
-  none: { label: "No score yet", tone: "muted", words: "This student has not finished the activity.", action: "" },
-};
 
 /** Words for one student's row: state first, then the engine's reason, then what the roster says. */
 export function explain(state: RowState, reason?: string | null, member?: MemberHint | null): Explanation {
