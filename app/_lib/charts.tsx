@@ -10,7 +10,7 @@ const SERIES: { key: OutcomeKind; label: string; color: string }[] = [
   { key: "missing", label: "Column missing", color: "#be185d" },
 ];
 
-export interface StackedDay {
+interface StackedDay {
   day: string;
   values: Record<string, number>;
 }

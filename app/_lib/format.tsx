@@ -1,7 +1,7 @@
 /** How times and scores read on every page: absolute UTC times in <time>, short and unambiguous. */
 const FMT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
 
-export function formatTime(d: Date): string {
+function formatTime(d: Date): string {
   return `${FMT.format(d)} UTC`;
 }
 

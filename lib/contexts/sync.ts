@@ -24,7 +24,7 @@ const inflight = (holder.__gradesyncManualPushes ??= new Map());
 const STALE_RUN_MS = 10 * 60 * 1000;
 
 /** Inngest keeps an event id for 24 h: one id per context per minute lets a later click through. */
-export function manualEventId(kind: string, contextRef: string, now = new Date()): string {
+function manualEventId(kind: string, contextRef: string, now = new Date()): string {
   return `manual-${kind}-${contextRef}-${Math.floor(now.getTime() / 60_000)}`;
 }
 

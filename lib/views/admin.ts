@@ -253,7 +253,7 @@ export async function searchScores(db: Db, query: string): Promise<SearchResult>
   };
 }
 
-export async function scoreStories(db: Db, rowIds: number[]): Promise<ScoreStory[]> {
+async function scoreStories(db: Db, rowIds: number[]): Promise<ScoreStory[]> {
   if (!rowIds.length) return [];
   const list = JSON.stringify(rowIds);
   const rows = await rowsOf<{

@@ -76,7 +76,7 @@ export const QUIZ_MAXIMUM = QUIZ.length;
 
 const choice = z.enum(["a", "b", "c", "d"]);
 /** The form as posted: one answer per question, every question answered. */
-export const quizAnswersSchema = z.object(Object.fromEntries(QUIZ.map((q) => [q.id, choice])) as Record<string, typeof choice>);
+const quizAnswersSchema = z.object(Object.fromEntries(QUIZ.map((q) => [q.id, choice])) as Record<string, typeof choice>);
 
 export type QuizAnswers = Record<string, string>;
 

@@ -4,7 +4,7 @@ import { useActionState } from "react";
 import { SubmitButton } from "@/app/_lib/submit-button";
 import { submitQuizAction, type QuizState } from "./actions";
 
-export interface QuizQuestionView {
+interface QuizQuestionView {
   id: string;
   prompt: string;
   choices: { id: string; text: string }[];
