@@ -57,12 +57,9 @@ export async function listRosterTargets(db: Db, opts: { maxAgeHours: number; onl
   const staleAfter = staleAfterSeconds(opts.maxAgeHours);
   const only = opts.only ?? null;
   const out: TargetList = { due: [], skipped: [] };
-  let filter = sql``;
-  if (only) {
-    const ids = JSON.stringify([...new Set(only.filter((id) => UUID.test(id)))]);
-    const wanted = sql`(SELECT (jsonb_array_elements_text(${ids}::jsonb))::uuid)`;
-    filter = sql`WHERE (c.id IN ${wanted} OR c.id IN (SELECT context_ref FROM resource_links WHERE id IN ${wanted}))`;
-  }
+  // Ids that are not UUIDs name nothing (and would make the cast fail): reported as not_found below.
+  const wanted = only && sql`(SELECT (jsonb_array_elements_text(${JSON.stringify([...new Set(only.filter((id) => UUID.test(id)))])}::jsonb))::uuid)`;
+  const filter = wanted ? sql`WHERE (c.id IN ${wanted} OR c.id IN (SELECT context_ref FROM resource_links WHERE id IN ${wanted}))` : sql``;
   const rows = await rowsOf<ContextRow>(
     db,
     sql`SELECT c.id AS context_ref, c.platform_ref, p.platform_id, c.context_id,
@@ -85,18 +82,11 @@ export async function listRosterTargets(db: Db, opts: { maxAgeHours: number; onl
       out.due.push({ contextRef: r.context_ref, platformRef: r.platform_ref, platformId: r.platform_id, contextId: r.context_id });
       continue;
     }
-    out.skipped.push({ contextRef: r.context_ref, reason: r.nrps_any ? "needs_relaunch" : Number(r.keys) > 0 ? "no_nrps" : "no_key" });
+    out.skipped.push({ contextRef: r.context_ref, reason: noKeySkipReason(r) });
   }
-  if (only) {
+  if (only && wanted) {
     // An id that names no context is reported, not silently dropped.
-    const known = new Set(
-      (
-        await rowsOf<{ id: string }>(
-          db,
-          sql`SELECT id FROM resource_links WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(only.filter((id) => UUID.test(id)))}::jsonb))::uuid)`,
-        )
-      ).map((r) => r.id),
-    );
+    const known = new Set((await rowsOf<{ id: string }>(db, sql`SELECT id FROM resource_links WHERE id IN ${wanted}`)).map((r) => r.id));
     for (const id of new Set(only)) if (!seen.has(id) && !known.has(id)) out.skipped.push({ contextRef: id, reason: "not_found" });
   }
   return out;
@@ -122,6 +112,11 @@ export async function noKeyReason(db: Db, contextRef: string): Promise<SkipReaso
         FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
         WHERE rl.context_ref = ${contextRef}::uuid`,
   );
+  return noKeySkipReason(r);
+}
+
+/** A context without an active Names-and-Roles key: its keys need a relaunch, lack the service, or it has none. */
+function noKeySkipReason(r: { nrps_any: boolean | null; keys: number | string } | undefined): SkipReason {
   return r?.nrps_any ? "needs_relaunch" : Number(r?.keys ?? 0) > 0 ? "no_nrps" : "no_key";
 }
 

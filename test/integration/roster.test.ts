@@ -19,6 +19,7 @@ import {
 } from "@/lib/roster";
 import { seal } from "@/lib/crypto/seal";
 import { refreshContext, rosterDeps } from "@/lib/roster/refresh";
+import { listRosterTargets } from "@/lib/roster/targets";
 import { onPostgres, truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
@@ -153,6 +154,17 @@ describe("roster refresh: a complete refresh", () => {
     const forced = await runJobInline("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "cli");
     expect((await runCounts(forced.runId)).counts).toMatchObject({ refreshed: 1 });
     expect(membershipRequests().length).toBe(before + 3);
+  });
+
+  it("--context takes context or resource link ids; an id naming nothing (or not a UUID) is reported not_found", async () => {
+    const s = await seeded();
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    const list = await listRosterTargets(t.db, { maxAgeHours: 12, only: [s.contextRef, s.resourceLinkRef, unknown, "nope"] });
+    expect(list.due.map((d) => d.contextRef)).toEqual([s.contextRef]);
+    expect(list.skipped).toEqual([
+      { contextRef: unknown, reason: "not_found" },
+      { contextRef: "nope", reason: "not_found" },
+    ]);
   });
 
   it("stores a member whose name or email carries a NUL character (Postgres text cannot hold one)", async () => {
