@@ -8,6 +8,7 @@
 import { sql } from "drizzle-orm";
 import { getDb, type Db, type Tx } from "../db/client";
 import { scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
+import { rowsOf } from "../views/rows";
 import { schedulePush } from "./schedule";
 
 export interface UnknownTriple {
@@ -51,16 +52,11 @@ interface Resolved {
 const tripleKey = (e: { platformId: string; contextId: string; resourceLinkId: string }) =>
   JSON.stringify([e.platformId, e.contextId, e.resourceLinkId]);
 
-type Rows<T> = { rows: T[] };
-async function query<T>(db: Db | Tx, q: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await db.execute(q)) as unknown as Rows<T>).rows;
-}
-
 async function resolveTriples(tx: Db | Tx, entries: ScoreEntry[]): Promise<Map<string, { rl: string; c: string; p: string }>> {
   const distinct = new Map<string, ScoreEntry>();
   for (const e of entries) if (!distinct.has(tripleKey(e))) distinct.set(tripleKey(e), e);
   const input = [...distinct.values()].map((e) => ({ pid: e.platformId, cid: e.contextId, rid: e.resourceLinkId }));
-  const rows = await query<{ pid: string; cid: string; rid: string; rl: string; c: string; p: string }>(
+  const rows = await rowsOf<{ pid: string; cid: string; rid: string; rl: string; c: string; p: string }>(
     tx,
     sql`SELECT t.pid, t.cid, t.rid, rl.id AS rl, c.id AS c, p.id AS p
         FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS t(pid text, cid text, rid text)
@@ -88,7 +84,7 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
 
   const result = await db.transaction(async (tx) => {
     if (options.deliveryId !== undefined) {
-      const fresh = await query(
+      const fresh = await rowsOf(
         tx,
         sql`INSERT INTO webhook_deliveries (id, accepted, received_at) VALUES (${options.deliveryId}::text, ${parsed.length}::int, ${now.toISOString()}::timestamptz)
             ON CONFLICT (id) DO NOTHING RETURNING id`,
@@ -147,7 +143,7 @@ async function apply(
     ga: gradedAtOf(r.entry, now).toISOString(),
   }));
   const nowIso = now.toISOString();
-  const applied = await query<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
+  const applied = await rowsOf<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
     tx,
     sql`INSERT INTO grade_rows AS g (resource_link_ref, context_ref, platform_ref, user_id, revision, score_given, score_maximum,
           comment, activity_progress, grading_progress, graded_at, source, recorded_at, state, pending_since, updated_at)
@@ -172,7 +168,7 @@ async function apply(
         RETURNING g.id, g.resource_link_ref AS rl, g.user_id AS u, g.revision, g.state, g.context_ref AS c`,
   );
   const appliedByKey = new Map(applied.map((a) => [`${a.rl}|${a.u}`, a]));
-  const current = await query<{ id: number; rl: string; u: string; graded_at: string | Date }>(
+  const current = await rowsOf<{ id: number; rl: string; u: string; graded_at: string | Date }>(
     tx,
     sql`SELECT g.id, g.resource_link_ref AS rl, g.user_id AS u, g.graded_at FROM grade_rows g
         JOIN jsonb_to_recordset(${JSON.stringify(input.map((i) => ({ rl: i.rl, u: i.u })))}::jsonb) AS x(rl uuid, u text)

@@ -12,6 +12,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client";
 import { classifyRoles, hasCourseRole } from "../launch/roles";
 import type { Member } from "../ltiaas";
+import { rowsOf } from "../views/rows";
 
 /** Members per statement: 20 LMS pages of 50, far below any parameter or statement limit (one JSON parameter). */
 export const APPLY_BATCH = 1_000;
@@ -67,8 +68,6 @@ export function toRows(members: Member[]): Row[] {
   return [...byUser.values()];
 }
 
-type Rows<T> = { rows: T[] };
-
 async function upsertBatch(tx: Tx, input: ApplyInput, batch: Row[]): Promise<void> {
   await tx.execute(sql`WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
@@ -111,37 +110,32 @@ export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResul
       statements++;
     }
     const listed = JSON.stringify(rows.map((r) => r.user_id));
-    const unlisted = (await tx.execute(sql`SELECT m.user_ref, m.roles, m.last_launch_at IS NOT NULL AS launched FROM memberships m
+    const unlisted = await rowsOf<{ user_ref: string; roles: string[]; launched: boolean }>(tx, sql`SELECT m.user_ref, m.roles, m.last_launch_at IS NOT NULL AS launched FROM memberships m
       WHERE m.context_ref = ${input.contextRef}::uuid AND m.status = 'Active'
         AND (m.last_launch_at IS NULL OR m.last_launch_at < ${input.fetchStartedAt.toISOString()}::timestamptz)
         AND m.user_ref NOT IN (SELECT u.id FROM users u WHERE u.platform_ref = ${input.platformRef}::uuid
-                               AND u.user_id IN (SELECT jsonb_array_elements_text(${listed}::jsonb)))`)) as unknown as Rows<{
-      user_ref: string;
-      roles: string[];
-      launched: boolean;
-    }>;
+                               AND u.user_id IN (SELECT jsonb_array_elements_text(${listed}::jsonb)))`);
     statements++;
     // An administrator who launched with only an institution or system role is on no roster: missing
     // from it says nothing, and marking them Inactive would close their teacher page.
-    const gone = unlisted.rows.filter((m) => !m.launched || hasCourseRole(m.roles)).map((m) => m.user_ref);
+    const gone = unlisted.filter((m) => !m.launched || hasCourseRole(m.roles)).map((m) => m.user_ref);
     let inactivated = 0;
     if (gone.length) {
-      const updated = (await tx.execute(sql`UPDATE memberships SET status = 'Inactive', updated_at = now()
+      const updated = await rowsOf<{ user_ref: string }>(tx, sql`UPDATE memberships SET status = 'Inactive', updated_at = now()
         WHERE context_ref = ${input.contextRef}::uuid AND status = 'Active'
           AND user_ref IN (SELECT (jsonb_array_elements_text(${JSON.stringify(gone)}::jsonb))::uuid)
-        RETURNING user_ref`)) as unknown as Rows<{ user_ref: string }>;
-      inactivated = updated.rows.length;
+        RETURNING user_ref`);
+      inactivated = updated.length;
       statements++;
     }
-    const counted = (await tx.execute(sql`UPDATE contexts c SET roster_refreshed_at = now(), updated_at = now(),
+    const [c] = await rowsOf<{ roster_members: number; roster_active_learners: number }>(tx, sql`UPDATE contexts c SET roster_refreshed_at = now(), updated_at = now(),
         roster_members = s.members, roster_active_learners = s.active_learners
       FROM (SELECT count(*)::int AS members,
                    (count(*) FILTER (WHERE kind = 'learner' AND status = 'Active'))::int AS active_learners
             FROM memberships WHERE context_ref = ${input.contextRef}::uuid) s
       WHERE c.id = ${input.contextRef}::uuid
-      RETURNING c.roster_members, c.roster_active_learners`)) as unknown as Rows<{ roster_members: number; roster_active_learners: number }>;
+      RETURNING c.roster_members, c.roster_active_learners`);
     statements++;
-    const c = counted.rows[0];
     return {
       members: Number(c?.roster_members ?? 0),
       activeLearners: Number(c?.roster_active_learners ?? 0),
