@@ -48,7 +48,7 @@ export interface PushDeps {
    * is handed back, due when the hold ends. Inline a short hold is waited out; under Inngest the step
    * ends at once and RetryAfterError reschedules it.
    */
-  maxHoldWaitMs?: number;
+  maxHoldWaitMs: number;
   hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
 }
 
@@ -113,7 +113,7 @@ function gatedClient(deps: PushDeps, platformId: string): GradeClient {
   const gated =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      const release = await gate.tryAcquire(platformId, deps.maxHoldWaitMs ?? 30_000);
+      const release = await gate.tryAcquire(platformId, deps.maxHoldWaitMs);
       // Held (Retry-After) longer than this run waits: the link is retried by a later run.
       if (!release) throw new LtiaasError({ kind: "retry_later", operation: "lineItems", reason: "platform rate limited (Retry-After)" });
       try {
@@ -282,7 +282,7 @@ export async function sendChunk(
 
   const attempt = async (row: Claimed) => {
     if (stop) return release(db, row.id, token);
-    const releaseSlot = await gate.tryAcquire(platformId, deps.maxHoldWaitMs ?? 30_000);
+    const releaseSlot = await gate.tryAcquire(platformId, deps.maxHoldWaitMs);
     if (!releaseSlot) {
       // The platform is held (Retry-After) for longer than this run waits: the row is due when it ends.
       rateLimitedSeen = true;
@@ -305,7 +305,7 @@ export async function sendChunk(
       if (!cur) return;
       // A Retry-After that came back while this row was being read holds it too.
       const heldFor = gate.heldUntil(platformId) - Date.now();
-      if (heldFor > (deps.maxHoldWaitMs ?? 30_000)) {
+      if (heldFor > (deps.maxHoldWaitMs)) {
         rateLimitedSeen = true;
         result.retry++;
         return await release(db, row.id, token, new Date(gate.heldUntil(platformId)));

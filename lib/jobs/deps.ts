@@ -19,8 +19,9 @@ export function setPushTuningForTests(tuning: PushTuning | undefined): void {
   holder.__gradesyncPushTuning = tuning;
 }
 
-export function pushTuning(): PushTuning {
-  return { maxWaitMs: 30_000, ...holder.__gradesyncPushTuning };
+export function pushTuning(): PushTuning & { maxWaitMs: number } {
+  const t = holder.__gradesyncPushTuning;
+  return { ...t, maxWaitMs: t?.maxWaitMs ?? 30_000 };
 }
 
 export async function pushDeps(runId: string | null, mode: "inline" | "inngest" = "inline"): Promise<PushDeps> {

@@ -26,7 +26,7 @@ export async function pushContextHandler(
   deps: PushDeps,
 ): Promise<ContextTotals> {
   const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, blocked: 0, steps: 0 };
-  const maxWaitMs = pushTuning().maxWaitMs ?? 30_000;
+  const maxWaitMs = pushTuning().maxWaitMs;
   const step = <T>(id: string, fn: () => Promise<T>) => {
     totals.steps++;
     return runner.run(id, fn);
