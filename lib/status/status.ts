@@ -9,13 +9,10 @@ import type { Db } from "../db/client";
 import { pgText } from "../grades/entry";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "./urgency";
 
-export const STATUS_STATES = URGENCY_STATES;
-export type StatusState = UrgencyState;
-
 export const statusQuerySchema = z.object({
   platformId: pgText().min(1).max(1024).optional(),
   contextId: pgText().min(1).max(1024).optional(),
-  state: z.enum(STATUS_STATES).optional(),
+  state: z.enum(URGENCY_STATES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
 });
@@ -27,7 +24,7 @@ export interface StatusEntry {
   contextId: string;
   resourceLinkId: string;
   title: string | null;
-  state: StatusState;
+  state: UrgencyState;
   key: { state: "active" | "needs_relaunch" | "missing"; lastLaunchAt: string | null };
   lineItem: { id: string | null; state: "ok" | "unresolved" | "missing" };
   scores: { pending: number; sent: number; skipped: number; failed: number };
@@ -53,7 +50,6 @@ const encodeCursor = (rank: number, oldest: string, id: string) => Buffer.from(J
 
 // Ranked in SQL so the page boundary is exact; 'infinity' sorts links with nothing pending last.
 // A link launched without grade services (no key) is not "needs_relaunch".
-const RANK = URGENCY_RANK;
 const OLDEST = sql`coalesce(CASE WHEN coalesce(gc.pending, 0) > 0 THEN gc.oldest_pending_at END, 'infinity'::timestamptz)`;
 
 interface Row {
@@ -67,6 +63,7 @@ interface Row {
   key_state: string | null;
   last_launch_at: Date | string | null;
   line_item_id: string | null;
+  launch_line_item_id: string | null;
   line_item_state: string;
   pending: number | null;
   sent: number | null;
@@ -89,7 +86,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
   const filters = [
     q.platformId !== undefined ? sql`AND p.platform_id = ${q.platformId}::text` : sql``,
     q.contextId !== undefined ? sql`AND c.context_id = ${q.contextId}::text` : sql``,
-    q.state !== undefined ? sql`AND ranked.rank = ${STATUS_STATES.indexOf(q.state)}::int` : sql``,
+    q.state !== undefined ? sql`AND ranked.rank = ${URGENCY_STATES.indexOf(q.state)}::int` : sql``,
     after ? sql`AND (ranked.rank, ranked.oldest_key, ranked.id) > (${after[0]}::int, ${after[1]}::timestamptz, ${after[2]}::uuid)` : sql``,
   ];
   const { rows } = (await db.execute(sql`SELECT ranked.id, ranked.rank, ranked.oldest_key::text AS oldest_key, p.platform_id, c.context_id, coalesce(rl.title, c.title) AS title,
@@ -97,7 +94,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
         sk.state AS key_state, sk.last_launch_at, gc.pending, gc.sent, gc.skipped, gc.failed, gc.oldest_pending_at,
         c.roster_refreshed_at, c.roster_members, c.roster_active_learners,
         r.kind AS run_kind, r.started_at AS run_started_at, r.finished_at AS run_finished_at, r.outcome AS run_outcome
-      FROM (SELECT rl.id, (${RANK}) AS rank, (${OLDEST}) AS oldest_key
+      FROM (SELECT rl.id, (${URGENCY_RANK}) AS rank, (${OLDEST}) AS oldest_key
             FROM resource_links rl LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
             LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id) ranked
       JOIN resource_links rl ON rl.id = ranked.id
@@ -107,7 +104,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
       LEFT JOIN sync_runs r ON r.id = gc.last_run_id
       WHERE true ${sql.join(filters, sql` `)}
       ORDER BY ranked.rank, ranked.oldest_key, ranked.id
-      LIMIT ${q.limit + 1}::int`)) as unknown as { rows: (Row & { launch_line_item_id: string | null })[] };
+      LIMIT ${q.limit + 1}::int`)) as unknown as { rows: Row[] };
 
   const page = rows.slice(0, q.limit);
   const contexts = page.map((r): StatusEntry => ({
@@ -116,7 +113,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
     contextId: r.context_id,
     resourceLinkId: r.resource_link_id,
     title: r.title,
-    state: STATUS_STATES[Number(r.rank)],
+    state: URGENCY_STATES[Number(r.rank)],
     key: { state: (r.key_state ?? "missing") as StatusEntry["key"]["state"], lastLaunchAt: iso(r.last_launch_at) },
     lineItem: {
       id: r.line_item_id ?? r.launch_line_item_id,
