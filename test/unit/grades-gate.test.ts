@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PlatformGate } from "@/lib/grades/gate";
+import { PlatformGate, throttlesPlatform } from "@/lib/grades/gate";
+import { LtiaasError, type LtiaasErrorInit } from "@/lib/ltiaas/errors";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -70,5 +71,22 @@ describe("per-platform gate", () => {
     expect(release).toBeTypeOf("function");
     expect(gate.heldUntil("a")).toBeLessThanOrEqual(Date.now());
     release!();
+  });
+});
+
+describe("which answers hold the whole platform", () => {
+  const err = (init: Omit<LtiaasErrorInit, "operation">) => new LtiaasError({ operation: "postScore", ...init });
+
+  it("a 429, a throttling 403 and a retryable answer with Retry-After do", () => {
+    expect(throttlesPlatform(err({ kind: "retry_later", status: 429 }))).toBe(true);
+    expect(throttlesPlatform(err({ kind: "retry_later", status: 403 }))).toBe(true);
+    expect(throttlesPlatform(err({ kind: "retry_later", status: 503, retryAfterSeconds: 5 }))).toBe(true);
+  });
+
+  it("a 5xx or timeout without Retry-After, a one-row conflict and a refused 403 do not", () => {
+    expect(throttlesPlatform(err({ kind: "retry_later", status: 502 }))).toBe(false);
+    expect(throttlesPlatform(err({ kind: "retry_later" }))).toBe(false);
+    expect(throttlesPlatform(err({ kind: "conflict", status: 409, retryAfterSeconds: 1 }))).toBe(false);
+    expect(throttlesPlatform(err({ kind: "refused", status: 403 }))).toBe(false);
   });
 });
