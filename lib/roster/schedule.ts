@@ -9,7 +9,7 @@ import { getDb, type Db } from "../db/client";
 import { env } from "../env";
 import { EVENTS } from "../jobs/events";
 import { errorFields, log } from "../log";
-import { staleAfterSeconds } from "./targets";
+import { rosterStale } from "./targets";
 import { rosterTuning } from "./tuning";
 
 type Scheduler = (contextRef: string) => void;
@@ -24,8 +24,7 @@ const timers = (holder.__gradesyncRosterTimers ??= new Map());
 export async function rosterRefreshWanted(db: Db, contextRef: string): Promise<{ platformId: string } | null> {
   const { rows } = (await db.execute(sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref
     WHERE c.id = ${contextRef}::uuid
-      AND (c.roster_refreshed_at IS NULL
-           OR c.roster_refreshed_at <= now() - make_interval(secs => ${staleAfterSeconds(env().rosterMaxAgeHours)}::float8))
+      AND ${rosterStale(env().rosterMaxAgeHours)}
       AND EXISTS (SELECT 1 FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
                   WHERE rl.context_ref = c.id AND sk.has_nrps AND sk.state = 'active')`)) as unknown as { rows: { platform_id: string }[] };
   return rows[0] ? { platformId: rows[0].platform_id } : null;

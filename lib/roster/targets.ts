@@ -38,6 +38,10 @@ export function staleAfterSeconds(maxAgeHours: number): number {
   return age - Math.min(1800, age / 4);
 }
 
+/** SQL: the roster of the context aliased `c` is stale, or was never fetched. */
+export const rosterStale = (maxAgeHours: number) =>
+  sql`(c.roster_refreshed_at IS NULL OR c.roster_refreshed_at <= now() - make_interval(secs => ${staleAfterSeconds(maxAgeHours)}::float8))`;
+
 interface ContextRow {
   context_ref: string;
   platform_ref: string;
@@ -54,7 +58,6 @@ interface ContextRow {
  * ids (an /api/status id) and forces those contexts whatever their age.
  */
 export async function listRosterTargets(db: Db, opts: { maxAgeHours: number; only?: string[] | null }): Promise<TargetList> {
-  const staleAfter = staleAfterSeconds(opts.maxAgeHours);
   const only = opts.only ?? null;
   const out: TargetList = { due: [], skipped: [] };
   // Ids that are not UUIDs name nothing (and would make the cast fail): reported as not_found below.
@@ -63,7 +66,7 @@ export async function listRosterTargets(db: Db, opts: { maxAgeHours: number; onl
   const rows = await rowsOf<ContextRow>(
     db,
     sql`SELECT c.id AS context_ref, c.platform_ref, p.platform_id, c.context_id,
-          (c.roster_refreshed_at IS NULL OR c.roster_refreshed_at <= now() - make_interval(secs => ${staleAfter}::float8)) AS stale,
+          ${rosterStale(opts.maxAgeHours)} AS stale,
           bool_or(sk.has_nrps AND sk.state = 'active') AS nrps_active,
           bool_or(sk.has_nrps) AS nrps_any,
           count(sk.resource_link_ref) AS keys
@@ -98,7 +101,7 @@ export async function rosterTarget(db: Db, contextRef: string, maxAgeHours: numb
   const [r] = await rowsOf<ContextRow>(
     db,
     sql`SELECT c.id AS context_ref, c.platform_ref, p.platform_id, c.context_id,
-          (c.roster_refreshed_at IS NULL OR c.roster_refreshed_at <= now() - make_interval(secs => ${staleAfterSeconds(maxAgeHours)}::float8)) AS stale
+          ${rosterStale(maxAgeHours)} AS stale
         FROM contexts c JOIN platforms p ON p.id = c.platform_ref WHERE c.id = ${contextRef}::uuid`,
   );
   return r ? { contextRef: r.context_ref, platformRef: r.platform_ref, platformId: r.platform_id, contextId: r.context_id, stale: r.stale } : null;
