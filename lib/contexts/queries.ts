@@ -2,7 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { contexts, gradeCounters, memberships, platforms, resourceLinks, serviceKeys, users } from "../db/schema";
-import { UUID } from "../views/rows";
+import { UUID } from "../db/rows";
 
 export interface ResourceLinkView {
   id: string;

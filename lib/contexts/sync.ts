@@ -10,7 +10,7 @@ import { EVENTS } from "../jobs/events";
 import { pushContextInline } from "../jobs/push-context";
 import { resetFailed } from "../jobs/retry-failed";
 import type { RunSummary } from "../jobs/runs";
-import { rowsOf } from "../views/rows";
+import { rowsOf } from "../db/rows";
 
 export type SyncRequestResult =
   | { status: "done"; summary: RunSummary; joined: boolean; reset?: number }

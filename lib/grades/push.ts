@@ -13,7 +13,7 @@ import { open, SealError } from "../crypto/seal";
 import { LtiaasError } from "../ltiaas/errors";
 import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
-import { rowsOf } from "../views/rows";
+import { rowsOf } from "../db/rows";
 import type { GradeClient } from "./client";
 import { sleep, throttlesPlatform, type PlatformGate } from "./gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import { getDb, type Db, type Tx } from "../db/client";
 import { scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
-import { rowsOf } from "../views/rows";
+import { rowsOf } from "../db/rows";
 import { schedulePush } from "./schedule";
 
 export interface UnknownTriple {

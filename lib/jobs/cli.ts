@@ -14,7 +14,7 @@ import { UnknownTripleError } from "../grades/record";
 import { backfillRequestSchema, type BackfillRequest } from "./backfill";
 import { JOB_KINDS, type JobKind } from "./events";
 import { runJobInline, type InlineResult } from "./inline";
-import { UUID } from "../views/rows";
+import { UUID } from "../db/rows";
 
 export const COMMANDS = [...JOB_KINDS, "rotate-keys"] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { rowsOf } from "../views/rows";
+import { rowsOf } from "../db/rows";
 
 export type RunOutcome = "running" | "completed" | "partial" | "failed";
 

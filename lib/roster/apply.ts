@@ -12,7 +12,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client";
 import { classifyRoles, hasCourseRole } from "../launch/roles";
 import type { Member } from "../ltiaas";
-import { rowsOf } from "../views/rows";
+import { rowsOf } from "../db/rows";
 
 /** Members per statement: 20 LMS pages of 50, far below any parameter or statement limit (one JSON parameter). */
 export const APPLY_BATCH = 1_000;

@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { rowsOf, UUID } from "../views/rows";
+import { rowsOf, UUID } from "../db/rows";
 
 export type SkipReason = "no_nrps" | "needs_relaunch" | "no_key" | "fresh" | "not_found";
 

@@ -8,7 +8,8 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "../status/urgency";
-import { lastUtcDays, rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
+import { rowsOf, toDate, toNullableNumber, toNumber } from "../db/rows";
+import { lastUtcDays } from "./rows";
 import { runFromRaw, type RunRow } from "./teacher";
 
 export const ADMIN_STATES = URGENCY_STATES;

@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { rowsOf, toDate, toNullableNumber } from "./rows";
+import { rowsOf, toDate, toNullableNumber } from "../db/rows";
 
 export interface QuizQuestion {
   id: string;

@@ -7,7 +7,8 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { explainNotGradable } from "../roster/view";
 import { explain, type Explanation, type RowState } from "./reasons";
-import { lastUtcDays, rowsOf, toDate, toNullableNumber, toNumber } from "./rows";
+import { rowsOf, toDate, toNullableNumber, toNumber } from "../db/rows";
+import { lastUtcDays } from "./rows";
 
 export const STUDENTS_PER_PAGE = 100;
 
