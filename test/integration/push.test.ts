@@ -94,16 +94,18 @@ describe("push: the happy path", () => {
   it("a sent answer waiting to be recorded while the chunk waits out a Retry-After is recorded before its lease runs out", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c5", resourceLinkId: "rl5", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, leaseMs: 1_000 });
+    // A short lease for the test, still well above one request's time even on a loaded machine (a
+    // lease shorter than a request would let another run re-send it: production's is 5 min, requests time out at 20 s).
+    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, leaseMs: 2_000 });
     const otherDeps = await pushDeps(null, "inline");
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    // One of the first two requests is throttled for 2 s; the other is sent, and its answer waits in
-    // the chunk's buffer while the third row waits for the platform.
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 2, remaining: 1 };
+    // One of the first two requests is throttled for 3 s; the other is sent, and its answer waits in
+    // the chunk's buffer while the third row waits for the platform — longer than the lease.
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3, remaining: 1 };
     try {
       const first = pushContextUnit(s.contextRef, null);
       // Another process's push, after the first chunk's leases would have run out.
-      const second = pause(1_400).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+      const second = pause(2_600).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
       await Promise.all([first, second]);
     } finally {
       setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
