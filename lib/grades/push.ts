@@ -296,21 +296,27 @@ export async function sendChunk(
       // The newest revision, read at send time. Reading renews the lease: it may have run out while
       // the row waited for a slot, and another run must not claim the row while this request is out.
       // Still holding the token means nobody claimed it meanwhile (a claim replaces the token).
-      const [cur] = await rowsOf<Current>(
-        db,
-        sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}::float8)
-            WHERE id = ${row.id}::bigint AND lease_token = ${token}::text
-            RETURNING revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent`,
-      );
-      if (!cur) return;
-      // A Retry-After that came back while this row was being read holds it too.
-      const heldFor = gate.heldUntil(platformId) - Date.now();
-      if (heldFor > (deps.maxHoldWaitMs)) {
-        rateLimitedSeen = true;
-        result.retry++;
-        return await release(db, row.id, token, new Date(gate.heldUntil(platformId)));
+      // A hold (Retry-After) is waited out before renewing, never after: a renewed lease spent
+      // sleeping could run out before the request, and another run would send the row too.
+      let cur: Current | undefined;
+      while (!cur) {
+        const heldFor = gate.heldUntil(platformId) - Date.now();
+        if (heldFor > deps.maxHoldWaitMs) {
+          rateLimitedSeen = true;
+          result.retry++;
+          return await release(db, row.id, token, new Date(gate.heldUntil(platformId)));
+        }
+        if (heldFor > 0) await sleep(heldFor);
+        const [read] = await rowsOf<Current>(
+          db,
+          sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}::float8)
+              WHERE id = ${row.id}::bigint AND lease_token = ${token}::text
+              RETURNING revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent`,
+        );
+        if (!read) return;
+        // A Retry-After that came back while this row was being read holds it too: wait, read again.
+        if (gate.heldUntil(platformId) <= Date.now()) cur = read;
       }
-      if (heldFor > 0) await sleep(heldFor);
       if (cur.grade_sent && cur.grading_progress !== "FullyGraded") {
         await recordSkipped(deps, row.id, token, cur.revision, "would_clear_grade", null, null);
         result.skipped++;

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import type { GradeClient } from "@/lib/grades/client";
+import { platformGate } from "@/lib/grades/gate";
 import { prepareLinks } from "@/lib/grades/push";
 import { recordScores } from "@/lib/grades/record";
 import { createLtiaasClient } from "@/lib/ltiaas";
@@ -82,6 +83,34 @@ describe("push: the happy path", () => {
     const otherDeps = await pushDeps(null, "inline");
     try {
       emu.emulator.faults.latencyMs = 600;
+      await pushContextUnit(s.contextRef, null);
+      await second;
+    } finally {
+      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    }
+    expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
+  });
+
+  it("a row waits out a Retry-After before its lease is renewed for the request: another run cannot send it meanwhile", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "c4b", resourceLinkId: "rl4b", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let second: Promise<unknown> | undefined;
+    setPushTuningForTests({
+      backoffBaseMs: 50,
+      maxWaitMs: 5_000,
+      leaseMs: 1_000,
+      hook: async (point) => {
+        if (point !== "before_send" || second) return;
+        // Another request of this platform was throttled just now: the whole platform waits 1.5 s,
+        // longer than the lease. A second process's push starts once the lease would have run out.
+        platformGate().hold(s.platformId, Date.now() + 1_500);
+        second = pause(1_200).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+      },
+    });
+    const otherDeps = await pushDeps(null, "inline");
+    try {
       await pushContextUnit(s.contextRef, null);
       await second;
     } finally {
