@@ -33,6 +33,9 @@ type Auth = { serviceKey: string };
 export const ourResourceId = (linkRef: string) => `gradesync:${linkRef}`;
 const CLAIM_SECONDS = 60;
 
+/** The creation claim passed to another run before our create request left. */
+class ClaimLost extends Error {}
+
 async function markOk(db: Db, linkRef: string, id: string, created = false): Promise<LineItemResolution> {
   await db.execute(sql`UPDATE resource_links SET line_item_id = ${id}::text, line_item_state = 'ok', line_item_checked_at = now(),
     line_item_created_at = CASE WHEN ${created}::boolean THEN now() ELSE line_item_created_at END,
@@ -84,20 +87,30 @@ export async function resolveLineItem(
     // Under the lease, look again: a run that crashed after creating left its item findable.
     const again = await find(client, auth, link);
     if (again) return markOk(db, link.id, again.id);
-    // The look-ups may have outlasted the lease (a slow LMS, a queue for the platform's slots):
-    // create only if the claim is still ours, renewed for the create request itself.
-    const still = (await db.execute(sql`UPDATE resource_links SET line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
-      WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text AND line_item_id IS NULL RETURNING id`)) as unknown as { rows: unknown[] };
-    if (still.rows.length === 0) return waitForOtherCreator(db, link.id);
-    const created = await client.createLineItem(auth, {
-      label: link.title ?? link.contextTitle ?? "Gradesync",
-      scoreMaximum: await scoreMaximum(),
-      resourceLinkId: link.resourceLinkId,
-      resourceId: ourResourceId(link.id),
-      tag: OUR_TAG,
-    });
+    // The look-ups and the wait for the platform (its slots, a Retry-After) may have outlasted the
+    // claim: the create request leaves only if the claim is still ours, renewed for the request
+    // itself — checked once the request is about to leave, not before it queues.
+    const created = await client.createLineItem(
+      auth,
+      {
+        label: link.title ?? link.contextTitle ?? "Gradesync",
+        scoreMaximum: await scoreMaximum(),
+        resourceLinkId: link.resourceLinkId,
+        resourceId: ourResourceId(link.id),
+        tag: OUR_TAG,
+      },
+      {
+        beforeSend: async () => {
+          const still = (await db.execute(sql`UPDATE resource_links SET line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
+            WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text AND line_item_id IS NULL RETURNING id`)) as unknown as { rows: unknown[] };
+          if (still.rows.length === 0) throw new ClaimLost();
+        },
+      },
+    );
     return markOk(db, link.id, created.id, true);
   } catch (error) {
+    // Another run took the claim over: it creates (or has created) the line item.
+    if (error instanceof ClaimLost) return waitForOtherCreator(db, link.id);
     await db.execute(sql`UPDATE resource_links SET line_item_claim = NULL, line_item_claim_until = NULL
       WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text`);
     throw error;

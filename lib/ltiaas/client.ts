@@ -82,7 +82,11 @@ export interface LtiaasClient {
   listLineItems(auth: LtiaasAuth, q?: LineItemQuery): Promise<LineItem[]>;
   listLineItemsPage(auth: LtiaasAuth, q?: LineItemQuery | NextPage): Promise<{ lineItems: LineItem[]; next?: string }>;
   getLineItem(auth: LtiaasAuth, id: string): Promise<LineItem>;
-  createLineItem(auth: LtiaasAuth, input: NewLineItem): Promise<LineItem>;
+  /**
+   * `beforeSend` runs right before the request leaves — after any queueing a wrapping client adds
+   * (a platform's slots, a Retry-After) — and cancels it by throwing.
+   */
+  createLineItem(auth: LtiaasAuth, input: NewLineItem, opts?: { beforeSend?: () => Promise<void> }): Promise<LineItem>;
   postScore(auth: LtiaasAuth, lineItemId: string, score: Score): Promise<void>;
   listScores(auth: LtiaasAuth, lineItemId: string, q?: ScoreQuery): Promise<Result[]>;
   listMembershipsPage(auth: LtiaasAuth, q?: MembershipQuery | NextPage): Promise<MembershipsPage>;
@@ -423,9 +427,10 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
       return call({ operation, method: "GET", path: lineItemPath(id, operation), auth, schema: lineItemSchema as z.ZodType<LineItem> });
     },
 
-    async createLineItem(auth, input) {
+    async createLineItem(auth, input, opts) {
       const operation = "createLineItem";
       const body = checkInput(newLineItemInput, input, operation);
+      await opts?.beforeSend?.();
       return call({ operation, method: "POST", path: "/api/lineitems", auth, body, schema: lineItemSchema as z.ZodType<LineItem> });
     },
 

@@ -405,6 +405,17 @@ describe("line items and paging", () => {
     expect(sent).toHaveLength(0);
   });
 
+  it("runs beforeSend right before the create request, and sends nothing when it throws", async () => {
+    const { c, sent } = client(json({ ...item(9), resourceLinkId: "rl1" }, 201));
+    const order: string[] = [];
+    await c.createLineItem(SVC_AUTH, { label: "Lab 3", scoreMaximum: 10 }, { beforeSend: async () => void order.push(`before:${sent.length}`) });
+    expect(order).toEqual(["before:0"]);
+    expect(sent).toHaveLength(1);
+    const cancelled = new Error("claim lost");
+    await expect(c.createLineItem(SVC_AUTH, { label: "Lab 3", scoreMaximum: 10 }, { beforeSend: () => Promise.reject(cancelled) })).rejects.toBe(cancelled);
+    expect(sent).toHaveLength(1);
+  });
+
   it("treats a created line item without id as a bad response", async () => {
     const { c } = client(json({ label: "x", scoreMaximum: 1 }, 201));
     expect((await failure(c.createLineItem(SVC_AUTH, { label: "x", scoreMaximum: 1 }))).kind).toBe("bad_response");
