@@ -295,6 +295,26 @@ export const syncRuns = pgTable(
   ],
 );
 
+/**
+ * The units of a run fanned out as events (under Inngest, each context's push or roster refresh runs
+ * on its own): the last unit to finish settles the run, so a run reads `running` until its work is
+ * done. A unit's counts are added once, when its row is marked done. Inline runs have no units: the
+ * run ends when its handler returns.
+ */
+export const syncRunUnits = pgTable(
+  "sync_run_units",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => syncRuns.id, { onDelete: "cascade" }),
+    contextRef: uuid("context_ref").notNull(),
+    doneAt: ts("done_at"),
+    /** Set when the unit gave up (its retries ran out): the run ends partial. */
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.contextRef] })],
+);
+
 /** One row per request sent (or decided without sending) for a ledger row. Never holds a secret. */
 export const syncAttempts = pgTable(
   "sync_attempts",

@@ -19,7 +19,7 @@ import { pushGradesHandler } from "../jobs/push-grades";
 import { refreshRostersHandler } from "../jobs/refresh-rosters";
 import { retryFailedHandler } from "../jobs/retry-failed";
 import type { StepRunner } from "../jobs/runner";
-import { addRunCounts, finishRun, pendingIn, startRun } from "../jobs/runs";
+import { addRunCounts, expectUnits, ownRunId, settleIfDone, startOwnRun, startRun, unitDone } from "../jobs/runs";
 import { refreshRosterContextHandler } from "../roster/job";
 import { inngest } from "./client";
 
@@ -67,6 +67,13 @@ export function stepRunner(step: InngestStep): StepRunner {
         return out;
       })) as T,
     async sendEvent(id: string, events: JobEvent[]) {
+      // The units run on their own from here: registered first, so the last one settles the run.
+      const runId = events.find((e) => e.data.runId)?.data.runId;
+      if (runId)
+        await step.run(`${id}-units`, async () => {
+          await expectUnits(await getDb(), runId, events.filter((e) => e.data.runId === runId).map((e) => e.data.contextRef));
+          return null;
+        });
       for (let i = 0; i * EVENTS_PER_SEND < events.length; i++)
         await step.sendEvent(`${id}-${i}`, events.slice(i * EVENTS_PER_SEND, (i + 1) * EVENTS_PER_SEND));
     },
@@ -89,18 +96,38 @@ export const pushGradesFn = inngest.createFunction(
     const runId = (await step.run("start-run", () => startRun(db, "push-grades", "inngest"))) as string;
     const r = await pushGradesHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
     await step.run("finish-run", async () => {
-      await finishRun(db, runId, "completed", { pending: await pendingIn(db, null) });
+      await settleIfDone(db, runId);
       return null;
     });
     return { runId, ...r };
   },
 );
 
-async function pushOneContext(step: unknown, data: unknown) {
+const unitOfRun = z.object({ contextRef: z.uuid(), runId: z.uuid().nullish() }).loose();
+
+/**
+ * A unit whose retries ran out (Inngest's onFailure): it still counts as done, given up, so its run
+ * settles as partial instead of reading `running` for ever. A unit that was a run of its own finds
+ * it through Inngest's run id. Only the error's name is kept.
+ */
+export async function unitGaveUp({ event, error }: { event: { data?: { run_id?: string; event?: { data?: unknown } } }; error?: { name?: string } }) {
+  const unit = unitOfRun.safeParse(event.data?.event?.data);
+  const runId = unit.success ? (unit.data.runId ?? (event.data?.run_id ? ownRunId(event.data.run_id) : null)) : null;
+  if (!unit.success || !runId) return { settled: false };
+  await unitDone(await getDb(), runId, unit.data.contextRef, {}, error?.name || "Error");
+  return { settled: true };
+}
+
+/** One context's push: a unit of a run, or (Sync now, the debounced push) a run of its own. */
+async function pushOneContext(step: unknown, data: unknown, engineRunId: string, trigger: "manual" | "debounce") {
   const parsed = pushContextData.safeParse(data);
   if (!parsed.success) throw new NonRetriableError("invalid push-context event");
-  const deps = await pushDeps(parsed.data.runId ?? null, "inngest");
-  return pushContextHandler(stepRunner(step as InngestStep), { contextRef: parsed.data.contextRef, runId: parsed.data.runId ?? null }, deps);
+  const { contextRef } = parsed.data;
+  const runner = stepRunner(step as InngestStep);
+  const runId =
+    parsed.data.runId ?? (await runner.run("start-run", async () => startOwnRun(await getDb(), "push-grades", trigger, contextRef, engineRunId)));
+  const deps = await pushDeps(runId, "inngest");
+  return pushContextHandler(runner, { contextRef, runId }, deps);
 }
 
 export const pushContextFn = inngest.createFunction(
@@ -109,8 +136,9 @@ export const pushContextFn = inngest.createFunction(
     retries: RETRIES,
     concurrency: platformAndContextConcurrency(),
     triggers: [{ event: EVENTS.pushContext }],
+    onFailure: unitGaveUp,
   },
-  async ({ event, step }) => pushOneContext(step, event.data),
+  async ({ event, step, runId }) => pushOneContext(step, event.data, runId, "manual"),
 );
 
 /** Recording scores sends context.changed; a burst becomes one push within a minute. */
@@ -121,8 +149,9 @@ export const pushContextSoonFn = inngest.createFunction(
     debounce: { key: "event.data.contextRef", period: "20s", timeout: "1m" },
     concurrency: platformAndContextConcurrency(),
     triggers: [{ event: EVENTS.contextChanged }],
+    onFailure: unitGaveUp,
   },
-  async ({ event, step }) => pushOneContext(step, event.data),
+  async ({ event, step, runId }) => pushOneContext(step, event.data, runId, "debounce"),
 );
 
 export const backfillFn = inngest.createFunction(
@@ -134,7 +163,8 @@ export const backfillFn = inngest.createFunction(
     const runId = (await step.run("start-run", () => startRun(db, "backfill", "inngest"))) as string;
     const r = await backfillHandler(stepRunner(step as unknown as InngestStep), { runId, request: request.data }, db);
     await step.run("finish-run", async () => {
-      await finishRun(db, runId, "completed");
+      await addRunCounts(db, runId, { revised: r.revised });
+      await settleIfDone(db, runId);
       return null;
     });
     return { runId, ...r };
@@ -148,7 +178,8 @@ export const retryFailedFn = inngest.createFunction(
     const runId = (await step.run("start-run", () => startRun(db, "retry-failed", "inngest"))) as string;
     const r = await retryFailedHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
     await step.run("finish-run", async () => {
-      await finishRun(db, runId, "completed", { pending: await pendingIn(db, null) });
+      await addRunCounts(db, runId, { reset: r.reset });
+      await settleIfDone(db, runId);
       return null;
     });
     return { runId, ...r };
@@ -182,17 +213,17 @@ export const refreshRostersFn = inngest.createFunction(
     const r = await refreshRostersHandler(stepRunner(step as unknown as InngestStep), { runId, contextRefs, fanOut: "events" }, db);
     await step.run("finish-run", async () => {
       await addRunCounts(db, runId, r.counts);
-      await finishRun(db, runId, "completed");
+      await settleIfDone(db, runId);
       return null;
     });
     return { runId, ...r };
   },
 );
 
-async function refreshOneRoster(step: unknown, data: unknown) {
+async function refreshOneRoster(step: unknown, data: unknown, engineRunId: string) {
   const parsed = rosterContextData.safeParse(data);
   if (!parsed.success) throw new NonRetriableError("invalid roster-context event");
-  return refreshRosterContextHandler(stepRunner(step as InngestStep), parsed.data, await getDb());
+  return refreshRosterContextHandler(stepRunner(step as InngestStep), parsed.data, await getDb(), engineRunId);
 }
 
 /** One context's roster, a unit of a refresh run: the same concurrency keys as pushes. */
@@ -201,9 +232,10 @@ export const refreshRosterContextFn = inngest.createFunction(
     id: "refresh-roster-context",
     retries: RETRIES,
     concurrency: platformAndContextConcurrency(),
+    onFailure: unitGaveUp,
     triggers: [{ event: EVENTS.rosterContext, if: "event.data.reason != 'launch'" }],
   },
-  async ({ event, step }) => refreshOneRoster(step, event.data),
+  async ({ event, step, runId }) => refreshOneRoster(step, event.data, runId),
 );
 
 /** After a teacher's launch on a stale roster: launches within a minute become one refresh. */
@@ -213,9 +245,10 @@ export const refreshRosterSoonFn = inngest.createFunction(
     retries: RETRIES,
     debounce: { key: "event.data.contextRef", period: "30s", timeout: "2m" },
     concurrency: platformAndContextConcurrency(),
+    onFailure: unitGaveUp,
     triggers: [{ event: EVENTS.rosterContext, if: "event.data.reason == 'launch'" }],
   },
-  async ({ event, step }) => refreshOneRoster(step, event.data),
+  async ({ event, step, runId }) => refreshOneRoster(step, event.data, runId),
 );
 
 export const functions = [pushGradesFn, pushContextFn, pushContextSoonFn, backfillFn, retryFailedFn, refreshRostersFn, refreshRosterContextFn, refreshRosterSoonFn];

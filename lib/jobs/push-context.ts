@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { keyedLock } from "../keyed-lock";
 import { prepareLinks, sendChunk, type PushDeps } from "../grades/push";
-import { addRunCounts, failRun, finishRun, pendingIn, startRun, type RunSummary } from "./runs";
+import { failRun, finishRun, pendingIn, startRun, unitDone, type RunSummary } from "./runs";
 import { inlineRunner, type StepRunner } from "./runner";
 import { pushDeps, pushTuning } from "./deps";
 
@@ -60,7 +60,7 @@ export async function pushContextHandler(
   }
   await step("finish", async () => {
     if (input.runId) {
-      await addRunCounts(deps.db, input.runId, { sent: totals.sent, skipped: totals.skipped, failed: totals.failed, retried: totals.retry });
+      await unitDone(deps.db, input.runId, input.contextRef, { sent: totals.sent, skipped: totals.skipped, failed: totals.failed, retried: totals.retry });
       await deps.db.execute(sql`UPDATE grade_counters SET last_run_id = ${input.runId}::uuid WHERE context_ref = ${input.contextRef}::uuid`);
     }
     return null;

@@ -2,6 +2,7 @@
  * sync_runs: one row per job run with its counts, and the in-process registry that answers `409`
  * when the same kind is already running inline.
  */
+import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
@@ -34,15 +35,100 @@ export async function startRun(db: Db, kind: string, trigger: string, contextRef
   return row.id;
 }
 
-/** Adds to a run's counts atomically (units of one run may finish concurrently). */
-export async function addRunCounts(db: Db, runId: string, counts: Partial<Record<string, number>>): Promise<void> {
+/**
+ * One context's push or refresh that is a run of its own under Inngest (Sync now, the debounced
+ * push after scores arrive): its run id comes from Inngest's, so a retried step finds the same run
+ * and the failure handler, which only sees Inngest's id, can settle it. The context is its one unit.
+ */
+export async function startOwnRun(db: Db, kind: string, trigger: string, contextRef: string, engineRunId: string): Promise<string> {
+  const id = ownRunId(engineRunId);
+  await db.execute(sql`INSERT INTO sync_runs (id, kind, trigger, context_ref) VALUES (${id}::uuid, ${kind}::text, ${trigger}::text, ${contextRef}::uuid)
+    ON CONFLICT (id) DO NOTHING`);
+  await expectUnits(db, id, [contextRef]);
+  return id;
+}
+
+/** A UUID (version 8: name-based, custom) derived from an engine's run id. */
+export function ownRunId(engineRunId: string): string {
+  const h = createHash("sha256").update(`gradesync-run:${engineRunId}`).digest("hex");
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** `counts || {k: counts.k + v, …}`: adds to a run's counts in one expression (keys checked). */
+function countsPlus(counts: Partial<Record<string, number>>) {
   const entries = Object.entries(counts).filter(([k, v]) => v && /^[a-z_]+$/i.test(k));
-  if (!entries.length) return;
+  if (!entries.length) return sql`counts`;
   const pairs = sql.join(
     entries.map(([k, v]) => sql`${k}::text, coalesce((counts->>${k}::text)::int, 0) + ${v}::int`),
     sql`, `,
   );
-  await db.execute(sql`UPDATE sync_runs SET counts = counts || jsonb_build_object(${pairs}) WHERE id = ${runId}::uuid`);
+  return sql`counts || jsonb_build_object(${pairs})`;
+}
+
+/** Adds to a run's counts atomically (units of one run may finish concurrently). */
+export async function addRunCounts(db: Db, runId: string, counts: Partial<Record<string, number>>): Promise<void> {
+  if (!Object.values(counts).some(Boolean)) return;
+  await db.execute(sql`UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid`);
+}
+
+// ─── runs fanned out as events (Inngest) ─────────────────────────────────────────────────────
+
+/** Before a fan-out whose units run elsewhere: one row per unit (idempotent, for a retried step). */
+export async function expectUnits(db: Db, runId: string, contextRefs: string[]): Promise<void> {
+  if (!contextRefs.length) return;
+  await db.execute(sql`INSERT INTO sync_run_units (run_id, context_ref)
+    SELECT ${runId}::uuid, c::uuid FROM jsonb_array_elements_text(${JSON.stringify(contextRefs)}::jsonb) AS c
+    ON CONFLICT DO NOTHING`);
+}
+
+/**
+ * One context's part of a run is done: its counts are added once — a step retried after a crash
+ * finds its unit already done — and the last unit of a fanned-out run settles it. A unit of an inline
+ * run has no row: its counts are added and the inline run settles itself when its handler returns.
+ */
+export async function unitDone(
+  db: Db,
+  runId: string,
+  contextRef: string,
+  counts: Partial<Record<string, number>>,
+  error: string | null = null,
+): Promise<void> {
+  const [r] = await rowsOf<{ marked: number }>(
+    db,
+    sql`WITH unit AS (
+        UPDATE sync_run_units SET done_at = now(), error = ${error}::text
+        WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid AND done_at IS NULL RETURNING 1
+      ), counted AS (
+        UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid
+          AND (EXISTS (SELECT 1 FROM unit)
+            OR NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid))
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM unit)::int AS marked`,
+  );
+  if (r?.marked) await settleIfDone(db, runId);
+}
+
+/**
+ * Ends a fanned-out run once none of its units is left (at once when it fanned out nothing):
+ * `partial` when a row failed, rows are left pending in its contexts, or a unit gave up. Only the
+ * first of two concurrent callers settles it; a run already settled is left as it is.
+ */
+export async function settleIfDone(db: Db, runId: string): Promise<void> {
+  // Rosters leave no grade pending: their runs count contexts, not rows.
+  await db.execute(sql`WITH u AS (
+      SELECT count(*) FILTER (WHERE done_at IS NULL) AS left_, count(error) AS gave_up FROM sync_run_units WHERE run_id = ${runId}::uuid
+    ), p AS (
+      SELECT coalesce(sum(gc.pending), 0)::int AS n FROM grade_counters gc
+      WHERE gc.context_ref IN (SELECT context_ref FROM sync_run_units WHERE run_id = ${runId}::uuid)
+        AND (SELECT kind FROM sync_runs WHERE id = ${runId}::uuid) <> 'refresh-rosters'
+    )
+    UPDATE sync_runs r SET finished_at = now(),
+      counts = r.counts || jsonb_build_object('pending', p.n),
+      outcome = CASE WHEN coalesce((r.counts->>'failed')::int, 0) > 0 OR p.n > 0 OR u.gave_up > 0 THEN 'partial' ELSE 'completed' END,
+      error = CASE WHEN u.gave_up > 0 THEN u.gave_up || ' context(s) gave up after their retries' END
+    FROM u, p WHERE r.id = ${runId}::uuid AND r.outcome = 'running' AND u.left_ = 0`);
 }
 
 /** Pending rows left in the run's scope (from the counters). */

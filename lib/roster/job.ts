@@ -7,7 +7,7 @@
 import type { Db } from "../db/client";
 import { EVENTS, type RosterContextData } from "../jobs/events";
 import type { StepRunner } from "../jobs/runner";
-import { addRunCounts, failRun, finishRun, startRun, type RunSummary } from "../jobs/runs";
+import { addRunCounts, failRun, finishRun, startOwnRun, startRun, unitDone, type RunSummary } from "../jobs/runs";
 import { getDb } from "../db/client";
 import { refreshContext, rosterDeps, withRosterLock, type ContextOutcome } from "./refresh";
 import { listRosterTargets } from "./targets";
@@ -86,16 +86,22 @@ export async function refreshRostersHandler(runner: StepRunner, input: RefreshRo
   return { counts: tally(all), outcomes: all, queued: 0 };
 }
 
-/** One context under Inngest (a unit of a run, or the debounced refresh after a launch). */
-export async function refreshRosterContextHandler(runner: StepRunner, data: RosterContextData, db: Db): Promise<ContextOutcome & { runId: string }> {
-  const own = !data.runId;
-  const runId = data.runId ?? (await runner.run("start-run", () => startRun(db, "refresh-rosters", "debounce", data.contextRef)));
+/**
+ * One context under Inngest: a unit of a refresh run, or (the debounced refresh after a teacher's
+ * launch) a run of its own, whose id comes from the engine's run id (see startOwnRun).
+ */
+export async function refreshRosterContextHandler(
+  runner: StepRunner,
+  data: RosterContextData,
+  db: Db,
+  engineRunId: string,
+): Promise<ContextOutcome & { runId: string }> {
+  const runId = data.runId ?? (await runner.run("start-run", () => startOwnRun(db, "refresh-rosters", "debounce", data.contextRef, engineRunId)));
   const deps = rosterDeps(db);
   // A launch's refresh re-checks the age: a run may have refreshed the context meanwhile.
   const outcome = await runner.run("refresh", () => refreshContext(deps, data.contextRef, { force: data.force ?? false }));
   await runner.run("count", async () => {
-    await addRunCounts(db, runId, tally([outcome]));
-    if (own) await finishRun(db, runId, outcome.outcome === "failed" ? "partial" : "completed");
+    await unitDone(db, runId, data.contextRef, tally([outcome]));
     return null;
   });
   return { ...outcome, runId };

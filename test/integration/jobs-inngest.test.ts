@@ -6,9 +6,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
+import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { recordScores } from "@/lib/grades/record";
 import { EVENTS } from "@/lib/jobs/events";
-import { pushContextFn, pushGradesFn } from "@/lib/inngest/functions";
+import { pushContextFn, pushContextSoonFn, pushGradesFn, refreshRosterContextFn, refreshRosterSoonFn, unitGaveUp } from "@/lib/inngest/functions";
+import { ownRunId, startOwnRun, unitDone } from "@/lib/jobs/runs";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
@@ -19,12 +21,14 @@ useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
+  // A test's 429 holds its platform in this process for the Retry-After.
+  resetPlatformGateForTests();
 });
 
 const stepIds = (ctx: { step: { run: { mock: { calls: unknown[][] } } } }) => ctx.step.run.mock.calls.map((c) => c[0] as string);
 
 describe("push-context under @inngest/test", () => {
-  it("uses stable step ids, sends at most 100 scores per step, ⌈pending/100⌉ + 2 steps", async () => {
+  it("uses stable step ids, sends at most 100 scores per step, ⌈pending/100⌉ + 2 steps (+1 to start a run of its own)", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig1", resourceLinkId: "r", withLineItem: true, learners: 250 });
     await recordScores(scoresFor(s, 250, (i) => (i % 10) + 1), { source: "webhook" });
     const engine = new InngestTestEngine({
@@ -36,7 +40,14 @@ describe("push-context under @inngest/test", () => {
     expect(result).toMatchObject({ sent: 250, failed: 0 });
     const ids = [...new Set(stepIds(ctx as never))];
     const link = s.resourceLinkRef;
-    expect(ids).toEqual(["prepare", `send:${link}:0`, `send:${link}:1`, `send:${link}:2`, "finish"]);
+    expect(ids).toEqual(["start-run", "prepare", `send:${link}:0`, `send:${link}:1`, `send:${link}:2`, "finish"]);
+    // Sync now under Inngest is a run of its own, as inline: the teacher's page lists it.
+    const { rows: runs } = (await t.db.execute(sql`SELECT kind, trigger, context_ref, outcome, counts FROM sync_runs`)) as unknown as {
+      rows: { kind: string; trigger: string; context_ref: string; outcome: string; counts: Record<string, number> | string }[];
+    };
+    expect(runs.map((r) => ({ ...r, counts: typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts }))).toMatchObject([
+      { kind: "push-grades", trigger: "manual", context_ref: s.contextRef, outcome: "completed", counts: { sent: 250, pending: 0 } },
+    ]);
     // What each send step claimed (and so sent): at most 100.
     const run = (ctx as unknown as { step: { run: { mock: { calls: unknown[][]; results: { value: unknown }[] } } } }).step.run.mock;
     const claimed = await Promise.all(
@@ -107,5 +118,84 @@ describe("push-grades under @inngest/test", () => {
         [EVENTS.pushContext, b.contextRef, b.platformId],
       ].sort(),
     );
+  });
+});
+
+describe("a fanned-out run under Inngest", () => {
+  type Sent = { name: typeof EVENTS.pushContext; data: { contextRef: string; platformId: string; runId: string } };
+  const fanOut = async () => {
+    const { ctx, result } = await new InngestTestEngine({
+      function: pushGradesFn,
+      events: [{ name: EVENTS.pushGrades, data: {} }],
+      steps: [{ id: "fan-out-0", handler: () => ({ ids: [] }) }],
+    }).execute();
+    const events = (ctx as unknown as { step: { sendEvent: { mock: { calls: unknown[][] } } } }).step.sendEvent.mock.calls.flatMap((c) => c[1] as Sent[]);
+    return { runId: (result as { runId: string }).runId, events };
+  };
+  const run = async (runId: string) => {
+    const { rows } = (await t.db.execute(sql`SELECT outcome, counts, error, finished_at FROM sync_runs WHERE id = ${runId}::uuid`)) as unknown as {
+      rows: { outcome: string; counts: Record<string, number> | string; error: string | null; finished_at: Date | null }[];
+    };
+    const r = rows[0];
+    return { ...r, counts: typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts };
+  };
+
+  it("reads running until its last context's push is done, which settles it; a retried finish step counts once", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig6", resourceLinkId: "r", withLineItem: true });
+    const b = await seedTriple(t.db, emu.emulator, { platformId: "platform-2", contextId: "ig7", resourceLinkId: "r", withLineItem: true });
+    await recordScores([...scoresFor(a, 2), ...scoresFor(b, 3)], { source: "webhook" });
+    const { runId, events } = await fanOut();
+    expect(events).toHaveLength(2);
+    expect(await run(runId)).toMatchObject({ outcome: "running", finished_at: null });
+
+    const [first, last] = events;
+    await new InngestTestEngine({ function: pushContextFn, events: [first] }).execute();
+    const firstSent = first.data.contextRef === a.contextRef ? 2 : 3;
+    expect(await run(runId)).toMatchObject({ outcome: "running", counts: { sent: firstSent } });
+    // The finish step of that unit runs again (a crash after its write): nothing is counted twice.
+    await unitDone(t.db, runId, first.data.contextRef, { sent: firstSent });
+    expect((await run(runId)).counts.sent).toBe(firstSent);
+
+    await new InngestTestEngine({ function: pushContextFn, events: [last] }).execute();
+    const settled = await run(runId);
+    expect(settled).toMatchObject({ outcome: "completed", counts: { sent: 5, pending: 0 }, error: null });
+    expect(settled.finished_at).not.toBeNull();
+  });
+
+  it("a context whose retries ran out still ends the run: partial, saying how many gave up, its rows pending", async () => {
+    expect(pushContextFn.opts.onFailure).toBe(unitGaveUp);
+    expect(refreshRosterContextFn.opts.onFailure).toBe(unitGaveUp);
+    expect(pushContextSoonFn.opts.onFailure).toBe(unitGaveUp);
+    expect(refreshRosterSoonFn.opts.onFailure).toBe(unitGaveUp);
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig8", resourceLinkId: "r", withLineItem: true });
+    const b = await seedTriple(t.db, emu.emulator, { contextId: "ig9", resourceLinkId: "r", withLineItem: true });
+    await recordScores([...scoresFor(a, 2), ...scoresFor(b, 2)], { source: "webhook" });
+    const { runId, events } = await fanOut();
+    const [ok, gaveUp] = events;
+    await new InngestTestEngine({ function: pushContextFn, events: [ok] }).execute();
+    // What Inngest hands onFailure: the failure event wrapping the original one.
+    await unitGaveUp({ event: { data: { event: gaveUp } }, error: new Error("boom") });
+    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 }, error: "1 context(s) gave up after their retries" });
+    // Malformed or run-less failures are ignored.
+    await expect(unitGaveUp({ event: { data: { event: { data: { contextRef: a.contextRef, runId: null } } } } })).resolves.toEqual({ settled: false });
+  });
+
+  it("a push of its own whose retries ran out is found by Inngest's run id and ends partial", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig10", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(a, 2), { source: "webhook" });
+    const event = { name: EVENTS.contextChanged, data: { contextRef: a.contextRef, platformId: a.platformId, runId: null } };
+    // Its first step ran (the run started), then every retry failed.
+    const engineRunId = "01JDEBOUNCEDRUN0000000000";
+    await startOwnRun(t.db, "push-grades", "debounce", a.contextRef, engineRunId);
+    expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "running" });
+    await unitGaveUp({ event: { data: { run_id: engineRunId, event } }, error: new Error("boom") });
+    expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "partial", counts: { pending: 2 }, error: "1 context(s) gave up after their retries" });
+    expect(ownRunId(engineRunId)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("with nothing to fan out, completes at once", async () => {
+    const { runId, events } = await fanOut();
+    expect(events).toHaveLength(0);
+    expect(await run(runId)).toMatchObject({ outcome: "completed", counts: { pending: 0 } });
   });
 });

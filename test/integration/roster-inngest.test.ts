@@ -74,9 +74,17 @@ describe("Inngest: refresh-rosters", () => {
     ]);
     // Fanning out sends no LTIAAS request.
     expect(emu.emulator.log.filter((e) => e.path.startsWith("/api/memberships"))).toHaveLength(0);
-    const [run] = await q<{ outcome: string; counts: Record<string, number> | string }>(sql`SELECT outcome, counts FROM sync_runs WHERE id = ${out.runId}::uuid`);
-    expect(run.outcome).toBe("completed");
-    expect(typeof run.counts === "string" ? JSON.parse(run.counts) : run.counts).toMatchObject({ queued: 2 });
+    const run = async () => {
+      const [r] = await q<{ outcome: string; counts: Record<string, number> | string }>(sql`SELECT outcome, counts FROM sync_runs WHERE id = ${out.runId}::uuid`);
+      return { outcome: r.outcome, counts: typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts };
+    };
+    // Its units run on their own: the run reads `running` until the last one is done.
+    expect(await run()).toMatchObject({ outcome: "running", counts: { queued: 2 } });
+    for (const [i, e] of sent.entries()) {
+      await new InngestTestEngine({ function: refreshRosterContextFn, events: [e] }).execute();
+      expect((await run()).outcome).toBe(i === sent.length - 1 ? "completed" : "running");
+    }
+    expect((await run()).counts).toMatchObject({ queued: 2, refreshed: 2 });
   });
 });
 
