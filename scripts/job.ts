@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { closeDb, getDb } from "../lib/db/client";
+import { rowsOf } from "../lib/db/rows";
 import { DataDirLockedError } from "../lib/db/lock";
 import { EnvError } from "../lib/env";
 import { exitCodeFor, formatSummary, parseCliArgs, runCliJob, UnknownTripleError, UsageError } from "../lib/jobs/cli";
@@ -15,9 +16,9 @@ process.env.GRADESYNC_LOG ??= "silent";
 function progress(db: Awaited<ReturnType<typeof getDb>>, kind: string): () => void {
   if (!process.stderr.isTTY) return () => undefined;
   const tick = async () => {
-    const { rows } = (await db.execute(sql`SELECT a.outcome, count(*)::int AS n FROM sync_attempts a
+    const rows = await rowsOf<{ outcome: string; n: number }>(db, sql`SELECT a.outcome, count(*)::int AS n FROM sync_attempts a
         WHERE a.run_id = (SELECT id FROM sync_runs WHERE kind = ${kind} AND outcome = 'running' ORDER BY started_at DESC LIMIT 1)
-        GROUP BY a.outcome`)) as unknown as { rows: { outcome: string; n: number }[] };
+        GROUP BY a.outcome`);
     const by = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
     process.stderr.write(`\r${kind}: sent ${by.sent ?? 0}, skipped ${by.skipped ?? 0}, retrying ${by.retry_later ?? 0}, failed ${by.failed ?? 0}   `);
   };

@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 
 export interface BackfillSelector {
   platformId: string;
@@ -39,15 +40,15 @@ const FROM = sql`grade_rows g JOIN resource_links rl ON rl.id = g.resource_link_
   JOIN platforms p ON p.id = c.platform_ref`;
 
 export async function previewBackfill(db: Db, s: BackfillSelector): Promise<{ wouldSend: number; rows: BackfillListing[] }> {
-  const { rows: count } = (await db.execute(sql`SELECT count(*)::int AS n FROM ${FROM} WHERE ${where(s)}`)) as unknown as { rows: { n: number }[] };
-  const { rows } = (await db.execute(sql`SELECT p.platform_id AS "platformId", c.context_id AS "contextId", rl.resource_link_id AS "resourceLinkId",
+  const count = await rowsOf<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM ${FROM} WHERE ${where(s)}`);
+  const rows = await rowsOf<BackfillListing>(db, sql`SELECT p.platform_id AS "platformId", c.context_id AS "contextId", rl.resource_link_id AS "resourceLinkId",
       g.user_id AS "userId", g.score_given AS "scoreGiven", g.score_maximum AS "scoreMaximum", g.state
-    FROM ${FROM} WHERE ${where(s)} ORDER BY g.id LIMIT ${LIST_LIMIT}::int`)) as unknown as { rows: BackfillListing[] };
+    FROM ${FROM} WHERE ${where(s)} ORDER BY g.id LIMIT ${LIST_LIMIT}::int`);
   return { wouldSend: Number(count[0]?.n ?? 0), rows };
 }
 
 export async function reviseSelected(db: Db, s: BackfillSelector): Promise<{ revised: number; contextRefs: string[] }> {
-  const { rows } = (await db.execute(sql`WITH picked AS (
+  const rows = await rowsOf<{ context_ref: string; n: number }>(db, sql`WITH picked AS (
       SELECT g.id FROM ${FROM} WHERE ${where(s)}
     ), u AS (
       UPDATE grade_rows g SET revision = g.revision + 1, state = 'pending', reason = NULL,
@@ -60,6 +61,6 @@ export async function reviseSelected(db: Db, s: BackfillSelector): Promise<{ rev
         activity_progress, grading_progress, graded_at)
       SELECT id, revision, true, 'resend', 'backfill', score_given, score_maximum, comment, activity_progress, grading_progress, graded_at FROM u
     )
-    SELECT context_ref, count(*)::int AS n FROM u GROUP BY context_ref`)) as unknown as { rows: { context_ref: string; n: number }[] };
+    SELECT context_ref, count(*)::int AS n FROM u GROUP BY context_ref`);
   return { revised: rows.reduce((a, r) => a + Number(r.n), 0), contextRefs: rows.map((r) => r.context_ref) };
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import type { LineItem } from "../ltiaas";
 import { LtiaasError } from "../ltiaas/errors";
 import { OUR_TAG, type GradeClient } from "./client";
@@ -77,11 +78,11 @@ export async function resolveLineItem(
   if (link.lineItemId || link.lineItemCreatedAt) return markMissing(db, link.id, null);
 
   const token = randomUUID();
-  const claimed = (await db.execute(sql`UPDATE resource_links SET line_item_claim = ${token}::text,
+  const claimed = await rowsOf<unknown>(db, sql`UPDATE resource_links SET line_item_claim = ${token}::text,
       line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
     WHERE id = ${link.id}::uuid AND line_item_id IS NULL AND line_item_created_at IS NULL
-      AND (line_item_claim IS NULL OR line_item_claim_until < now()) RETURNING id`)) as unknown as { rows: unknown[] };
-  if (claimed.rows.length === 0) return waitForOtherCreator(db, link.id);
+      AND (line_item_claim IS NULL OR line_item_claim_until < now()) RETURNING id`);
+  if (claimed.length === 0) return waitForOtherCreator(db, link.id);
 
   try {
     // Under the lease, look again: a run that crashed after creating left its item findable.
@@ -101,9 +102,9 @@ export async function resolveLineItem(
       },
       {
         beforeSend: async () => {
-          const still = (await db.execute(sql`UPDATE resource_links SET line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
-            WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text AND line_item_id IS NULL RETURNING id`)) as unknown as { rows: unknown[] };
-          if (still.rows.length === 0) throw new ClaimLost();
+          const still = await rowsOf<unknown>(db, sql`UPDATE resource_links SET line_item_claim_until = now() + make_interval(secs => ${CLAIM_SECONDS}::int)
+            WHERE id = ${link.id}::uuid AND line_item_claim = ${token}::text AND line_item_id IS NULL RETURNING id`);
+          if (still.length === 0) throw new ClaimLost();
         },
       },
     );
@@ -119,9 +120,10 @@ export async function resolveLineItem(
 
 async function waitForOtherCreator(db: Db, linkRef: string): Promise<LineItemResolution> {
   for (let i = 0; i < 40; i++) {
-    const { rows } = (await db.execute(
+    const rows = await rowsOf<{ line_item_id: string | null; line_item_state: string; line_item_claim: string | null }>(
+      db,
       sql`SELECT line_item_id, line_item_state, line_item_claim FROM resource_links WHERE id = ${linkRef}::uuid`,
-    )) as unknown as { rows: { line_item_id: string | null; line_item_state: string; line_item_claim: string | null }[] };
+    );
     const r = rows[0];
     if (r?.line_item_state === "ok" && r.line_item_id) return { state: "ok", id: r.line_item_id };
     if (!r?.line_item_claim) break;

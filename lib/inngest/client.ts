@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import { Inngest } from "inngest";
 import { getDb } from "../db/client";
+import { rowsOf } from "../db/rows";
 import { EVENTS } from "../jobs/events";
 
 export const inngest = new Inngest({ id: "gradesync" });
@@ -12,8 +13,8 @@ export const inngest = new Inngest({ id: "gradesync" });
 /** Scores were recorded for this context: the debounced push function picks it up. */
 export async function sendContextChanged(contextRef: string): Promise<void> {
   const db = await getDb();
-  const { rows } = (await db.execute(sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref
-    WHERE c.id = ${contextRef}::uuid`)) as unknown as { rows: { platform_id: string }[] };
+  const rows = await rowsOf<{ platform_id: string }>(db, sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref
+    WHERE c.id = ${contextRef}::uuid`);
   if (!rows[0]) return;
   await inngest.send({ name: EVENTS.contextChanged, data: { contextRef, platformId: rows[0].platform_id } });
 }

@@ -3,8 +3,9 @@
  * of Inngest's `step`. Flow control lives here: one concurrency key per platform (shared by every
  * function that sends, scope env) limited to PLATFORM_CONCURRENCY — each step sends one request at
  * a time, so that bounds requests in flight — and one per context limited to 1. Step ids are stable
- * (`prepare`, `send:<link>:<n>`, `finish`), a step sends at most 100 scores, a rate limit becomes
- * RetryAfterError, a permanent failure NonRetriableError.
+ * (`start-run` for a push of its own, `prepare`, `send:<link>:<n>`, `finish`), a step sends at most
+ * 100 scores, a rate limit becomes RetryAfterError, a permanent failure NonRetriableError. A fan-out
+ * registers its units first; the last unit to finish (or give up, through onFailure) settles the run.
  * What Inngest enforces (keys, retries, dedupe) needs its server; tests assert this configuration.
  */
 import { NonRetriableError, RetryAfterError } from "inngest";

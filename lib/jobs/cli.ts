@@ -14,7 +14,7 @@ import { UnknownTripleError } from "../grades/record";
 import { backfillRequestSchema, type BackfillRequest } from "./backfill";
 import { JOB_KINDS, type JobKind } from "./events";
 import { runJobInline, type InlineResult } from "./inline";
-import { UUID } from "../db/rows";
+import { rowsOf, UUID } from "../db/rows";
 
 export const COMMANDS = [...JOB_KINDS, "rotate-keys"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -121,10 +121,10 @@ export interface ResolvedContext {
 
 export async function resolveContextArg(db: Db, id: string): Promise<ResolvedContext> {
   if (!UUID.test(id)) throw new UsageError(`--context takes an id from /api/status (a UUID), got "${id}"`);
-  const { rows } = (await db.execute(sql`SELECT rl.id AS "resourceLinkRef", c.id AS "contextRef", p.platform_id AS "platformId",
+  const rows = await rowsOf<ResolvedContext>(db, sql`SELECT rl.id AS "resourceLinkRef", c.id AS "contextRef", p.platform_id AS "platformId",
       c.context_id AS "contextId", rl.resource_link_id AS "resourceLinkId"
     FROM resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
-    WHERE rl.id = ${id}::uuid`)) as unknown as { rows: ResolvedContext[] };
+    WHERE rl.id = ${id}::uuid`);
   if (!rows[0]) throw new UsageError(`no context with id ${id}`);
   return rows[0];
 }

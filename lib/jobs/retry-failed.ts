@@ -4,14 +4,15 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import type { StepRunner } from "./runner";
 import { contextsWithPending, pushContextEvents } from "./targets";
 
 export async function resetFailed(db: Db, contextRefs?: string[] | null): Promise<{ reset: number; contextRefs: string[] }> {
   const filter = contextRefs ? sql`AND context_ref IN (SELECT (jsonb_array_elements_text(${JSON.stringify(contextRefs)}::jsonb))::uuid)` : sql``;
-  const { rows } = (await db.execute(sql`UPDATE grade_rows SET state = 'pending', attempts = 0, next_attempt_at = NULL, reason = NULL,
+  const rows = await rowsOf<{ context_ref: string }>(db, sql`UPDATE grade_rows SET state = 'pending', attempts = 0, next_attempt_at = NULL, reason = NULL,
       failed_at = NULL, pending_since = now(), updated_at = now()
-    WHERE state = 'failed' ${filter} RETURNING context_ref`)) as unknown as { rows: { context_ref: string }[] };
+    WHERE state = 'failed' ${filter} RETURNING context_ref`);
   return { reset: rows.length, contextRefs: [...new Set(rows.map((r) => r.context_ref))] };
 }
 

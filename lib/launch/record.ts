@@ -7,6 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import type { RoleKind } from "./roles";
 
 export interface LaunchFacts {
@@ -34,7 +35,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts, now = new Date()): Pr
   const p = f.platform;
   const key = f.sealedKey;
   // A launch that omits an optional field keeps what an earlier launch told us (coalesce).
-  const result = (await db.execute(sql`
+  const rows = await rowsOf<{ platform_ref: string; context_ref: string; resource_link_ref: string; user_ref: string }>(db, sql`
     WITH p AS (
       INSERT INTO platforms (platform_id, url, client_id, deployment_id, name, product_family_code)
       VALUES (${p.id}, ${p.url ?? null}, ${p.clientId ?? null}, ${p.deploymentId ?? null}, ${p.name ?? null}, ${p.productFamilyCode ?? null})
@@ -91,7 +92,7 @@ export async function recordLaunch(db: Db, f: LaunchFacts, now = new Date()): Pr
         captured_at = excluded.captured_at, last_launch_at = excluded.last_launch_at
     )
     SELECT p.id AS platform_ref, c.id AS context_ref, l.id AS resource_link_ref, u.id AS user_ref FROM p, c, l, u
-  `)) as unknown as { rows: { platform_ref: string; context_ref: string; resource_link_ref: string; user_ref: string }[] };
-  const row = result.rows[0];
+  `);
+  const row = rows[0];
   return { platformRef: row.platform_ref, contextRef: row.context_ref, resourceLinkRef: row.resource_link_ref, userRef: row.user_ref };
 }

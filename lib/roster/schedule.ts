@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { getDb, type Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import { env } from "../env";
 import { EVENTS } from "../jobs/events";
 import { errorFields, log } from "../log";
@@ -22,11 +23,11 @@ const timers = (holder.__gradesyncRosterTimers ??= new Map());
 
 /** Stale (or never refreshed) and refreshable: some resource link has an active Names-and-Roles key. */
 export async function rosterRefreshWanted(db: Db, contextRef: string): Promise<{ platformId: string } | null> {
-  const { rows } = (await db.execute(sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref
+  const rows = await rowsOf<{ platform_id: string }>(db, sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref
     WHERE c.id = ${contextRef}::uuid
       AND ${rosterStale(env().rosterMaxAgeHours)}
       AND EXISTS (SELECT 1 FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
-                  WHERE rl.context_ref = c.id AND sk.has_nrps AND sk.state = 'active')`)) as unknown as { rows: { platform_id: string }[] };
+                  WHERE rl.context_ref = c.id AND sk.has_nrps AND sk.state = 'active')`);
   return rows[0] ? { platformId: rows[0].platform_id } : null;
 }
 

@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 
 export interface RosterMember {
   userId: string;
@@ -20,12 +21,10 @@ export interface RosterMember {
 export type RosterView = Map<string, RosterMember> & { refreshedAt: Date | null };
 
 export async function rosterView(db: Db, contextRef: string): Promise<RosterView> {
-  const { rows } = (await db.execute(sql`SELECT u.user_id, u.name, m.kind, m.status, m.test_user
+  const rows = await rowsOf<{ user_id: string; name: string | null; kind: string; status: string; test_user: boolean }>(db, sql`SELECT u.user_id, u.name, m.kind, m.status, m.test_user
     FROM memberships m JOIN users u ON u.id = m.user_ref WHERE m.context_ref = ${contextRef}::uuid
-    ORDER BY u.user_id`)) as unknown as { rows: { user_id: string; name: string | null; kind: string; status: string; test_user: boolean }[] };
-  const { rows: ctx } = (await db.execute(sql`SELECT roster_refreshed_at FROM contexts WHERE id = ${contextRef}::uuid`)) as unknown as {
-    rows: { roster_refreshed_at: Date | string | null }[];
-  };
+    ORDER BY u.user_id`);
+  const ctx = await rowsOf<{ roster_refreshed_at: Date | string | null }>(db, sql`SELECT roster_refreshed_at FROM contexts WHERE id = ${contextRef}::uuid`);
   const at = ctx[0]?.roster_refreshed_at ?? null;
   const view = new Map<string, RosterMember>() as RosterView;
   view.refreshedAt = at === null ? null : new Date(at);

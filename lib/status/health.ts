@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import { JOB_KINDS } from "../jobs/events";
 
 export interface RunBrief {
@@ -25,21 +26,22 @@ export interface Health {
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export async function getHealth(db: Db, now = new Date()): Promise<Health> {
-  const { rows } = (await db.execute(sql`SELECT
+  const [r] = await rowsOf<{ pending: number; oldest: Date | string | null; failed24h: number; stale: number }>(
+    db,
+    sql`SELECT
       (SELECT coalesce(sum(pending), 0)::int FROM grade_counters) AS pending,
       (SELECT min(oldest_pending_at) FROM grade_counters WHERE pending > 0) AS oldest,
       (SELECT count(*)::int FROM grade_rows WHERE state = 'failed' AND failed_at > ${now.toISOString()}::timestamptz - interval '24 hours') AS failed24h,
-      (SELECT count(*)::int FROM service_keys WHERE state = 'needs_relaunch') AS stale`)) as unknown as {
-    rows: { pending: number; oldest: Date | string | null; failed24h: number; stale: number }[];
-  };
-  const r = rows[0];
+      (SELECT count(*)::int FROM service_keys WHERE state = 'needs_relaunch') AS stale`,
+  );
   // The newest run of every kind in one statement (an index scan per kind), not one round trip each.
-  const { rows: runs } = (await db.execute(sql`SELECT k.kind, r.started_at, r.finished_at, r.outcome
+  const runs = await rowsOf<{ kind: string; started_at: Date | string | null; finished_at: Date | string | null; outcome: string | null }>(
+    db,
+    sql`SELECT k.kind, r.started_at, r.finished_at, r.outcome
     FROM jsonb_array_elements_text(${JSON.stringify(JOB_KINDS)}::jsonb) AS k(kind)
     LEFT JOIN LATERAL (SELECT started_at, finished_at, outcome FROM sync_runs WHERE kind = k.kind
-                       ORDER BY started_at DESC LIMIT 1) r ON true`)) as unknown as {
-    rows: { kind: string; started_at: Date | string | null; finished_at: Date | string | null; outcome: string | null }[];
-  };
+                       ORDER BY started_at DESC LIMIT 1) r ON true`,
+  );
   const byKind = new Map(runs.map((run) => [run.kind, run]));
   const lastRuns: Record<string, RunBrief | null> = {};
   for (const kind of JOB_KINDS) {

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
+import { rowsOf } from "../db/rows";
 import { pgText } from "../grades/entry";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "./urgency";
 
@@ -89,7 +90,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
     q.state !== undefined ? sql`AND ranked.rank = ${URGENCY_STATES.indexOf(q.state)}::int` : sql``,
     after ? sql`AND (ranked.rank, ranked.oldest_key, ranked.id) > (${after[0]}::int, ${after[1]}::timestamptz, ${after[2]}::uuid)` : sql``,
   ];
-  const { rows } = (await db.execute(sql`SELECT ranked.id, ranked.rank, ranked.oldest_key::text AS oldest_key, p.platform_id, c.context_id, coalesce(rl.title, c.title) AS title,
+  const rows = await rowsOf<Row>(db, sql`SELECT ranked.id, ranked.rank, ranked.oldest_key::text AS oldest_key, p.platform_id, c.context_id, coalesce(rl.title, c.title) AS title,
         rl.resource_link_id, rl.line_item_id, rl.launch_line_item_id, rl.line_item_state,
         sk.state AS key_state, sk.last_launch_at, gc.pending, gc.sent, gc.skipped, gc.failed, gc.oldest_pending_at,
         c.roster_refreshed_at, c.roster_members, c.roster_active_learners,
@@ -104,7 +105,7 @@ export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: St
       LEFT JOIN sync_runs r ON r.id = gc.last_run_id
       WHERE true ${sql.join(filters, sql` `)}
       ORDER BY ranked.rank, ranked.oldest_key, ranked.id
-      LIMIT ${q.limit + 1}::int`)) as unknown as { rows: Row[] };
+      LIMIT ${q.limit + 1}::int`);
 
   const page = rows.slice(0, q.limit);
   const contexts = page.map((r): StatusEntry => ({
