@@ -5,6 +5,7 @@
 import type { Db } from "../db/client";
 import { pruneDeliveries } from "../grades/deliveries";
 import type { StepRunner } from "./runner";
+import { abandonStaleRuns } from "./runs";
 import { contextsWithPending, pushContextEvents } from "./targets";
 
 export async function pushGradesHandler(
@@ -12,8 +13,12 @@ export async function pushGradesHandler(
   input: { runId: string | null; contextRefs?: string[] | null },
   db: Db,
 ): Promise<{ contexts: number }> {
-  // The nightly run also forgets webhook delivery ids past their retention.
-  if (!input.contextRefs) await runner.run("prune-deliveries", () => pruneDeliveries(db));
+  // The nightly run also forgets webhook delivery ids past their retention, and ends runs that
+  // will never finish on their own.
+  if (!input.contextRefs) {
+    await runner.run("prune-deliveries", () => pruneDeliveries(db));
+    await runner.run("abandon-stale-runs", () => abandonStaleRuns(db));
+  }
   const targets = await runner.run("list-contexts", () => contextsWithPending(db, input.contextRefs ?? null));
   if (targets.length) await runner.sendEvent("fan-out", pushContextEvents(targets, input.runId));
   return { contexts: targets.length };

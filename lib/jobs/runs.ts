@@ -176,6 +176,24 @@ export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
   };
 }
 
+/** A run still `running` this long after it started will not finish on its own. */
+export const ABANDONED_AFTER_HOURS = 24;
+
+/**
+ * Ends the runs nothing will finish — the process running one inline stopped, or a unit's event
+ * never ran — as `failed`, saying so; the rows they left are still pending (the nightly push).
+ */
+export async function abandonStaleRuns(db: Db, hours = ABANDONED_AFTER_HOURS): Promise<number> {
+  const [r] = await rowsOf<{ n: number }>(
+    db,
+    sql`WITH a AS (UPDATE sync_runs SET outcome = 'failed', finished_at = now(),
+          error = 'abandoned: still running after ' || ${hours}::int || ' h (its process stopped, or a unit never ran)'
+        WHERE outcome = 'running' AND started_at < now() - make_interval(hours => ${hours}::int) RETURNING 1)
+      SELECT count(*)::int AS n FROM a`,
+  );
+  return Number(r?.n ?? 0);
+}
+
 // ─── inline exclusivity ───────────────────────────────────────────────────────────────────────
 
 export class AlreadyRunningError extends Error {

@@ -81,3 +81,18 @@ describe("webhook delivery ids", () => {
     expect(rows.map((r) => r.id)).toEqual(["fresh", "month"]);
   });
 });
+
+describe("runs nothing will finish", () => {
+  it("are ended as failed by the nightly push after 24 h, saying why; younger ones keep running", async () => {
+    await t.db.execute(sql`INSERT INTO sync_runs (kind, trigger, started_at) VALUES
+      ('push-grades', 'cli', now() - interval '25 hours'), ('backfill', 'inngest', now() - interval '23 hours')`);
+    await runJobInline("push-grades", {}, "test");
+    const { rows } = (await t.db.execute(sql`SELECT kind, outcome, error FROM sync_runs WHERE trigger <> 'test' ORDER BY kind`)) as unknown as {
+      rows: { kind: string; outcome: string; error: string | null }[];
+    };
+    expect(rows).toEqual([
+      { kind: "backfill", outcome: "running", error: null },
+      { kind: "push-grades", outcome: "failed", error: "abandoned: still running after 24 h (its process stopped, or a unit never ran)" },
+    ]);
+  });
+});
