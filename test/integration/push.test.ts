@@ -12,7 +12,7 @@ import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS } from "../support/env";
-import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
+import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
@@ -65,57 +65,23 @@ describe("push: the happy path", () => {
 
   it("a chunk whose lease ran out while it waited renews it when it sends: another run cannot send the same revision meanwhile", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c4", resourceLinkId: "rl4", withLineItem: true });
-    await recordScores(scoresFor(s, 1), { source: "webhook" });
-    let second: Promise<unknown> | undefined;
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    setPushTuningForTests({
-      backoffBaseMs: 50,
-      maxWaitMs: 5_000,
-      leaseMs: 1_000,
-      hook: async (point) => {
-        if (point !== "before_send" || second) return;
-        // The first run is slow to get here (a platform hold, a long queue): its lease has run out.
-        await pause(1_200);
-        // A second process's push (no shared in-process lock) starts while the first one's request is on its way.
-        second = pause(150).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
-      },
+    emu.emulator.faults.latencyMs = 600;
+    await pushWhileAnotherRunStarts(s, 150, async () => {
+      // The first run is slow to get here (a platform hold, a long queue): its lease has run out.
+      await pause(1_200);
+      // The second run starts while the first one's request is on its way.
     });
-    const otherDeps = await pushDeps(null, "inline");
-    try {
-      emu.emulator.faults.latencyMs = 600;
-      await pushContextUnit(s.contextRef, null);
-      await second;
-    } finally {
-      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-    }
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
   });
 
   it("a row waits out a Retry-After before its lease is renewed for the request: another run cannot send it meanwhile", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c4b", resourceLinkId: "rl4b", withLineItem: true });
-    await recordScores(scoresFor(s, 1), { source: "webhook" });
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    let second: Promise<unknown> | undefined;
-    setPushTuningForTests({
-      backoffBaseMs: 50,
-      maxWaitMs: 5_000,
-      leaseMs: 1_000,
-      hook: async (point) => {
-        if (point !== "before_send" || second) return;
-        // Another request of this platform was throttled just now: the whole platform waits 1.5 s,
-        // longer than the lease. A second process's push starts once the lease would have run out.
-        platformGate().hold(s.platformId, Date.now() + 1_500);
-        second = pause(1_200).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
-      },
+    await pushWhileAnotherRunStarts(s, 1_200, async () => {
+      // Another request of this platform was throttled just now: the whole platform waits 1.5 s,
+      // longer than the lease. The second run starts once the lease would have run out.
+      platformGate().hold(s.platformId, Date.now() + 1_500);
     });
-    const otherDeps = await pushDeps(null, "inline");
-    try {
-      await pushContextUnit(s.contextRef, null);
-      await second;
-    } finally {
-      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-    }
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
   });
@@ -127,7 +93,6 @@ describe("push: the happy path", () => {
     // lease shorter than a request would let another run re-send it: production's is 5 min, requests time out at 20 s).
     setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, leaseMs: 2_000 });
     const otherDeps = await pushDeps(null, "inline");
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // One of the first two requests is throttled for 3 s; the other is sent, and its answer waits in
     // the chunk's buffer while the third row waits for the platform — longer than the lease.
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3, remaining: 1 };
@@ -146,31 +111,14 @@ describe("push: the happy path", () => {
 
   it("a run whose creation claim ran out while it looked (slow LMS) does not create: the run that took the claim over does", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c6", resourceLinkId: "rl6", title: "Lab 6" });
-    await recordScores(scoresFor(s, 1), { source: "webhook" });
-    const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
-    let looks = 0;
     let otherCreated: Promise<string> | undefined;
-    const client: GradeClient = {
-      ...real,
-      async listLineItems(...args) {
-        const items = await real.listLineItems(...args);
-        // The look-up made under the claim: it was so slow that another run took the claim over.
-        if (++looks === 3) {
-          await t.db.execute(sql`UPDATE resource_links SET line_item_claim = 'other-run', line_item_claim_until = now() + interval '60 seconds'
-            WHERE id = ${s.resourceLinkRef}::uuid`);
-          // …and creates the line item a moment later.
-          otherCreated = new Promise((r) => setTimeout(r, 300)).then(async () => {
-            const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Lab 6", scoreMaximum: 10, resourceLinkId: "rl6", tag: "gradesync" });
-            await t.db.execute(sql`UPDATE resource_links SET line_item_id = ${id}, line_item_state = 'ok', line_item_created_at = now(),
-              line_item_claim = NULL, line_item_claim_until = NULL WHERE id = ${s.resourceLinkRef}::uuid`);
-            return id;
-          });
-        }
-        return items;
-      },
-    };
-    const deps = { ...(await pushDeps(null, "inline")), client };
-    const link = (await prepareLinks(deps, s.contextRef)).links[0];
+    const { link, looks } = await resolveWith(s, async (look) => {
+      // The look-up made under the claim: it was so slow that another run took the claim over…
+      if (look !== 3) return;
+      await anotherRunTakesTheClaim(s);
+      // …and creates the line item a moment later.
+      otherCreated = pause(300).then(() => anotherRunCreates(s, "Lab 6"));
+    });
     expect(looks).toBeGreaterThanOrEqual(3);
     expect(createRequests()).toBe(0);
     expect(link).toMatchObject({ state: "ok", lineItemId: await otherCreated });
@@ -179,39 +127,82 @@ describe("push: the happy path", () => {
 
   it("a run whose creation claim ran out while its create waited for the platform (Retry-After) does not create", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c7", resourceLinkId: "rl7", title: "Lab 7" });
-    await recordScores(scoresFor(s, 1), { source: "webhook" });
-    const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
-    let looks = 0;
     let otherCreated: Promise<string> | undefined;
-    const client: GradeClient = {
-      ...real,
-      async listLineItems(...args) {
-        const items = await real.listLineItems(...args);
-        if (++looks === 4) {
-          // The last look-up under the claim (two per find); right after it another request of this
-          // platform is throttled: the create waits 600 ms for the platform…
-          platformGate().hold(s.platformId, Date.now() + 600);
-          // …during which the claim runs out, another run takes it over and creates the line item.
-          otherCreated = new Promise((r) => setTimeout(r, 200)).then(async () => {
-            await t.db.execute(sql`UPDATE resource_links SET line_item_claim = 'other-run', line_item_claim_until = now() + interval '60 seconds'
-              WHERE id = ${s.resourceLinkRef}::uuid`);
-            const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Lab 7", scoreMaximum: 10, resourceLinkId: "rl7", tag: "gradesync" });
-            await t.db.execute(sql`UPDATE resource_links SET line_item_id = ${id}, line_item_state = 'ok', line_item_created_at = now(),
-              line_item_claim = NULL, line_item_claim_until = NULL WHERE id = ${s.resourceLinkRef}::uuid`);
-            return id;
-          });
-        }
-        return items;
-      },
-    };
-    const deps = { ...(await pushDeps(null, "inline")), client };
-    const link = (await prepareLinks(deps, s.contextRef)).links[0];
+    const { link, looks } = await resolveWith(s, async (look) => {
+      // The last look-up under the claim (two per find); right after it another request of this
+      // platform is throttled: the create waits 600 ms for the platform…
+      if (look !== 4) return;
+      platformGate().hold(s.platformId, Date.now() + 600);
+      // …during which the claim runs out, another run takes it over and creates the line item.
+      otherCreated = pause(200).then(async () => {
+        await anotherRunTakesTheClaim(s);
+        return anotherRunCreates(s, "Lab 7");
+      });
+    });
     expect(looks).toBe(4);
     expect(createRequests()).toBe(0);
     expect(link).toMatchObject({ state: "ok", lineItemId: await otherCreated });
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
   });
 });
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Pushes one learner's score with a 1 s lease. When its row is about to be sent, `atSend` runs, and
+ * `secondAfterMs` later a second process's push of the context starts (no shared in-process lock).
+ */
+async function pushWhileAnotherRunStarts(s: Seeded, secondAfterMs: number, atSend: () => Promise<void>) {
+  await recordScores(scoresFor(s, 1), { source: "webhook" });
+  const otherDeps = await pushDeps(null, "inline");
+  let second: Promise<unknown> | undefined;
+  setPushTuningForTests({
+    backoffBaseMs: 50,
+    maxWaitMs: 5_000,
+    leaseMs: 1_000,
+    hook: async (point) => {
+      if (point !== "before_send" || second) return;
+      await atSend();
+      second = pause(secondAfterMs).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+    },
+  });
+  try {
+    await pushContextUnit(s.contextRef, null);
+    await second;
+  } finally {
+    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+  }
+}
+
+/** Resolves the link's line item with a client that calls `afterLook(n)` after its n-th look-up. */
+async function resolveWith(s: Seeded, afterLook: (look: number) => Promise<void>) {
+  await recordScores(scoresFor(s, 1), { source: "webhook" });
+  const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
+  let looks = 0;
+  const client: GradeClient = {
+    ...real,
+    async listLineItems(...args) {
+      const items = await real.listLineItems(...args);
+      await afterLook(++looks);
+      return items;
+    },
+  };
+  const link = (await prepareLinks({ ...(await pushDeps(null, "inline")), client }, s.contextRef)).links[0];
+  return { link, looks };
+}
+
+async function anotherRunTakesTheClaim(s: Seeded) {
+  await t.db.execute(sql`UPDATE resource_links SET line_item_claim = 'other-run', line_item_claim_until = now() + interval '60 seconds'
+    WHERE id = ${s.resourceLinkRef}::uuid`);
+}
+
+/** What the run holding the claim does: creates the line item and records it. */
+async function anotherRunCreates(s: Seeded, label: string): Promise<string> {
+  const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label, scoreMaximum: 10, resourceLinkId: s.resourceLinkId, tag: "gradesync" });
+  await t.db.execute(sql`UPDATE resource_links SET line_item_id = ${id}, line_item_state = 'ok', line_item_created_at = now(),
+    line_item_claim = NULL, line_item_claim_until = NULL WHERE id = ${s.resourceLinkRef}::uuid`);
+  return id;
+}
 
 /** Line item create requests the LMS received. */
 const createRequests = () => emu.emulator.log.filter((r) => r.method === "POST" && r.path.startsWith("/api/lineitems") && !r.path.includes("/scores")).length;
