@@ -10,7 +10,7 @@
  */
 import { NonRetriableError, RetryAfterError } from "inngest";
 import { z, ZodError } from "zod";
-import { getDb } from "../db/client";
+import { getDb, type Db } from "../db/client";
 import { SealError } from "../crypto/seal";
 import { backfillHandler, backfillRequestSchema } from "../jobs/backfill";
 import { pushDeps } from "../jobs/deps";
@@ -20,7 +20,7 @@ import { pushGradesHandler } from "../jobs/push-grades";
 import { refreshRostersHandler } from "../jobs/refresh-rosters";
 import { retryFailedHandler } from "../jobs/retry-failed";
 import type { StepRunner } from "../jobs/runner";
-import { addRunCounts, expectUnits, ownRunId, settleIfDone, startOwnRun, startRun, unitDone } from "../jobs/runs";
+import { addRunCounts, engineRunFailed, expectUnits, ownRunId, settleIfDone, startEngineRun, unitAttemptCounts, unitDone } from "../jobs/runs";
 import { refreshRosterContextHandler } from "../roster/job";
 import { inngest } from "./client";
 
@@ -84,22 +84,49 @@ export function stepRunner(step: InngestStep): StepRunner {
   };
 }
 
+/** A fan-out run's row, its id derived from Inngest's run id (so runGaveUp can find it). */
+async function startParentRun(step: unknown, db: Db, kind: string, engineRunId: string, contextRef: string | null = null): Promise<string> {
+  return (await (step as InngestStep).run("start-run", () => startEngineRun(db, { kind, trigger: "inngest", engineRunId, contextRef }))) as string;
+}
+
+/**
+ * The parent's own counts (its own step: a retry of the settle must not add them twice), then the
+ * settle — which waits for the last unit when some are still running.
+ */
+async function finishParentRun(step: unknown, db: Db, runId: string, counts: Record<string, number>) {
+  const s = step as InngestStep;
+  if (Object.values(counts).some(Boolean))
+    await s.run("count-run", async () => {
+      await addRunCounts(db, runId, counts);
+      return null;
+    });
+  await s.run("finish-run", async () => {
+    await settleIfDone(db, runId);
+    return null;
+  });
+}
+
+/** A fan-out function whose retries ran out before it settled its run: the run failed, saying so. */
+export async function runGaveUp({ event, error }: { event: { data?: { run_id?: string } }; error?: { name?: string } }) {
+  if (!event.data?.run_id) return { settled: false };
+  await engineRunFailed(await getDb(), ownRunId(event.data.run_id), error?.name || "Error");
+  return { settled: true };
+}
+
 export const pushGradesFn = inngest.createFunction(
   {
     id: "push-grades",
     retries: RETRIES,
     concurrency: { limit: 1 },
+    onFailure: runGaveUp,
     // Vercel's Hobby plan allows daily crons only: finer schedules are Inngest cron triggers.
     triggers: [{ event: EVENTS.pushGrades }, { cron: "TZ=UTC 0 */6 * * *" }],
   },
-  async ({ step }) => {
+  async ({ step, runId: engineRunId }) => {
     const db = await getDb();
-    const runId = (await step.run("start-run", () => startRun(db, "push-grades", "inngest"))) as string;
+    const runId = await startParentRun(step, db, "push-grades", engineRunId);
     const r = await pushGradesHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
-    await step.run("finish-run", async () => {
-      await settleIfDone(db, runId);
-      return null;
-    });
+    await finishParentRun(step, db, runId, {});
     return { runId, ...r };
   },
 );
@@ -115,7 +142,9 @@ export async function unitGaveUp({ event, error }: { event: { data?: { run_id?: 
   const unit = unitOfRun.safeParse(event.data?.event?.data);
   const runId = unit.success ? (unit.data.runId ?? (event.data?.run_id ? ownRunId(event.data.run_id) : null)) : null;
   if (!unit.success || !runId) return { settled: false };
-  await unitDone(await getDb(), runId, unit.data.contextRef, {}, error?.name || "Error");
+  const db = await getDb();
+  // Its finish step never ran: what it sent before giving up is read from its attempts.
+  await unitDone(db, runId, unit.data.contextRef, await unitAttemptCounts(db, runId, unit.data.contextRef), error?.name || "Error");
   return { settled: true };
 }
 
@@ -126,7 +155,8 @@ async function pushOneContext(step: unknown, data: unknown, engineRunId: string,
   const { contextRef } = parsed.data;
   const runner = stepRunner(step as InngestStep);
   const runId =
-    parsed.data.runId ?? (await runner.run("start-run", async () => startOwnRun(await getDb(), "push-grades", trigger, contextRef, engineRunId)));
+    parsed.data.runId ??
+    (await runner.run("start-run", async () => startEngineRun(await getDb(), { kind: "push-grades", trigger, engineRunId, contextRef, unit: true })));
   const deps = await pushDeps(runId, "inngest");
   return pushContextHandler(runner, { contextRef, runId }, deps);
 }
@@ -156,33 +186,25 @@ export const pushContextSoonFn = inngest.createFunction(
 );
 
 export const backfillFn = inngest.createFunction(
-  { id: "backfill", retries: 2, triggers: [{ event: EVENTS.backfill }] },
-  async ({ event, step }) => {
+  { id: "backfill", retries: 2, onFailure: runGaveUp, triggers: [{ event: EVENTS.backfill }] },
+  async ({ event, step, runId: engineRunId }) => {
     const request = backfillRequestSchema.safeParse((event.data as { request?: unknown }).request);
     if (!request.success) throw new NonRetriableError("invalid backfill request");
     const db = await getDb();
-    const runId = (await step.run("start-run", () => startRun(db, "backfill", "inngest"))) as string;
+    const runId = await startParentRun(step, db, "backfill", engineRunId);
     const r = await backfillHandler(stepRunner(step as unknown as InngestStep), { runId, request: request.data }, db);
-    await step.run("finish-run", async () => {
-      await addRunCounts(db, runId, { revised: r.revised });
-      await settleIfDone(db, runId);
-      return null;
-    });
+    await finishParentRun(step, db, runId, { revised: r.revised });
     return { runId, ...r };
   },
 );
 
 export const retryFailedFn = inngest.createFunction(
-  { id: "retry-failed", retries: RETRIES, concurrency: { limit: 1 }, triggers: [{ event: EVENTS.retryFailed }] },
-  async ({ step }) => {
+  { id: "retry-failed", retries: RETRIES, concurrency: { limit: 1 }, onFailure: runGaveUp, triggers: [{ event: EVENTS.retryFailed }] },
+  async ({ step, runId: engineRunId }) => {
     const db = await getDb();
-    const runId = (await step.run("start-run", () => startRun(db, "retry-failed", "inngest"))) as string;
+    const runId = await startParentRun(step, db, "retry-failed", engineRunId);
     const r = await retryFailedHandler(stepRunner(step as unknown as InngestStep), { runId }, db);
-    await step.run("finish-run", async () => {
-      await addRunCounts(db, runId, { reset: r.reset });
-      await settleIfDone(db, runId);
-      return null;
-    });
+    await finishParentRun(step, db, runId, { reset: r.reset });
     return { runId, ...r };
   },
 );
@@ -204,19 +226,16 @@ export const refreshRostersFn = inngest.createFunction(
     id: "refresh-rosters",
     retries: RETRIES,
     concurrency: { limit: 1 },
+    onFailure: runGaveUp,
     triggers: [{ event: EVENTS.refreshRosters }, { cron: rosterCron() }],
   },
-  async ({ event, step }) => {
+  async ({ event, step, runId: engineRunId }) => {
     const parsed = rosterRunData.safeParse(event?.data ?? {});
     const contextRefs = parsed.success ? (parsed.data.contextRefs ?? null) : null;
     const db = await getDb();
-    const runId = (await step.run("start-run", () => startRun(db, "refresh-rosters", "inngest", contextRefs?.length === 1 ? contextRefs[0] : null))) as string;
+    const runId = await startParentRun(step, db, "refresh-rosters", engineRunId, contextRefs?.length === 1 ? contextRefs[0] : null);
     const r = await refreshRostersHandler(stepRunner(step as unknown as InngestStep), { runId, contextRefs, fanOut: "events" }, db);
-    await step.run("finish-run", async () => {
-      await addRunCounts(db, runId, r.counts);
-      await settleIfDone(db, runId);
-      return null;
-    });
+    await finishParentRun(step, db, runId, r.counts);
     return { runId, ...r };
   },
 );

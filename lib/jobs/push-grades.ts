@@ -13,8 +13,8 @@ export async function pushGradesHandler(
   input: { runId: string | null; contextRefs?: string[] | null },
   db: Db,
 ): Promise<{ contexts: number }> {
-  // The nightly run also forgets webhook delivery ids past their retention, and ends runs that
-  // will never finish on their own.
+  // A run over every context (the nightly cron; every 6 h under Inngest) also forgets webhook
+  // delivery ids past their retention, and ends runs that will never finish on their own.
   if (!input.contextRefs) {
     await runner.run("prune-deliveries", () => pruneDeliveries(db));
     await runner.run("abandon-stale-runs", () => abandonStaleRuns(db));

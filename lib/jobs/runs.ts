@@ -36,15 +36,20 @@ export async function startRun(db: Db, kind: string, trigger: string, contextRef
 }
 
 /**
- * One context's push or refresh that is a run of its own under Inngest (Sync now, the debounced
- * push after scores arrive): its run id comes from Inngest's, so a retried step finds the same run
- * and the failure handler, which only sees Inngest's id, can settle it. The context is its one unit.
+ * A run started by an engine that retries (Inngest): its id comes from the engine's run id, so a
+ * retried step finds the same run, and a failure handler — which only sees the engine's id — finds
+ * it too. A push or roster refresh of one context that is a run of its own (Sync now, the debounced
+ * push after scores arrive) passes that context: it is the run's one unit.
  */
-export async function startOwnRun(db: Db, kind: string, trigger: string, contextRef: string, engineRunId: string): Promise<string> {
-  const id = ownRunId(engineRunId);
-  await db.execute(sql`INSERT INTO sync_runs (id, kind, trigger, context_ref) VALUES (${id}::uuid, ${kind}::text, ${trigger}::text, ${contextRef}::uuid)
+export async function startEngineRun(
+  db: Db,
+  input: { kind: string; trigger: string; engineRunId: string; contextRef?: string | null; unit?: boolean },
+): Promise<string> {
+  const id = ownRunId(input.engineRunId);
+  await db.execute(sql`INSERT INTO sync_runs (id, kind, trigger, context_ref)
+    VALUES (${id}::uuid, ${input.kind}::text, ${input.trigger}::text, ${input.contextRef ?? null}::uuid)
     ON CONFLICT (id) DO NOTHING`);
-  await expectUnits(db, id, [contextRef]);
+  if (input.unit && input.contextRef) await expectUnits(db, id, [input.contextRef]);
   return id;
 }
 
@@ -84,8 +89,10 @@ export async function expectUnits(db: Db, runId: string, contextRefs: string[]):
 
 /**
  * One context's part of a run is done: its counts are added once — a step retried after a crash
- * finds its unit already done — and the last unit of a fanned-out run settles it. A unit of an inline
- * run has no row: its counts are added and the inline run settles itself when its handler returns.
+ * finds its unit already done and adds nothing — and a fanned-out run is settled if no unit is left
+ * (again on a retry: the first try may have failed between marking and settling). A unit of an
+ * inline run has no row: its counts are added and the inline run settles itself when its handler
+ * returns.
  */
 export async function unitDone(
   db: Db,
@@ -94,26 +101,45 @@ export async function unitDone(
   counts: Partial<Record<string, number>>,
   error: string | null = null,
 ): Promise<void> {
-  const [r] = await rowsOf<{ marked: number }>(
+  const [r] = await rowsOf<{ is_unit: boolean }>(
     db,
     sql`WITH unit AS (
         UPDATE sync_run_units SET done_at = now(), error = ${error}::text
         WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid AND done_at IS NULL RETURNING 1
+      ), known AS (
+        SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid
       ), counted AS (
         UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid
-          AND (EXISTS (SELECT 1 FROM unit)
-            OR NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid))
+          AND (EXISTS (SELECT 1 FROM unit) OR NOT EXISTS (SELECT 1 FROM known))
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM unit)::int AS marked`,
+      SELECT EXISTS (SELECT 1 FROM known) AS is_unit`,
   );
-  if (r?.marked) await settleIfDone(db, runId);
+  if (r?.is_unit) await settleIfDone(db, runId);
+}
+
+/** What a unit that gave up had done before it did, from its attempts (its counts were never added). */
+export async function unitAttemptCounts(db: Db, runId: string, contextRef: string): Promise<Record<string, number>> {
+  const rows = await rowsOf<{ outcome: string; n: number }>(
+    db,
+    sql`SELECT a.outcome, count(*)::int AS n FROM sync_attempts a JOIN grade_rows g ON g.id = a.grade_row_id
+        WHERE a.run_id = ${runId}::uuid AND g.context_ref = ${contextRef}::uuid AND a.outcome IN ('sent', 'skipped', 'failed')
+        GROUP BY a.outcome`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.n)]));
+}
+
+/** An engine's run that failed for good (its retries ran out) before it settled: failed, saying so. */
+export async function engineRunFailed(db: Db, runId: string, errorName: string): Promise<void> {
+  await db.execute(sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${errorName}::text
+    WHERE id = ${runId}::uuid AND outcome = 'running'`);
 }
 
 /**
- * Ends a fanned-out run once none of its units is left (at once when it fanned out nothing):
- * `partial` when a row failed, rows are left pending in its contexts, or a unit gave up. Only the
- * first of two concurrent callers settles it; a run already settled is left as it is.
+ * Ends a fanned-out run once none of its units is left — at once when it has no units, so it must
+ * not be called for an inline run (which finishes itself): `partial` when a row failed, rows are
+ * left pending in its units' contexts, or a unit gave up. Only the first of two concurrent callers
+ * settles it; a run already settled is left as it is.
  */
 export async function settleIfDone(db: Db, runId: string): Promise<void> {
   // Rosters leave no grade pending: their runs count contexts, not rows.
@@ -181,7 +207,8 @@ export const ABANDONED_AFTER_HOURS = 24;
 
 /**
  * Ends the runs nothing will finish — the process running one inline stopped, or a unit's event
- * never ran — as `failed`, saying so; the rows they left are still pending (the nightly push).
+ * never ran or was cancelled — as `failed`, saying so; the rows they left are still pending. Their
+ * unit rows stay as they were (a unit that still finishes adds its counts to the failed run).
  */
 export async function abandonStaleRuns(db: Db, hours = ABANDONED_AFTER_HOURS): Promise<number> {
   const [r] = await rowsOf<{ n: number }>(

@@ -7,7 +7,7 @@
 import type { Db } from "../db/client";
 import { EVENTS, type RosterContextData } from "../jobs/events";
 import type { StepRunner } from "../jobs/runner";
-import { addRunCounts, failRun, finishRun, startOwnRun, startRun, unitDone, type RunSummary } from "../jobs/runs";
+import { addRunCounts, failRun, finishRun, startEngineRun, startRun, unitDone, type RunSummary } from "../jobs/runs";
 import { getDb } from "../db/client";
 import { refreshContext, rosterDeps, withRosterLock, type ContextOutcome } from "./refresh";
 import { listRosterTargets } from "./targets";
@@ -88,7 +88,7 @@ export async function refreshRostersHandler(runner: StepRunner, input: RefreshRo
 
 /**
  * One context under Inngest: a unit of a refresh run, or (the debounced refresh after a teacher's
- * launch) a run of its own, whose id comes from the engine's run id (see startOwnRun).
+ * launch) a run of its own, whose id comes from the engine's run id (see startEngineRun).
  */
 export async function refreshRosterContextHandler(
   runner: StepRunner,
@@ -96,7 +96,11 @@ export async function refreshRosterContextHandler(
   db: Db,
   engineRunId: string,
 ): Promise<ContextOutcome & { runId: string }> {
-  const runId = data.runId ?? (await runner.run("start-run", () => startOwnRun(db, "refresh-rosters", "debounce", data.contextRef, engineRunId)));
+  const runId =
+    data.runId ??
+    (await runner.run("start-run", () =>
+      startEngineRun(db, { kind: "refresh-rosters", trigger: "debounce", engineRunId, contextRef: data.contextRef, unit: true }),
+    ));
   const deps = rosterDeps(db);
   // A launch's refresh re-checks the age: a run may have refreshed the context meanwhile.
   const outcome = await runner.run("refresh", () => refreshContext(deps, data.contextRef, { force: data.force ?? false }));

@@ -9,8 +9,8 @@ import { sql } from "drizzle-orm";
 import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { recordScores } from "@/lib/grades/record";
 import { EVENTS } from "@/lib/jobs/events";
-import { pushContextFn, pushContextSoonFn, pushGradesFn, refreshRosterContextFn, refreshRosterSoonFn, unitGaveUp } from "@/lib/inngest/functions";
-import { ownRunId, startOwnRun, unitDone } from "@/lib/jobs/runs";
+import { backfillFn, pushContextFn, pushContextSoonFn, pushGradesFn, refreshRosterContextFn, refreshRostersFn, refreshRosterSoonFn, retryFailedFn, runGaveUp, unitGaveUp } from "@/lib/inngest/functions";
+import { ownRunId, startEngineRun, unitDone } from "@/lib/jobs/runs";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
@@ -186,11 +186,48 @@ describe("a fanned-out run under Inngest", () => {
     const event = { name: EVENTS.contextChanged, data: { contextRef: a.contextRef, platformId: a.platformId, runId: null } };
     // Its first step ran (the run started), then every retry failed.
     const engineRunId = "01JDEBOUNCEDRUN0000000000";
-    await startOwnRun(t.db, "push-grades", "debounce", a.contextRef, engineRunId);
+    await startEngineRun(t.db, { kind: "push-grades", trigger: "debounce", engineRunId, contextRef: a.contextRef, unit: true });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "running" });
     await unitGaveUp({ event: { data: { run_id: engineRunId, event } }, error: new Error("boom") });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "partial", counts: { pending: 2 }, error: "1 context(s) gave up after their retries" });
     expect(ownRunId(engineRunId)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("a unit whose finish step failed between marking itself done and settling settles the run when the step is retried", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig11", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(a, 2), { source: "webhook" });
+    const { runId, events } = await fanOut();
+    await new InngestTestEngine({ function: pushContextFn, events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
+    // The first try marked the unit done, then lost its connection before the settle.
+    await t.db.execute(sql`UPDATE sync_run_units SET done_at = now() WHERE run_id = ${runId}::uuid`);
+    expect((await run(runId)).outcome).toBe("running");
+    await unitDone(t.db, runId, a.contextRef, { sent: 2 });
+    expect(await run(runId)).toMatchObject({ outcome: "completed", counts: { pending: 0 } });
+  });
+
+  it("a unit that gave up after sending some rows still counts what it sent, from its attempts", async () => {
+    const a = await seedTriple(t.db, emu.emulator, { contextId: "ig12", resourceLinkId: "r", withLineItem: true });
+    await recordScores(scoresFor(a, 3), { source: "webhook" });
+    const { runId, events } = await fanOut();
+    // It sent every row, then its finish step failed for good (mocked away here).
+    await new InngestTestEngine({ function: pushContextFn, events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
+    expect(emu.emulator.scores(a.lineItemId!)).toHaveLength(3);
+    await unitGaveUp({ event: { data: { event: events[0] } }, error: new Error("boom") });
+    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 3, pending: 0 }, error: "1 context(s) gave up after their retries" });
+  });
+
+  it("a fan-out function whose retries ran out leaves its run failed, saying why, not running", async () => {
+    for (const fn of [pushGradesFn, backfillFn, retryFailedFn, refreshRostersFn]) expect(fn.opts.onFailure).toBe(runGaveUp);
+    const engineRunId = "01JPARENTRUN0000000000000";
+    await startEngineRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId });
+    await runGaveUp({ event: { data: { run_id: engineRunId } }, error: { name: "NonRetriableError" } });
+    expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "failed", error: "NonRetriableError" });
+    // A run its units already settled keeps its outcome.
+    const settled = "01JSETTLEDRUN000000000000";
+    await startEngineRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId: settled });
+    await t.db.execute(sql`UPDATE sync_runs SET outcome = 'completed' WHERE id = ${ownRunId(settled)}::uuid`);
+    await runGaveUp({ event: { data: { run_id: settled } }, error: { name: "Error" } });
+    expect((await run(ownRunId(settled))).outcome).toBe("completed");
   });
 
   it("with nothing to fan out, completes at once", async () => {

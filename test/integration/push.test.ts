@@ -130,9 +130,10 @@ describe("push: the happy path", () => {
     let otherCreated: Promise<string> | undefined;
     const { link, looks } = await resolveWith(s, async (look) => {
       // The last look-up under the claim (two per find); right after it another request of this
-      // platform is throttled: the create waits 600 ms for the platform…
+      // platform is throttled: the create waits 2 s for the platform (well past the takeover below,
+      // even on a loaded machine)…
       if (look !== 4) return;
-      platformGate().hold(s.platformId, Date.now() + 600);
+      platformGate().hold(s.platformId, Date.now() + 2_000);
       // …during which the claim runs out, another run takes it over and creates the line item.
       otherCreated = pause(200).then(async () => {
         await anotherRunTakesTheClaim(s);
