@@ -312,7 +312,11 @@ export const syncRunUnits = pgTable(
     /** Set when the unit gave up (its retries ran out): the run ends partial. */
     error: text("error"),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.contextRef] })],
+  (t) => [
+    primaryKey({ columns: [t.runId, t.contextRef] }),
+    // "Is any unit of this run left?" — asked each time a unit finishes.
+    index("sync_run_units_open_idx").on(t.runId).where(sql`${t.doneAt} IS NULL`),
+  ],
 );
 
 /** One row per request sent (or decided without sending) for a ledger row. Never holds a secret. */

@@ -110,6 +110,16 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
 
 const gradedAtOf = (e: ScoreEntry, now: Date) => (e.gradedAt ? new Date(e.gradedAt) : now);
 
+/** An entry's score as both statements below take it (jsonb_to_recordset columns). */
+const scoreColumns = (e: ScoreEntry, now: Date) => ({
+  sg: e.scoreGiven ?? null,
+  sm: e.scoreMaximum ?? null,
+  cm: e.comment ?? null,
+  ap: e.activityProgress,
+  gp: e.gradingProgress,
+  ga: gradedAtOf(e, now).toISOString(),
+});
+
 async function apply(
   tx: Tx,
   resolved: Resolved[],
@@ -135,12 +145,7 @@ async function apply(
     c: r.c,
     p: r.p,
     u: r.entry.userId,
-    sg: r.entry.scoreGiven ?? null,
-    sm: r.entry.scoreMaximum ?? null,
-    cm: r.entry.comment ?? null,
-    ap: r.entry.activityProgress,
-    gp: r.entry.gradingProgress,
-    ga: gradedAtOf(r.entry, now).toISOString(),
+    ...scoreColumns(r.entry, now),
   }));
   const nowIso = now.toISOString();
   const applied = await rowsOf<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
@@ -189,12 +194,7 @@ async function apply(
       rev: a?.revision ?? null,
       ok: Boolean(a),
       note,
-      sg: r.entry.scoreGiven ?? null,
-      sm: r.entry.scoreMaximum ?? null,
-      cm: r.entry.comment ?? null,
-      ap: r.entry.activityProgress,
-      gp: r.entry.gradingProgress,
-      ga: gradedAtOf(r.entry, now).toISOString(),
+      ...scoreColumns(r.entry, now),
     };
   });
   await tx.execute(

@@ -142,6 +142,13 @@ export async function engineRunFailed(db: Db, runId: string, errorName: string):
  * settles it; a run already settled is left as it is.
  */
 export async function settleIfDone(db: Db, runId: string): Promise<void> {
+  // Every unit calls this as it finishes: while any is left, one index probe answers, instead of
+  // counting the run's units (the partial index holds only the units not done).
+  const [open] = await rowsOf<{ left: boolean }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL) AS left`,
+  );
+  if (open?.left) return;
   // Rosters leave no grade pending: their runs count contexts, not rows.
   await db.execute(sql`WITH u AS (
       SELECT count(*) FILTER (WHERE done_at IS NULL) AS left_, count(error) AS gave_up FROM sync_run_units WHERE run_id = ${runId}::uuid
