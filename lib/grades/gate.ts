@@ -98,7 +98,3 @@ export function platformGate(): PlatformGate {
     holder.__gradesyncGate = new PlatformGate(env().platformConcurrency);
   return holder.__gradesyncGate;
 }
-
-export function resetPlatformGateForTests(): void {
-  holder.__gradesyncGate = undefined;
-}
