@@ -37,7 +37,6 @@ export interface Cell {
   toolResult: boolean;
   clipped: boolean;
   submittedAt?: string;
-  late: boolean;
   attempts: number;
 }
 
@@ -100,7 +99,7 @@ function takeTimestampRefusal(faults: Faults, platformId: string, userId: string
 }
 
 function newCell(userId: string, now: number): Cell {
-  return { userId, setBy: "tool", setAt: now, cleared: false, toolResult: false, clipped: false, late: false, attempts: 0 };
+  return { userId, setBy: "tool", setAt: now, cleared: false, toolResult: false, clipped: false, attempts: 0 };
 }
 
 /**
@@ -171,14 +170,13 @@ function applyToCell(
   const ext = family === "canvas" ? input.canvasSubmission : undefined;
 
   if (family === "canvas") {
-    // Each new submission is an attempt; its time decides lateness. new_submission false grades the
-    // attempt already there.
+    // Each new submission is an attempt with its own time (which decides lateness); new_submission
+    // false grades the attempt already there.
     if (!isFalse(ext?.new_submission)) {
       const given = input.submission?.submittedAt ?? (typeof ext?.submitted_at === "string" && ext.submitted_at ? ext.submitted_at : undefined);
       const submittedAt = given ?? iso(now);
       cell.attempts += 1;
       cell.submittedAt = submittedAt;
-      cell.late = item.endDateTime !== undefined && Date.parse(submittedAt) > Date.parse(item.endDateTime);
     }
   } else if (input.submission?.submittedAt !== undefined) {
     cell.submittedAt = input.submission.submittedAt;
@@ -229,6 +227,15 @@ export function handEdit(state: LmsState, item: StoredLineItem, userId: string, 
   }
 }
 
+/**
+ * Canvas: submitted after the due date. Judged against the due date now, as Canvas recomputes
+ * lateness when a due date moves.
+ */
+export function isLate(item: StoredLineItem, cell: Cell, family: LmsFamily): boolean {
+  if (family !== "canvas" || item.endDateTime === undefined || cell.submittedAt === undefined) return false;
+  return Date.parse(cell.submittedAt) > Date.parse(item.endDateTime);
+}
+
 /** Whether AGS results list the cell. Canvas lists a hand grade only once a tool result exists. */
 export function isListed(cell: Cell, family: LmsFamily): boolean {
   return !cell.cleared && (family !== "canvas" || cell.toolResult);
@@ -254,7 +261,7 @@ export function publicCell(item: StoredLineItem, cell: Cell, family: LmsFamily):
     listed: isListed(cell, family),
     toolResult: cell.toolResult,
     clipped: cell.clipped,
-    late: cell.late,
+    late: isLate(item, cell, family),
     attempts: cell.attempts,
   };
   if (cell.points !== undefined) out.resultScore = cell.points;

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { escapeHtml as e } from "../html";
 import { DEMO_COURSES, DEMO_PLATFORMS, ensureDemoCourse } from "./demo";
-import { familyFromCode, isListed } from "./gradebook";
+import { familyFromCode, isLate, isListed } from "./gradebook";
 import { htmlPage } from "./http";
 import { layout } from "./lms-layout";
 import { isGradableEnrollment } from "./roles";
@@ -199,7 +199,7 @@ function render(platformId: string, contextId: string, ctx: GradebookPageContext
       if (c.points !== undefined) shown = points(c.points);
       else if (c.cleared) shown = "cleared";
       if (c.setBy === "person") tags.push(`<span class="tag hand">by hand</span>`);
-      if (c.late) tags.push(`<span class="tag late">late</span>`);
+      if (isLate(item, c, family)) tags.push(`<span class="tag late">late</span>`);
       if (c.clipped) tags.push(`<span class="tag">clipped</span>`);
       if (family === "canvas" && c.attempts > 0) tags.push(`<span class="tag">${c.attempts} attempt${c.attempts === 1 ? "" : "s"}</span>`);
       if (!isListed(c, family) && c.points !== undefined) tags.push(`<span class="tag" title="AGS results do not list it yet">not in results</span>`);

@@ -12,7 +12,8 @@ import { htmlPage } from "./http";
 import { demoGradebookLinks, gradebookPage, gradebookUrl, isGradebookPath } from "./lms-gradebook";
 import { layout } from "./lms-layout";
 import { isGradableEnrollment } from "./roles";
-import type { LmsState } from "./state";
+import { isLate } from "./gradebook";
+import type { LmsState, StoredLineItem } from "./state";
 import type { Emulator } from "./types";
 
 export interface LmsContext {
@@ -174,12 +175,13 @@ function panelPage(url: URL, ctx: LmsContext): string {
   const items = ctx.state.lineItems(platformId, contextId);
   const learners = ctx.state.members(platformId, contextId).filter((m) => isGradableEnrollment(m.roles));
   const family = ctx.state.lmsFamily(platformId);
-  const cell = (itemId: string, userId: string) => {
+  const cell = (item: StoredLineItem, userId: string) => {
+    const itemId = item.id;
     const c = ctx.state.cells.get(itemId)?.get(userId);
     if (!c) return `<td class="muted">–</td>`;
     const tags: string[] = [];
     if (c.setBy === "person") tags.push(`<span class="tag hand">by hand</span>`);
-    if (c.late) tags.push(`<span class="tag late">late</span>`);
+    if (isLate(item, c, family)) tags.push(`<span class="tag late">late</span>`);
     if (c.clipped) tags.push(`<span class="tag">clipped</span>`);
     if (family === "canvas" && c.attempts > 1) tags.push(`<span class="tag">${c.attempts} attempts</span>`);
     const title = `${c.setBy === "person" ? "set by hand" : "set by the tool"} ${new Date(c.setAt).toISOString()}${
@@ -194,7 +196,7 @@ function panelPage(url: URL, ctx: LmsContext): string {
   };
   const gradebook = items.length
     ? `<table><thead><tr><th>Student</th>${items.map((i) => `<th>${e(i.label)}</th>`).join("")}</tr></thead><tbody>${learners
-        .map((m) => `<tr><td>${e(m.name ?? m.userId)}</td>${items.map((i) => cell(i.id, m.userId)).join("")}</tr>`)
+        .map((m) => `<tr><td>${e(m.name ?? m.userId)}</td>${items.map((i) => cell(i, m.userId)).join("")}</tr>`)
         .join("")}</tbody></table>`
     : `<p class="muted">No gradebook columns yet.</p>`;
   const calls = ctx.emulator.log

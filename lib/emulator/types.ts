@@ -153,7 +153,7 @@ export interface GradebookCell {
   clipped: boolean;
   /** The submission time the LMS holds (Canvas: submission.submittedAt, else the extension's submitted_at, else arrival). */
   submittedAt?: string;
-  /** Canvas: submitted after the column's endDateTime. */
+  /** Canvas: submitted after the column's endDateTime (as it is now). */
   late: boolean;
   /** Canvas: submissions counted (new_submission true or absent). */
   attempts: number;

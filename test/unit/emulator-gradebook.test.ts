@@ -164,14 +164,18 @@ describe("Canvas", () => {
     expect(cells.s3).toMatchObject({ late: false, submittedAt: before });
     expect(cells.s4).toMatchObject({ late: true });
 
-    // Without a due date nothing is late; a due date set later judges the next submission.
+    // Without a due date nothing is late; a due date set or moved later judges the submissions held.
     const open = emu.emulator.addLineItem(c.platformId, c.contextId, { label: "Open", scoreMaximum: 10 });
     const o = { ...c, lineItemId: open, scoresUrl: `/api/lineitems/${enc(open)}/scores` };
     await emu.post(o, score("s1", 1));
     expect(emu.emulator.gradebook(open)[0].late).toBe(false);
     emu.emulator.setDueDate(open, due);
-    await emu.post(o, score("s1", 2));
     expect(emu.emulator.gradebook(open)[0].late).toBe(true);
+    emu.emulator.setDueDate(open, "2026-03-04T00:00:00Z");
+    expect(emu.emulator.gradebook(open)[0].late).toBe(false);
+    // Only Canvas marks late.
+    emu.emulator.setLmsFamily(c.platformId, "moodle");
+    expect(emu.emulator.gradebook(c.lineItemId).find((g) => g.userId === "s2")!.late).toBe(false);
   });
 
   it("counts a new attempt per new_submission (true or absent), not for false", async () => {
