@@ -15,7 +15,7 @@ import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import { rowsOf } from "../db/rows";
 import type { GradeClient } from "./client";
-import { sleep, throttlesPlatform, type PlatformGate } from "./gate";
+import { sleep, throttlesPlatform, type PlatformGate } from "../ltiaas/gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
 
 export const CHUNK_SIZE = 100;

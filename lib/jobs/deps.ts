@@ -5,7 +5,7 @@
  */
 import { getDb, type Db } from "../db/client";
 import { env } from "../env";
-import { platformGate, type PlatformGate } from "../grades/gate";
+import { platformGate, type PlatformGate } from "../ltiaas/gate";
 import { DEFAULT_PUSH_TUNING, type PushTuning } from "../grades/push";
 import { ltiaas, type LtiaasClient } from "../ltiaas";
 import { DEFAULT_ROSTER_TUNING, type RosterTuning } from "../roster/tuning";

@@ -5,7 +5,7 @@
  * platform gate in the deps bounds requests per platform across every job.
  */
 import { keyedLock } from "../keyed-lock";
-import { sleep } from "../grades/gate";
+import { sleep } from "../ltiaas/gate";
 import type { JobDefinition, JobEvent, StepRunner, Trigger } from "./definition";
 import type { JobDeps } from "./deps";
 import { executeJob, jobGaveUp, unitsByRun } from "./execute";

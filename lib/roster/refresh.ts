@@ -6,7 +6,7 @@
  */
 import type { Db } from "../db/client";
 import { open, SealError } from "../crypto/seal";
-import type { PlatformGate } from "../grades/gate";
+import type { PlatformGate } from "../ltiaas/gate";
 import { LtiaasError } from "../ltiaas";
 import { errorFields, log } from "../log";
 import { applyRoster } from "./apply";

@@ -24,7 +24,7 @@ import { openDatabase, setDbForTests, type Db } from "../../lib/db/client";
 import { seal } from "../../lib/crypto/seal";
 import { parseEnv, setEnvForTests } from "../../lib/env";
 import { recordScores } from "../../lib/grades/record";
-import { PlatformGate } from "../../lib/grades/gate";
+import { PlatformGate } from "../../lib/ltiaas/gate";
 import { jobDeps, type DepsOverrides } from "../../lib/jobs/deps";
 import { pushContextJob } from "../../lib/jobs/definitions/push-context";
 import { createDispatcher } from "../../lib/jobs/dispatch";

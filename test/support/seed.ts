@@ -9,7 +9,7 @@ import type { Db } from "@/lib/db/client";
 import { seal } from "@/lib/crypto/seal";
 import type { Emulator } from "@/lib/emulator";
 import { env, setEnvForTests } from "@/lib/env";
-import { PlatformGate } from "@/lib/grades/gate";
+import { PlatformGate } from "@/lib/ltiaas/gate";
 import type { PushTuning } from "@/lib/grades/push";
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from "@/lib/jobs/dispatch";
 import { jobDeps, type DepsOverrides, type JobDeps } from "@/lib/jobs/deps";

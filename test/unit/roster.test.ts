@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PlatformGate } from "@/lib/grades/gate";
+import { PlatformGate } from "@/lib/ltiaas/gate";
 import { LtiaasError } from "@/lib/ltiaas";
 import { toRows } from "@/lib/roster/apply";
 import { fetchRoster, RosterRetryLater } from "@/lib/roster/fetch";

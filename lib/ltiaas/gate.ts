@@ -4,7 +4,7 @@
  * `Retry-After` has passed. Platforms do not wait on each other.
  */
 import { env } from "../env";
-import type { LtiaasError } from "../ltiaas/errors";
+import type { LtiaasError } from "./errors";
 
 interface Lane {
   active: number;
