@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "../ltiaas/client";
+import type { LedgerScore } from "./score";
 
 /** Text Postgres can store: it refuses NUL characters (in text and in jsonb alike). */
 export const pgText = () => z.string().refine((v) => !v.includes("\u0000"), "must not contain NUL characters");
@@ -32,6 +33,15 @@ export type ScoreEntryInput = z.input<typeof scoreEntrySchema>;
 export type ScoreEntry = z.output<typeof scoreEntrySchema>;
 
 export type ScoreSource = "activity" | "webhook" | "backfill";
+
+/** The score an entry asks the ledger to keep. */
+export const ledgerScoreOf = (e: ScoreEntry): LedgerScore => ({
+  scoreGiven: e.scoreGiven ?? null,
+  scoreMaximum: e.scoreMaximum ?? null,
+  comment: e.comment ?? null,
+  activityProgress: e.activityProgress,
+  gradingProgress: e.gradingProgress,
+});
 
 /** A zod error as the contract's `issues` list: path and message, nothing echoed from the input. */
 export function issuesOf(error: z.ZodError): { path: (string | number)[]; message: string }[] {

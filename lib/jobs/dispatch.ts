@@ -58,9 +58,9 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
     mode,
     async enqueue(kind, payload, { trigger, id, join }) {
       const def = jobOfKind(kind);
-      if (def.runsHere?.(def.payload.parse(payload) as never)) return { mode: "inline", run: await here(def, payload, trigger), joined: false };
+      if (def.runsHere?.(def.payload.parse(payload))) return { mode: "inline", run: await here(def, payload, trigger), joined: false };
       if (mode === "inngest") {
-        await def.precheck?.(def.payload.parse(payload) as never, await jobDeps("inngest", opts.deps));
+        await def.precheck?.(def.payload.parse(payload), await jobDeps("inngest", opts.deps));
         await send({ name: def.event, data: payload as Record<string, unknown>, ...(id ? { id } : {}) });
         return { mode: "inngest", eventId: id ?? null };
       }

@@ -69,7 +69,7 @@ export async function runInline(def: JobDefinition, data: unknown, opts: { deps:
           trigger: opts.trigger,
           onRun: (id) => started((runId = id)),
         });
-        return { ...(await runSummary(opts.deps.db, runId!)), ...def.summary?.(result as never) };
+        return { ...(await runSummary(opts.deps.db, runId!)), ...def.summary?.(result) };
       } catch (error) {
         if (runId) await jobGaveUp(def, data, opts.deps, { runId, error });
         throw error;

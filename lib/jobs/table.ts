@@ -18,7 +18,7 @@ export const JOBS: readonly JobDefinition[] = [
   retryFailedJob,
   refreshRostersJob,
   rosterContextJob,
-] as unknown as JobDefinition[];
+];
 
 export function jobOfKind(kind: string): JobDefinition {
   const def = JOBS.find((d) => d.kind === kind);
