@@ -238,7 +238,8 @@ describe("the outcome table", () => {
     ["401 on an ltik score post", () => text("", 401), LTIK_AUTH, "score", { kind: "refused", status: 401 }],
     ["400 inactive platform on the id token", () => ltiaasError(400, "UNREGISTERED_OR_INACTIVE_PLATFORM"), LTIK_AUTH, "idtoken", { kind: "refused", status: 400, code: "UNREGISTERED_OR_INACTIVE_PLATFORM", reason: "Error", fromLms: false }],
     ["400 LTIAAS service refusal on a score post is not 'not gradable'", () => ltiaasError(400, "SERVICE_NOT_AVAILABLE_FOR_CONTEXT", "Assignment and Grades is not available."), SVC_AUTH, "score", { kind: "refused", code: "SERVICE_NOT_AVAILABLE_FOR_CONTEXT", fromLms: false }],
-    ["400 LTIAAS validation on a score post is not gradable", () => ltiaasError(400, "INVALID_PARAMETERS", "scoreGiven: must be 0 or more"), SVC_AUTH, "score", { kind: "not_gradable", code: "INVALID_PARAMETERS", reason: "scoreGiven: must be 0 or more" }],
+    // LTIAAS refusing a field it was sent says nothing about the learner: refused (retried, bounded), never skipped for good.
+    ["400 LTIAAS validation on a score post is refused, not 'not gradable'", () => ltiaasError(400, "INVALID_PARAMETERS", "scoreGiven: must be 0 or more"), SVC_AUTH, "score", { kind: "refused", code: "INVALID_PARAMETERS", reason: "scoreGiven: must be 0 or more", fromLms: false }],
     ["400 on a list is refused, not 'not gradable'", () => text("bad", 400), SVC_AUTH, "list", { kind: "refused", status: 400 }],
     ["404 line item", () => text("Not Found", 404), SVC_AUTH, "score", { kind: "not_found", status: 404 }],
     ["404 on a list", () => json({ errors: [{ message: "The specified resource does not exist." }] }, 404), SVC_AUTH, "list", { kind: "not_found" }],
