@@ -9,7 +9,7 @@ import { ltiaas, LtiaasError, type IdToken } from "../ltiaas";
 import { createSession, type SessionRole } from "../session/session";
 import { log } from "../log";
 import { recordLaunch, type LaunchRefs } from "./record";
-import { classifyRoles } from "./roles";
+import { classifyRoles } from "../lti/roles";
 import { scheduleRosterRefresh } from "../roster/schedule";
 
 export interface LaunchSuccess {
