@@ -52,6 +52,8 @@ export {
 export type { AnswerMeta, CallOptions, LtiaasAuth, LtiaasClient, LtiaasClientOptions, MembershipsPage, ResultsPage } from "./types";
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
+/** What a header value may hold (the rule undici and fetch apply): no control characters, nothing past U+00FF. */
+const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A paging loop that never ends is a broken server, not a big course. */
 const MAX_PAGES = 1_000;
 
@@ -122,6 +124,9 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
       // No key stored for the context: only a launch brings one.
       fail({ kind: isLtik ? "refused" : "needs_relaunch", reason: isLtik ? "no ltik" : "no service key" });
     }
+    // A key that cannot be a header value (CR, LF, NUL…) would fail inside the transport as if the
+    // network had: refuse it before anything is sent.
+    if (!HEADER_SAFE.test(secret)) fail({ kind: isLtik ? "refused" : "needs_relaunch", reason: isLtik ? "ltik is not a valid header value" : "service key is not a valid header value" });
 
     const headers: Record<string, string> = {
       authorization: isLtik ? ltikHeader(apiKey, secret) : serviceKeyHeader(apiKey, secret),

@@ -154,6 +154,23 @@ describe("auth headers", () => {
   });
 });
 
+describe("keys that cannot be sent", () => {
+  it.each([
+    ["a line break", "abc\r\nX-Evil: 1"],
+    ["a NUL", "abc\u0000def"],
+    ["a character past U+00FF", "abc€"],
+  ])("refuses a key with %s before any request, quoting nothing", async (_name, key) => {
+    const { c, sent } = client();
+    const seen: AnswerMeta[] = [];
+    const svc = await failure(c.postScore({ serviceKey: key }, LINE_ITEM, score, { onAnswer: (a) => seen.push(a) }));
+    expect(svc).toMatchObject({ kind: "needs_relaunch", reason: "service key is not a valid header value" });
+    const ltik = await failure(c.getIdToken(key));
+    expect(ltik).toMatchObject({ kind: "refused", reason: "ltik is not a valid header value" });
+    expect(sent).toHaveLength(0);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe("id token parsing", () => {
   it("parses the reference token and keeps extra fields", async () => {
     const { c } = client(json(idToken));
