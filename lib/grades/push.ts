@@ -15,7 +15,7 @@ import { log } from "../log";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import { rowsOf } from "../db/rows";
 import type { GradeClient } from "./client";
-import { sleep, throttlesPlatform, type PlatformGate } from "./gate";
+import { sleep, throttlesPlatform, type PlatformGate } from "../ltiaas/gate";
 import { reresolveAfterNotFound, resolveLineItem, type LinkInfo } from "./line-items";
 
 export const CHUNK_SIZE = 100;
@@ -32,6 +32,18 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /** Points a test can crash at (a hook that throws). */
 export type CrashPoint = "claimed" | "before_send" | "answered" | "recorded";
+
+/** Timings of a push (tests make them quick) and a crash hook for tests. */
+export interface PushTuning {
+  leaseMs: number;
+  /** First retry delay for 5xx/timeouts; doubles per attempt, with jitter. */
+  backoffBaseMs: number;
+  /** Longest wait inside one run for rows to become due again (else the run ends, rows pending). */
+  maxWaitMs: number;
+  hook?: PushDeps["hook"];
+}
+
+export const DEFAULT_PUSH_TUNING: PushTuning = { leaseMs: DEFAULT_LEASE_MS, backoffBaseMs: 2_000, maxWaitMs: 30_000 };
 
 export interface PushDeps {
   db: Db;

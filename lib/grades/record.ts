@@ -3,13 +3,12 @@
  * One short transaction, all or nothing: the delivery id (if any) is remembered, every triple must
  * be known, each (resource link, user) row gets a new revision unless the score is older than the
  * current one (by `gradedAt`) or changes nothing; every score is audited in grade_revisions.
- * After the commit the touched contexts get a push scheduled (debounced).
+ * It answers which contexts changed: its callers ask for a push of them (lib/jobs).
  */
 import { sql } from "drizzle-orm";
 import { getDb, type Db, type Tx } from "../db/client";
 import { scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
 import { rowsOf } from "../db/rows";
-import { schedulePush } from "./schedule";
 
 export interface UnknownTriple {
   index: number;
@@ -33,13 +32,17 @@ export interface RecordOptions {
   correction?: boolean;
   db?: Db;
   now?: Date;
-  /** Schedule a push of the touched contexts (default true). */
-  schedule?: boolean;
+}
+
+/** A context whose rows became pending: it wants a push (platformId: Inngest's concurrency key). */
+export interface ChangedContext {
+  contextRef: string;
+  platformId: string;
 }
 
 export type RecordResult =
   | { duplicate: true }
-  | { duplicate: false; accepted: number; applied: number; skipped: number; contextRefs: string[] };
+  | { duplicate: false; accepted: number; applied: number; skipped: number; changed: ChangedContext[] };
 
 interface Resolved {
   entry: ScoreEntry;
@@ -104,7 +107,6 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
     return apply(tx, resolved, options.source, correction, options.deliveryId ?? null, now);
   });
 
-  if (!result.duplicate && options.schedule !== false) for (const ref of result.contextRefs) schedulePush(ref);
   return result;
 }
 
@@ -209,6 +211,13 @@ async function apply(
     accepted: resolved.length,
     applied: applied.filter((a) => a.state === "pending").length,
     skipped: applied.filter((a) => a.state === "skipped").length,
-    contextRefs: [...new Set(applied.filter((a) => a.state === "pending").map((a) => a.c))],
+    changed: changedContexts(resolved, applied),
   };
+}
+
+/** The contexts where a row became pending, each once, with its LTIAAS platform id. */
+function changedContexts(resolved: Resolved[], applied: { c: string; state: string }[]): ChangedContext[] {
+  const platformOf = new Map(resolved.map((r) => [r.c, r.entry.platformId]));
+  const pending = new Set(applied.filter((a) => a.state === "pending").map((a) => a.c));
+  return [...pending].map((contextRef) => ({ contextRef, platformId: platformOf.get(contextRef)! }));
 }

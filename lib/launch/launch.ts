@@ -10,7 +10,6 @@ import { createSession, type SessionRole } from "../session/session";
 import { log } from "../log";
 import { recordLaunch, type LaunchRefs } from "./record";
 import { classifyRoles } from "../lti/roles";
-import { scheduleRosterRefresh } from "../roster/schedule";
 
 export interface LaunchSuccess {
   ok: true;
@@ -124,8 +123,6 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     lineItemId: idtoken.services?.assignmentAndGrades?.lineItemId,
     sealedKey,
   });
-  // Fire-and-forget (never throws, checks staleness off the launch's path): a teacher sees a fresh roster soon.
-  if (role === "teacher") scheduleRosterRefresh(refs.contextRef);
 
   const { token, expiresAt } = await createSession({
     platformRef: refs.platformRef,

@@ -3,6 +3,7 @@
 import { redirect } from "next/navigation";
 import { actionAccess, ACCESS_WORDS } from "@/app/_lib/action-session";
 import { recordScores } from "@/lib/grades/record";
+import { pushSoon } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { withSession } from "@/lib/session/session";
 import { QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
@@ -24,7 +25,7 @@ export async function submitQuizAction(_prev: QuizState, form: FormData): Promis
   const { correct, total } = scoreQuiz(read.answers);
   const { view, member, token } = access;
   try {
-    await recordScores(
+    const recorded = await recordScores(
       [
         {
           platformId: view.platform.platformId,
@@ -41,6 +42,7 @@ export async function submitQuizAction(_prev: QuizState, form: FormData): Promis
       ],
       { source: "activity" },
     );
+    if (!recorded.duplicate) pushSoon(recorded.changed);
   } catch (error) {
     log.error("activity.record_failed", { resourceLinkRef: view.id, ...errorFields(error) });
     return { error: "Your answers could not be saved just now. Please submit again in a moment.", missing: [] };
