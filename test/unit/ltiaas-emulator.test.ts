@@ -247,6 +247,60 @@ describe("throttling, outages and timeouts", () => {
   });
 });
 
+describe("what the LMS's throttles tell the client", () => {
+  it("Canvas's bucket: the remaining units and cost of every answer, then a 403 throttle without Retry-After", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "canvas", highWaterMark: 10, upFrontCost: 5, requestCost: 3, outflowPerSecond: 0 });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.listResultsPage(auth, item.id, {}, { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u2", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 403, retryAfterSeconds: undefined, rateLimit: { remaining: 0 } });
+    expect(seen).toEqual([
+      { status: 204, latencyMs: expect.any(Number), rateLimit: { remaining: 7, cost: 3 } },
+      { status: 200, latencyMs: expect.any(Number), rateLimit: { remaining: 4, cost: 3 } },
+      { status: 403, latencyMs: expect.any(Number), rateLimit: { remaining: 0 } },
+    ]);
+  });
+
+  it("D2L's credits: remaining, reset and cost, then a 429 with Retry-After", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "d2l", credits: 20, costPerCall: 10, windowSeconds: 60 });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.listMembershipsPage(auth, {}, { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u2", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 429, rateLimit: { remaining: 0 } });
+    expect(err.retryAfterSeconds).toBeGreaterThan(50);
+    expect(err.rateLimit?.resetSeconds).toBe(err.retryAfterSeconds);
+    expect(seen.map((a) => [a.status, a.rateLimit?.remaining, a.rateLimit?.cost])).toEqual([
+      [204, 10, 10],
+      [200, 0, 10],
+      [429, 0, undefined],
+    ]);
+    expect(seen[0].rateLimit?.resetSeconds).toBeGreaterThan(50);
+  });
+
+  it("without the headers relayed, the statuses alone still classify, and no rateLimit is made up", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "canvas", highWaterMark: 10, upFrontCost: 5, requestCost: 3, outflowPerSecond: 0, relayHeaders: false });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.postScore(auth, item.id, graded("u2", 5), { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u3", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 403 });
+    expect(err.rateLimit).toBeUndefined();
+    expect(seen.map((a) => [a.status, "rateLimit" in a])).toEqual([
+      [204, false],
+      [204, false],
+      [403, false],
+    ]);
+  });
+});
+
 describe("service keys", () => {
   it("maps a revoked service key to needs_relaunch, and never shows the key", async () => {
     const { c, auth, item, launch } = await course();
