@@ -36,11 +36,13 @@ describe("outcomes", () => {
     const posts = scorePosts();
     const limited = posts.findIndex((p) => p.status === 429);
     expect(limited).toBeGreaterThanOrEqual(0);
-    // Apart from a request already on its way when the 429 came back, nothing reached the platform
-    // before the Retry-After had passed (log times are the emulator's arrival times).
+    // Apart from a request already on its way when the 429 came back (two in flight per platform:
+    // at most one), nothing reached the platform before the Retry-After had passed (log times are
+    // the emulator's arrival times). Counted, not timed: the emulator shares the event loop with the
+    // engine, so the arrival of a request already sent can be logged well after the 429.
     const t429 = new Date(posts[limited].at).getTime();
     const gaps = posts.slice(limited + 1).map((p) => new Date(p.at).getTime() - t429);
-    expect(gaps.filter((g) => g > 100 && g < 950)).toEqual([]);
+    expect(gaps.filter((g) => g < 950).length).toBeLessThanOrEqual(1);
     expect(gaps.filter((g) => g >= 950).length).toBeGreaterThan(0);
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(4);
   });
