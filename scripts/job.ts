@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   try {
     const result = await runCliJob(db, args);
     stop();
-    console.log(args.json ? JSON.stringify(result, null, 2) : formatSummary(result));
+    console.log(args.json ? JSON.stringify(result, null, 2) : formatSummary(result, args));
     return exitCodeFor(result);
   } finally {
     stop();

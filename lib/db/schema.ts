@@ -35,6 +35,13 @@ export const platforms = pgTable(
     deploymentId: text("deployment_id"),
     name: text("name"),
     productFamilyCode: text("product_family_code"),
+    /** An operator paused every call to this LMS (scores are still recorded). */
+    pausedAt: ts("paused_at"),
+    /** The operator's ceiling of requests in flight to this LMS; null: PLATFORM_CONCURRENCY. */
+    concurrencyCeiling: integer("concurrency_ceiling"),
+    /** The pacing window now (requests in flight it allows), shared by every process; null: the ceiling. */
+    pacingWindow: integer("pacing_window"),
+    pacingUpdatedAt: ts("pacing_updated_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -84,6 +91,13 @@ export const resourceLinks = pgTable(
     /** Lease of the one run allowed to create this link's line item. */
     lineItemClaim: text("line_item_claim"),
     lineItemClaimUntil: ts("line_item_claim_until"),
+    /** A teacher paused this link (e.g. while regrading): nothing calls the LMS for it. */
+    pausedAt: ts("paused_at"),
+    /** The last reconcile's read-back of the LMS's results (over rows that were sent). */
+    driftCheckedAt: ts("drift_checked_at"),
+    driftInSync: integer("drift_in_sync").notNull().default(0),
+    driftDiffers: integer("drift_differs").notNull().default(0),
+    driftMissing: integer("drift_missing").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -180,16 +194,34 @@ export const gradeRows = pgTable(
     activityProgress: text("activity_progress").notNull(),
     gradingProgress: text("grading_progress").notNull(),
     gradedAt: ts("graded_at").notNull(),
-    /** activity | webhook | backfill */
+    /** When the learner handed the work in (LMSs judge lateness by it); sent with every score. */
+    submittedAt: ts("submitted_at").notNull(),
+    startedAt: ts("started_at"),
+    /** activity | webhook | backfill | overwrite | reconcile */
     source: text("source").notNull(),
     recordedAt: ts("recorded_at").notNull().defaultNow(),
-    /** pending | sent | skipped | failed */
+    /** pending | sent | skipped | failed | overridden (the LMS holds a grade a person set; kept) */
     state: text("state").notNull().default("pending"),
     /** Why skipped/failed/waiting (not_gradable:…, would_clear_grade, max_attempts, needs_relaunch…). */
     reason: text("reason"),
     pendingSince: ts("pending_since"),
     sentRevision: integer("sent_revision"),
+    /** The score of the revision last sent: what the LMS should hold (read-backs compare with it). */
+    sentScoreGiven: doublePrecision("sent_score_given"),
+    sentScoreMaximum: doublePrecision("sent_score_maximum"),
+    /** submittedAt of the revision last sent (Canvas: an unchanged one is not a new submission). */
+    sentSubmittedAt: ts("sent_submitted_at"),
     lastSentAt: ts("last_sent_at"),
+    /** What the LMS held when last read (overridden and drifted rows); null score: no grade there. */
+    lmsScore: doublePrecision("lms_score"),
+    lmsMaximum: doublePrecision("lms_maximum"),
+    lmsSeenAt: ts("lms_seen_at"),
+    /** The LMS cut the score sent to its maximum. */
+    clipped: boolean("clipped").notNull().default(false),
+    /** The last reconcile's verdict: in_sync | differs | missing. */
+    reconciled: text("reconciled"),
+    /** The revision reconcile re-sent once because the LMS had lost it (still missing next time: failed). */
+    reconcileResentRevision: integer("reconcile_resent_revision"),
     /** A FullyGraded score was accepted by the LMS: later non-graded progress would clear it. */
     gradeSent: boolean("grade_sent").notNull().default(false),
     attempts: integer("attempts").notNull().default(0),
@@ -233,6 +265,8 @@ export const gradeRevisions = pgTable(
     activityProgress: text("activity_progress").notNull(),
     gradingProgress: text("grading_progress").notNull(),
     gradedAt: ts("graded_at").notNull(),
+    submittedAt: ts("submitted_at"),
+    startedAt: ts("started_at"),
     recordedAt: ts("recorded_at").notNull().defaultNow(),
   },
   (t) => [
@@ -266,6 +300,7 @@ export const gradeCounters = pgTable("grade_counters", {
   sent: integer("sent").notNull().default(0),
   skipped: integer("skipped").notNull().default(0),
   failed: integer("failed").notNull().default(0),
+  overridden: integer("overridden").notNull().default(0),
   oldestPendingAt: ts("oldest_pending_at"),
   lastRunId: uuid("last_run_id"),
 });
@@ -335,4 +370,50 @@ export const syncAttempts = pgTable(
     at: ts("at").notNull().defaultNow(),
   },
   (t) => [index("sync_attempts_row_idx").on(t.gradeRowId), index("sync_attempts_run_idx").on(t.runId)],
+);
+
+/**
+ * What a push or a reconcile read of a line item's results, kept for its run so every step of the run
+ * shares one read (a step under Inngest may run in another process). `complete`: every page was read
+ * (else only the users read one by one are here). Pruned with old runs.
+ */
+export const lmsReads = pgTable(
+  "lms_reads",
+  {
+    runId: uuid("run_id").notNull(),
+    resourceLinkRef: uuid("resource_link_ref")
+      .notNull()
+      .references(() => resourceLinks.id, { onDelete: "cascade" }),
+    lineItemId: text("line_item_id").notNull(),
+    complete: boolean("complete").notNull().default(false),
+    readAt: ts("read_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.resourceLinkRef] }), index("lms_reads_read_at_idx").on(t.readAt)],
+);
+
+/** One user's result as read (no row: the LMS listed no result for the user in a complete read). */
+export const lmsResults = pgTable(
+  "lms_results",
+  {
+    runId: uuid("run_id").notNull(),
+    resourceLinkRef: uuid("resource_link_ref").notNull(),
+    userId: text("user_id").notNull(),
+    /** Null: the LMS has a result without a score (counts as no result). */
+    resultScore: doublePrecision("result_score"),
+    resultMaximum: doublePrecision("result_maximum"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.resourceLinkRef, t.userId] })],
+);
+
+/** Throttling answers per platform and minute (pacing, /admin, the `throttled` alert). */
+export const platformThrottles = pgTable(
+  "platform_throttles",
+  {
+    platformRef: uuid("platform_ref")
+      .notNull()
+      .references(() => platforms.id, { onDelete: "cascade" }),
+    minute: ts("minute").notNull(),
+    answers: integer("answers").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.platformRef, t.minute] })],
 );

@@ -33,18 +33,19 @@ export function latencyFor(faults: Faults, platformId: string | undefined): numb
   return 0;
 }
 
-/** Takes one from a counted fault that applies to this platform; false when spent or not for it. */
-function take(fault: { remaining: number; platformId?: string } | undefined, platformId: string | undefined): boolean {
+/** Takes one from a counted fault that applies to this platform and method; false when spent or not for it. */
+function take(fault: { remaining: number; platformId?: string; method?: string } | undefined, platformId: string | undefined, method: string): boolean {
   if (!fault || fault.remaining <= 0) return false;
   if (fault.platformId !== undefined && fault.platformId !== platformId) return false;
+  if (fault.method !== undefined && fault.method !== method) return false;
   fault.remaining -= 1;
   return true;
 }
 
 /** A throttle or an outage answer for this request, if one is armed. */
-export function injectedFault(faults: Faults, platformId: string | undefined): Response | undefined {
+export function injectedFault(faults: Faults, platformId: string | undefined, method: string): Response | undefined {
   const rl = faults.rateLimit;
-  if (take(rl, platformId)) {
+  if (take(rl, platformId, method)) {
     if (rl!.style === "canvas403") {
       // Canvas: 403 with "Rate Limit Exceeded" in the body and no Retry-After.
       return ltiaasError(403, "403 Forbidden (Rate Limit Exceeded)", undefined, { "x-rate-limit-remaining": "0.0" });
@@ -54,7 +55,7 @@ export function injectedFault(faults: Faults, platformId: string | undefined): R
     });
   }
   const se = faults.serverErrors;
-  if (take(se, platformId)) {
+  if (take(se, platformId, method)) {
     // 500 comes from LTIAAS itself; 502/503 from a gateway in front of the LMS, not LTIAAS-shaped.
     return se!.status === 500 ? ltiaasError(500, "INTERNAL_SERVER_ERROR", "The LMS request failed.") : gatewayPage(se!.status);
   }

@@ -108,14 +108,14 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     };
     try {
       await sleep(latencyFor(faults, platformId), req.signal);
-      if (faults.hangMs) await sleep(faults.hangMs, req.signal);
+      if (faults.hangMs && (!faults.hangMethod || faults.hangMethod === req.method)) await sleep(faults.hangMs, req.signal);
       // The client gave up while we stalled: like an LMS that never got the request, change nothing.
       if (req.signal.aborted) return finish(settle(new Response(null, { status: 499 })));
       if (admission?.refusal) {
         countThrottled();
         return finish(admission.refusal);
       }
-      const fault = injectedFault(faults, platformId);
+      const fault = injectedFault(faults, platformId, req.method);
       if (fault) {
         if (fault.status === 429 || fault.status === 403) countThrottled();
         return finish(settle(fault));

@@ -235,10 +235,12 @@ export interface Faults {
   latencyMs?: number | Record<string, number>;
   /** Respond after this long (client timeouts). A request whose client gave up is not processed. */
   hangMs?: number;
-  /** The next `remaining` requests (of `platformId`, if given) are throttled. */
-  rateLimit?: { style: "429" | "canvas403"; retryAfterSeconds?: number; remaining: number; platformId?: string };
-  /** The next `remaining` requests (of `platformId`, if given) fail with this status. */
-  serverErrors?: { status: 500 | 502 | 503; remaining: number; platformId?: string };
+  /** Only requests of this method hang (default: every request). */
+  hangMethod?: "GET" | "POST";
+  /** The next `remaining` requests (of `platformId`, and of `method`, if given) are throttled. */
+  rateLimit?: { style: "429" | "canvas403"; retryAfterSeconds?: number; remaining: number; platformId?: string; method?: "GET" | "POST" };
+  /** The next `remaining` requests (of `platformId`, and of `method`, if given) fail with this status. */
+  serverErrors?: { status: 500 | 502 | 503; remaining: number; platformId?: string; method?: "GET" | "POST" };
   /** Score posts for these users: 422 "User not found in course or is not a student". */
   notGradable: Set<string>;
   /** Score posts for these users: Canvas's 422 "maximum number of allowed attempts". */

@@ -23,6 +23,9 @@ export const scoreEntrySchema = z
     activityProgress: z.enum(ACTIVITY_PROGRESS).default("Completed"),
     gradingProgress: z.enum(GRADING_PROGRESS).default("FullyGraded"),
     gradedAt: z.iso.datetime({ offset: true }).optional(),
+    /** When the learner handed the work in (default: gradedAt); LMSs judge lateness by it. */
+    submittedAt: z.iso.datetime({ offset: true }).optional(),
+    startedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.scoreGiven !== undefined && v.scoreMaximum === undefined)
@@ -32,7 +35,7 @@ export const scoreEntrySchema = z
 export type ScoreEntryInput = z.input<typeof scoreEntrySchema>;
 export type ScoreEntry = z.output<typeof scoreEntrySchema>;
 
-export type ScoreSource = "activity" | "webhook" | "backfill";
+export type ScoreSource = "activity" | "webhook" | "backfill" | "overwrite" | "reconcile";
 
 /** The score an entry asks the ledger to keep. */
 export const ledgerScoreOf = (e: ScoreEntry): LedgerScore => ({

@@ -31,6 +31,8 @@ export interface RecordOptions {
   deliveryId?: string;
   /** Corrections (backfill from a file) become new revisions whatever their `gradedAt`. */
   correction?: boolean;
+  /** Explicit: a row whose LMS grade a person set is sent again too (source `overwrite`). */
+  overwrite?: boolean;
   db?: Db;
   now?: Date;
 }
@@ -105,7 +107,7 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
     });
     // Throwing rolls the transaction back, delivery id included: the grader may retry it.
     if (unknown.length) throw new UnknownTripleError(unknown);
-    return apply(tx, resolved, options.source, correction, options.deliveryId ?? null, now);
+    return apply(tx, resolved, options.source, correction, options.deliveryId ?? null, now, options.overwrite ?? false);
   });
 
   return result;
@@ -113,10 +115,23 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
 
 const gradedAtOf = (e: ScoreEntry, now: Date) => (e.gradedAt ? new Date(e.gradedAt) : now);
 
-/** An entry's score as both statements below take it: the table's own columns. */
-const columnsOf = (e: ScoreEntry, now: Date) => ({ ...scoreColumns(ledgerScoreOf(e)), graded_at: gradedAtOf(e, now).toISOString() });
+/**
+ * An entry's score as both statements below take it: the table's own columns. `submitted_at` is the
+ * entry's, else (a correction) the row's current one, else when it was graded.
+ */
+const columnsOf = (e: ScoreEntry, now: Date, current?: string | null) => {
+  const gradedAt = gradedAtOf(e, now).toISOString();
+  return {
+    ...scoreColumns(ledgerScoreOf(e)),
+    graded_at: gradedAt,
+    submitted_at: e.submittedAt ?? current ?? gradedAt,
+    started_at: e.startedAt ?? null,
+  };
+};
 /** Those columns' types in jsonb_to_recordset. */
-const SCORE_RECORD = sql.raw("score_given float8, score_maximum float8, comment text, activity_progress text, grading_progress text, graded_at timestamptz");
+const SCORE_RECORD = sql.raw(
+  "score_given float8, score_maximum float8, comment text, activity_progress text, grading_progress text, graded_at timestamptz, submitted_at timestamptz, started_at timestamptz",
+);
 
 async function apply(
   tx: Tx,
@@ -125,7 +140,9 @@ async function apply(
   correction: boolean,
   deliveryId: string | null,
   now: Date,
+  overwrite: boolean,
 ): Promise<Extract<RecordResult, { duplicate: false }>> {
+  const kept = sql`(g.state = 'overridden' AND NOT ${overwrite}::boolean)`;
   // One statement cannot update a row twice: pick each (link, user)'s winner first. Later entries win
   // ties (the contract: on equal gradedAt the later delivery wins); corrections: the last one.
   const winners = new Map<string, Resolved>();
@@ -138,30 +155,37 @@ async function apply(
       winners.set(key, r);
     } else losers.add(r);
   }
+  // A correction without a submission time keeps the row's: a re-send never moves it.
+  const submittedNow = correction ? await currentSubmittedAt(tx, [...winners.values()]) : new Map<string, string>();
   const input = [...winners.values()].map((r) => ({
     rl: r.rl,
     c: r.c,
     p: r.p,
     u: r.entry.userId,
-    ...columnsOf(r.entry, now),
+    ...columnsOf(r.entry, now, submittedNow.get(`${r.rl}|${r.entry.userId}`)),
   }));
   const nowIso = now.toISOString();
   const applied = await rowsOf<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
     tx,
     sql`INSERT INTO grade_rows AS g (resource_link_ref, context_ref, platform_ref, user_id, revision, score_given, score_maximum,
-          comment, activity_progress, grading_progress, graded_at, source, recorded_at, state, pending_since, updated_at)
+          comment, activity_progress, grading_progress, graded_at, submitted_at, started_at, source, recorded_at, state, pending_since, updated_at)
         SELECT x.rl, x.c, x.p, x.u, 1, x.score_given, x.score_maximum, x.comment, x.activity_progress, x.grading_progress, x.graded_at,
-               ${source}::text, ${nowIso}::timestamptz, 'pending', ${nowIso}::timestamptz, ${nowIso}::timestamptz
+               x.submitted_at, x.started_at, ${source}::text, ${nowIso}::timestamptz, 'pending', ${nowIso}::timestamptz, ${nowIso}::timestamptz
         FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS x(rl uuid, c uuid, p uuid, u text, ${SCORE_RECORD})
         ORDER BY x.rl, x.u
         ON CONFLICT (resource_link_ref, user_id) DO UPDATE SET
           revision = g.revision + 1,
           score_given = excluded.score_given, score_maximum = excluded.score_maximum, comment = excluded.comment,
           activity_progress = excluded.activity_progress, grading_progress = excluded.grading_progress,
-          graded_at = excluded.graded_at, source = excluded.source, recorded_at = excluded.recorded_at,
-          state = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
-          reason = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'would_clear_grade' END,
-          pending_since = CASE WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN NULL
+          graded_at = excluded.graded_at, submitted_at = excluded.submitted_at, started_at = excluded.started_at,
+          source = excluded.source, recorded_at = excluded.recorded_at,
+          -- A grade a person set in the LMS stays theirs: the new revision waits, shown, until an
+          -- explicit overwrite (or the LMS's value comes back to Gradesync's).
+          state = CASE WHEN ${kept} THEN 'overridden'
+                       WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'skipped' ELSE 'pending' END,
+          reason = CASE WHEN ${kept} THEN g.reason
+                        WHEN g.grade_sent AND excluded.grading_progress <> 'FullyGraded' THEN 'would_clear_grade' END,
+          pending_since = CASE WHEN ${kept} OR (g.grade_sent AND excluded.grading_progress <> 'FullyGraded') THEN NULL
                                WHEN g.state = 'pending' THEN g.pending_since ELSE excluded.pending_since END,
           attempts = 0, next_attempt_at = NULL, failed_at = NULL, updated_at = excluded.updated_at
         WHERE ${correction}::boolean OR (excluded.graded_at >= g.graded_at AND
@@ -183,7 +207,7 @@ async function apply(
     const a = losers.has(r) ? undefined : appliedByKey.get(key);
     const row = currentByKey.get(key)!;
     let note: string | null = null;
-    if (a) note = a.state === "skipped" ? "would_clear_grade" : null;
+    if (a) note = a.state === "skipped" ? "would_clear_grade" : a.state === "overridden" ? "kept_overridden" : null;
     else if (losers.has(r)) note = "superseded_in_delivery";
     else note = new Date(row.graded_at) > gradedAtOf(r.entry, now) ? "older_graded_at" : "unchanged";
     return {
@@ -191,23 +215,33 @@ async function apply(
       rev: a?.revision ?? null,
       ok: Boolean(a),
       note,
-      ...columnsOf(r.entry, now),
+      ...columnsOf(r.entry, now, submittedNow.get(key)),
     };
   });
   await tx.execute(
     sql`INSERT INTO grade_revisions (grade_row_id, revision, applied, note, source, delivery_id, score_given, score_maximum,
-          comment, activity_progress, grading_progress, graded_at, recorded_at)
+          comment, activity_progress, grading_progress, graded_at, submitted_at, started_at, recorded_at)
         SELECT x.g, x.rev, x.ok, x.note, ${source}::text, ${deliveryId}::text, x.score_given, x.score_maximum, x.comment,
-               x.activity_progress, x.grading_progress, x.graded_at, ${nowIso}::timestamptz
+               x.activity_progress, x.grading_progress, x.graded_at, x.submitted_at, x.started_at, ${nowIso}::timestamptz
         FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb) AS x(g bigint, rev int, ok boolean, note text, ${SCORE_RECORD})`,
   );
   return {
     duplicate: false,
     accepted: resolved.length,
-    applied: applied.filter((a) => a.state === "pending").length,
+    applied: applied.filter((a) => a.state === "pending" || a.state === "overridden").length,
     skipped: applied.filter((a) => a.state === "skipped").length,
     changed: changedContexts(resolved, applied),
   };
+}
+
+async function currentSubmittedAt(tx: Tx, rows: Resolved[]): Promise<Map<string, string>> {
+  const keys = rows.map((r) => ({ rl: r.rl, u: r.entry.userId }));
+  const found = await rowsOf<{ rl: string; u: string; submitted_at: Date | string }>(
+    tx,
+    sql`SELECT g.resource_link_ref AS rl, g.user_id AS u, g.submitted_at FROM grade_rows g
+        JOIN jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS x(rl uuid, u text) ON g.resource_link_ref = x.rl AND g.user_id = x.u`,
+  );
+  return new Map(found.map((f) => [`${f.rl}|${f.u}`, new Date(f.submitted_at).toISOString()]));
 }
 
 /** The contexts where a row became pending, each once, with its LTIAAS platform id. */

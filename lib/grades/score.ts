@@ -4,7 +4,7 @@
  * table's own names everywhere they travel in raw SQL (jsonb_to_recordset included).
  */
 import { z } from "zod";
-import { ACTIVITY_PROGRESS, GRADING_PROGRESS, type ActivityProgress, type GradingProgress, type Score } from "../ltiaas";
+import { ACTIVITY_PROGRESS, CANVAS_SUBMISSION, GRADING_PROGRESS, type ActivityProgress, type GradingProgress, type Score } from "../ltiaas";
 
 export interface LedgerScore {
   scoreGiven: number | null;
@@ -53,8 +53,30 @@ export function scoreColumns(s: LedgerScore): ScoreColumns {
 /** A grade the LMS shows: later non-graded progress would clear it. */
 export const isGrade = (s: LedgerScore) => s.gradingProgress === "FullyGraded" && s.scoreGiven !== null;
 
-/** The AGS score for one user: scoreMaximum with every scoreGiven, and always a comment. */
-export function agsScore(userId: string, s: LedgerScore): Score {
+/** When the learner started and handed in the work: kept with every revision, sent with every score. */
+export interface Submission {
+  submittedAt: Date | string;
+  startedAt: Date | string | null;
+}
+
+export interface SendAs {
+  /** Canvas's extension: `prioritize_non_tool_grade` keeps a teacher's grade (false only on an explicit overwrite). */
+  canvas?: { prioritize: boolean; newSubmission: boolean };
+}
+
+/** An instant as ISO, clamped to now: LMSs refuse a submission time in the future (Canvas past a minute). */
+function isoNotAfter(at: Date | string, now: Date): string {
+  const t = new Date(at).getTime();
+  return new Date(Math.min(t, now.getTime())).toISOString();
+}
+
+/**
+ * The AGS score for one user: scoreMaximum with every scoreGiven, always a comment, and when the work
+ * was submitted (else LMSs such as Canvas mark on-time work late by when the score arrives).
+ */
+export function agsScore(userId: string, s: LedgerScore, sub: Submission, as: SendAs = {}, now = new Date()): Score {
+  const submittedAt = isoNotAfter(sub.submittedAt, now);
+  const startedAt = sub.startedAt === null ? undefined : isoNotAfter(sub.startedAt, now);
   return {
     userId,
     activityProgress: s.activityProgress,
@@ -63,5 +85,15 @@ export function agsScore(userId: string, s: LedgerScore): Score {
     ...(s.scoreGiven !== null ? { scoreGiven: s.scoreGiven } : {}),
     // Sent on every update: a score without one clears the comment in some LMSs.
     comment: s.comment ?? "",
+    submission: { submittedAt, ...(startedAt ? { startedAt } : {}) },
+    ...(as.canvas
+      ? {
+          [CANVAS_SUBMISSION]: {
+            ...(as.canvas.prioritize ? { prioritize_non_tool_grade: true } : {}),
+            new_submission: as.canvas.newSubmission,
+            submitted_at: submittedAt,
+          },
+        }
+      : {}),
   };
 }

@@ -23,7 +23,7 @@ export const OPERATOR_COMMANDS = ["rotate-keys"] as const;
 export const COMMANDS: readonly string[] = [...CLI_JOBS.map((d) => d.kind), ...OPERATOR_COMMANDS];
 export type Command = string;
 
-export const USAGE = `usage: npm run job -- <${COMMANDS.join(" | ")}> [--context ID] [--since ISO] [--file scores.csv|json] [--dry-run] [--json]`;
+export const USAGE = `usage: npm run job -- <${COMMANDS.join(" | ")}> [--context ID] [--since ISO] [--file scores.csv|json] [--dry-run] [--overwrite] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -33,6 +33,7 @@ export interface CliArgs {
   since?: string;
   file?: string;
   dryRun: boolean;
+  overwrite: boolean;
   json: boolean;
 }
 
@@ -48,6 +49,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         since: { type: "string" },
         file: { type: "string" },
         "dry-run": { type: "boolean", default: false },
+        overwrite: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
       },
     });
@@ -59,7 +61,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}\n${USAGE}`);
   const v = parsed.values;
   if (v.since !== undefined && Number.isNaN(Date.parse(v.since))) throw new UsageError(`--since must be an ISO date-time`);
-  return { command, context: v.context, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, json: v.json ?? false };
+  return { command, context: v.context, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, overwrite: v.overwrite ?? false, json: v.json ?? false };
 }
 
 /** Minimal RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
@@ -141,6 +143,7 @@ export async function cliPayload(db: Db, args: CliArgs): Promise<object> {
     since: args.since ? new Date(args.since).toISOString() : undefined,
     scores: args.file ? readScoresFile(args.file) : undefined,
     dryRun: args.dryRun,
+    overwrite: args.overwrite,
   };
   let candidate: unknown;
   try {
@@ -163,7 +166,7 @@ export function exitCodeFor(result: { outcome: string }): number {
   return result.outcome === "completed" || result.outcome === "partial" ? 0 : 1;
 }
 
-export function formatSummary(r: InlineRun): string {
+export function formatSummary(r: InlineRun, args: Pick<CliArgs, "overwrite"> = { overwrite: false }): string {
   const lines = [
     `${r.kind} ${r.outcome} (run ${r.runId})`,
     `  sent ${r.counts.sent}, skipped ${r.counts.skipped}, failed ${r.counts.failed}, pending ${r.counts.pending}`,
@@ -173,6 +176,7 @@ export function formatSummary(r: InlineRun): string {
   if (b) {
     if (b.dryRun) {
       lines.push(`  dry run: would send ${b.wouldSend ?? 0} score(s)`);
+      if (b.overridden) lines.push(`  ${b.overridden} of the selected grade(s) were set by a person in the LMS: ${args.overwrite ? "--overwrite sends over them" : "kept (add --overwrite to send over them)"}`);
       for (const row of b.rows ?? []) lines.push(`    ${row.platformId} ${row.contextId} ${row.resourceLinkId} ${row.userId}: ${row.scoreGiven ?? "-"}/${row.scoreMaximum ?? "-"} (${row.state})`);
     } else lines.push(`  revised ${b.revised} score(s) across ${b.contexts} context(s)`);
   }

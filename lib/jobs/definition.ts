@@ -65,6 +65,7 @@ export interface CliInput {
   since?: string;
   scores?: unknown[];
   dryRun: boolean;
+  overwrite: boolean;
 }
 
 /** Where a job shows besides the engines. */

@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { rowsOf } from "../db/rows";
 import { env } from "../env";
+import { overwriteShown, type ShownOverride } from "../grades/overwrite";
 import { resetFailed } from "../grades/reset-failed";
 import { rosterRefreshWanted } from "../roster/wanted";
 import { dispatcher, type Dispatcher, type SoonAnswer } from "./dispatch";
@@ -43,7 +44,7 @@ const STALE_RUN_MS = 10 * 60 * 1000;
  * One event id per button, course and minute: a second click joins the push it started (inline) or
  * is dropped by Inngest, and a click a minute later goes through (Inngest keeps an id for 24 h).
  */
-function manualEventId(button: "push" | "retry", contextRef: string, now = new Date()): string {
+function manualEventId(button: "push" | "retry" | "overwrite", contextRef: string, now = new Date()): string {
   return `manual-${button}-${contextRef}-${Math.floor(now.getTime() / 60_000)}`;
 }
 
@@ -66,7 +67,7 @@ async function platformIdOf(contextRef: string): Promise<string> {
   return r.platform_id;
 }
 
-async function pushNow(contextRef: string, button: "push" | "retry", d: Dispatcher): Promise<SyncRequestResult> {
+async function pushNow(contextRef: string, button: "push" | "retry" | "overwrite", d: Dispatcher): Promise<SyncRequestResult> {
   const payload = { contextRef, platformId: await platformIdOf(contextRef), runId: null };
   const r = await d.enqueue(pushContextJob.kind, payload, { trigger: "manual", id: manualEventId(button, contextRef), join: true });
   return r.mode === "inngest" ? { status: "queued", eventId: r.eventId! } : { status: "done", summary: r.run, joined: r.joined };
@@ -87,4 +88,18 @@ export async function requestSync(contextRef: string, d: Dispatcher = dispatcher
 export async function requestRetryFailed(contextRef: string, d: Dispatcher = dispatcher()): Promise<SyncRequestResult> {
   const { reset } = await resetFailed(await getDb(), [contextRef]);
   return { ...(await pushNow(contextRef, "retry", d)), reset };
+}
+
+/**
+ * The teacher's *Send Gradesync's score*: exactly the rows (and LMS values) the teacher was shown
+ * become explicit overwrites, then the course is pushed. Rows that changed since are left alone.
+ */
+export async function requestOverwrite(
+  resourceLinkRef: string,
+  shown: ShownOverride[],
+  d: Dispatcher = dispatcher(),
+): Promise<{ overwritten: number; changed: string[]; push: SyncRequestResult | null }> {
+  const r = await overwriteShown(await getDb(), resourceLinkRef, shown);
+  const push = r.contextRef ? await pushNow(r.contextRef, "overwrite", d) : null;
+  return { overwritten: r.overwritten, changed: r.changed, push };
 }

@@ -43,8 +43,8 @@ async function seed(url: string) {
   // Ledger: the largest link gets one row per learner, the rest spread over the other links.
   const states = `CASE WHEN random() < 0.9 THEN 'sent' WHEN random() < 0.6 THEN 'pending' WHEN random() < 0.7 THEN 'skipped' ELSE 'failed' END`;
   await q(`INSERT INTO grade_rows (resource_link_ref, context_ref, platform_ref, user_id, score_given, score_maximum, activity_progress,
-             grading_progress, graded_at, source, state, reason, sent_revision, last_sent_at, grade_sent)
-           SELECT $1::uuid, $2::uuid, $3::uuid, 'learner-' || i, (i % 11), 10, 'Completed', 'FullyGraded', now() - (i % 30) * interval '1 day', 'webhook',
+             grading_progress, graded_at, submitted_at, source, state, reason, sent_revision, last_sent_at, grade_sent)
+           SELECT $1::uuid, $2::uuid, $3::uuid, 'learner-' || i, (i % 11), 10, 'Completed', 'FullyGraded', now() - (i % 30) * interval '1 day', now() - (i % 30) * interval '1 day', 'webhook',
                   s.state, CASE s.state WHEN 'skipped' THEN 'not_gradable: User not found in course or is not a student' WHEN 'failed' THEN 'max_attempts: retry_later: HTTP 503' END,
                   1, now() - (i % 30) * interval '1 day', s.state = 'sent'
            FROM generate_series(1, $4::int) i, LATERAL (SELECT ${states} AS state WHERE i > 0) s`, [big.link_ref, big.context_ref, p.id, LEARNERS]);
@@ -57,8 +57,8 @@ async function seed(url: string) {
   for (let start = 0; start < rest; start += batch) {
     const n = Math.min(batch, rest - start);
     await q(`INSERT INTO grade_rows (resource_link_ref, context_ref, platform_ref, user_id, score_given, score_maximum, activity_progress,
-               grading_progress, graded_at, source, state, pending_since, sent_revision, last_sent_at, grade_sent)
-             SELECT rl.id, rl.context_ref, $1::uuid, 'u-' || (g.i % $4::int), 5, 10, 'Completed', 'FullyGraded', now() - interval '3 days', 'webhook',
+               grading_progress, graded_at, submitted_at, source, state, pending_since, sent_revision, last_sent_at, grade_sent)
+             SELECT rl.id, rl.context_ref, $1::uuid, 'u-' || (g.i % $4::int), 5, 10, 'Completed', 'FullyGraded', now() - interval '3 days', now() - interval '3 days', 'webhook',
                     s.state, CASE WHEN s.state = 'pending' THEN now() - (g.i % 5000) * interval '1 minute' END, 1, now() - interval '2 days', s.state = 'sent'
              FROM generate_series($2::int, $3::int) g(i)
              JOIN link_n rl ON rl.n = 2 + (g.i / $4::int),

@@ -221,8 +221,8 @@ if (BIG > 0) {
       await db.execute(sql`INSERT INTO service_keys (resource_link_ref, sealed, key_id, has_ags, has_nrps) VALUES (${rlRef}::uuid, ${sealed.sealed}, ${sealed.keyId}, true, true)`);
       // Rows inserted straight into the ledger (recording is measured above): only the push is under test.
       await db.execute(sql`INSERT INTO grade_rows (resource_link_ref, context_ref, platform_ref, user_id, score_given, score_maximum,
-          activity_progress, grading_progress, graded_at, source, pending_since)
-        SELECT ${rlRef}::uuid, ${cRef}::uuid, ${pRef}::uuid, 'u' || g, (g % 10)::float8, 10, 'Completed', 'FullyGraded', now(), 'backfill', now()
+          activity_progress, grading_progress, graded_at, submitted_at, source, pending_since)
+        SELECT ${rlRef}::uuid, ${cRef}::uuid, ${pRef}::uuid, 'u' || g, (g % 10)::float8, 10, 'Completed', 'FullyGraded', now(), now(), 'backfill', now()
         FROM generate_series(0, ${perContext - 1}::int) g`);
     }
   global.gc?.();

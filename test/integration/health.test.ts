@@ -43,7 +43,7 @@ describe("GET /api/health", () => {
     expect(body.oldestPendingSeconds).toBeLessThan(400);
 
     emu.emulator.revokeServiceKey(a.serviceKey);
-    emu.emulator.faults.serverErrors = { status: 500, remaining: 1000 };
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1000, method: "POST" };
     await g.run("push-grades");
     body = await (await GET()).json();
     expect(body).toMatchObject({ pending: 3, failed24h: 2, staleKeys: 1 });

@@ -83,7 +83,7 @@ describe("push-context under @inngest/test", () => {
   it("a rate-limited chunk retries the step after Retry-After (RetryAfterError), rows recorded", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig3", resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1, method: "POST" };
     const run = new InngestTestEngine({
       function: fn("push-context"),
       events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
@@ -95,7 +95,7 @@ describe("push-context under @inngest/test", () => {
       rows: { state: string; later: boolean }[];
     };
     // One request went out; the whole chunk waits, pending and not due before the Retry-After.
-    expect(emu.emulator.log.filter((l) => l.path.includes("/scores"))).toHaveLength(1);
+    expect(emu.emulator.log.filter((l) => l.method === "POST" && l.path.includes("/scores"))).toHaveLength(1);
     expect(rows).toEqual([{ state: "pending", later: true }, { state: "pending", later: true }, { state: "pending", later: true }]);
   });
 });

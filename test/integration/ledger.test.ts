@@ -34,7 +34,7 @@ describe("the ledger", () => {
     await recordScores(scoresFor(s, 10), { source: "webhook" });
     await check();
     emu.emulator.faults.notGradable.add("learner-3");
-    emu.emulator.faults.serverErrors = { status: 500, remaining: 1 };
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1, method: "POST" };
     await g.run("push-grades");
     await check();
     await recordScores(scoresFor(s, 5, (i) => i + 20), { source: "webhook" });

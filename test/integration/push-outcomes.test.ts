@@ -30,7 +30,7 @@ describe("outcomes", () => {
   it("429 + Retry-After: retried after the delay, the whole platform waits, everything sent", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o1", resourceLinkId: "r1", withLineItem: true });
     await recordScores(scoresFor(s, 4), { source: "webhook" });
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1, method: "POST" };
     const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "completed", counts: { sent: 4, failed: 0, pending: 0 } });
     const posts = scorePosts();
@@ -51,7 +51,7 @@ describe("outcomes", () => {
     g.configure({ push: { maxWaitMs: 300 } });
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o1z", resourceLinkId: "r1z", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 0, remaining: 50 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 0, remaining: 50, method: "POST" };
     await g.push(s.contextRef);
     // One 429, then the row waits (at least a second) longer than this run is willing to: it ends, pending.
     expect(scorePosts().length).toBe(1);
@@ -67,7 +67,7 @@ describe("outcomes", () => {
     const seeded = [];
     for (const c of ["a", "b", "c", "d"]) seeded.push(await seedTriple(t.db, emu.emulator, { platformId: "slow", contextId: `ra-${c}`, resourceLinkId: "r", withLineItem: true }));
     await recordScores(seeded.flatMap((s) => scoresFor(s, 3)), { source: "webhook" });
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1, method: "POST" };
     const run = await g.run("push-grades");
     expect(run.outcome).toBe("partial");
     expect(run.counts.sent + run.counts.pending).toBe(12);
@@ -81,7 +81,7 @@ describe("outcomes", () => {
   it("Canvas 403 Rate Limit Exceeded: retried with backoff, not counted as an attempt", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o2", resourceLinkId: "r2", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
-    emu.emulator.faults.rateLimit = { style: "canvas403", remaining: 2 };
+    emu.emulator.faults.rateLimit = { style: "canvas403", remaining: 2, method: "POST" };
     const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 3, failed: 0, pending: 0 });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
@@ -92,7 +92,7 @@ describe("outcomes", () => {
   it("5xx: retried with backoff and sent; the attempts are audited", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o3", resourceLinkId: "r3", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
-    emu.emulator.faults.serverErrors = { status: 503, remaining: 2 };
+    emu.emulator.faults.serverErrors = { status: 503, remaining: 2, method: "POST" };
     const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 1, failed: 0, pending: 0 });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
@@ -106,7 +106,7 @@ describe("outcomes", () => {
   it("5xx that never ends: failed after bounded attempts; retry-failed sends it once the LMS is back", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o4", resourceLinkId: "r4", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
-    emu.emulator.faults.serverErrors = { status: 500, remaining: 1000 };
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1000, method: "POST" };
     const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "partial", counts: { sent: 0, failed: 1 } });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
@@ -123,7 +123,7 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o4r", resourceLinkId: "r4r", withLineItem: true });
     await recordScores(scoresFor(s, 1, () => 4), { source: "webhook" });
     await t.db.execute(sql`UPDATE grade_rows SET attempts = ${MAX_ATTEMPTS - 1}::int`);
-    emu.emulator.faults.serverErrors = { status: 500, remaining: 1 };
+    emu.emulator.faults.serverErrors = { status: 500, remaining: 1, method: "POST" };
     const base = await g.deps();
     let injected = false;
     // The new score lands between reading the row's attempts and recording the failed one.
@@ -152,6 +152,7 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o5", resourceLinkId: "r5", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
     emu.emulator.faults.hangMs = 400;
+    emu.emulator.faults.hangMethod = "POST";
     const first = g.push(s.contextRef);
     // Let the first attempt time out, then the LMS recovers before the retry.
     await new Promise((r) => setTimeout(r, 250));
@@ -343,7 +344,7 @@ describe("outcomes", () => {
     }
     await recordScores(seeded.flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
     emu.emulator.faults.latencyMs = 20;
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1, method: "POST" };
     const run = await g.run("push-grades");
     expect(run.outcome).toBe("partial");
     expect(run.counts.sent + run.counts.pending).toBe(3);

@@ -91,7 +91,7 @@ describe("push: the happy path", () => {
     g.configure({ push: { leaseMs: 2_000 } });
     // One of the first two requests is throttled for 3 s; the other is sent, and its answer waits in
     // the chunk's buffer while the third row waits for the platform — longer than the lease.
-    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3, remaining: 1 };
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3, remaining: 1, method: "POST" };
     const first = g.push(s.contextRef);
     // Another process's push, after the first chunk's leases would have run out.
     const second = pause(2_600).then(() => g.pushElsewhere(s.contextRef, otherDeps));

@@ -52,8 +52,8 @@ async function learner(db: Db, platformRef: string, contextRef: string, userId: 
 
 async function row(db: Db, c: { platformRef: string; contextRef: string }, link: string, userId: string, state: string, extra: { reason?: string; pendingSince?: string; score?: number } = {}) {
   const r = await one<{ id: number }>(db, sql`INSERT INTO grade_rows (resource_link_ref, context_ref, platform_ref, user_id, score_given, score_maximum,
-      activity_progress, grading_progress, graded_at, source, state, reason, pending_since)
-    VALUES (${link}::uuid, ${c.contextRef}::uuid, ${c.platformRef}::uuid, ${userId}, ${extra.score ?? 7}, 10, 'Completed', 'FullyGraded', now(), 'webhook',
+      activity_progress, grading_progress, graded_at, submitted_at, source, state, reason, pending_since)
+    VALUES (${link}::uuid, ${c.contextRef}::uuid, ${c.platformRef}::uuid, ${userId}, ${extra.score ?? 7}, 10, 'Completed', 'FullyGraded', now(), now(), 'webhook',
       ${state}, ${extra.reason ?? null}, ${state === "pending" ? (extra.pendingSince ?? new Date().toISOString()) : null}::timestamptz) RETURNING id`);
   return Number(r.id);
 }
@@ -136,8 +136,8 @@ describe("the teacher's student table", () => {
         SELECT ${c.platformRef}::uuid, 'u-' || lpad(i::text, 4, '0'), 'Learner ' || lpad(i::text, 4, '0') FROM generate_series(1, 1000) i RETURNING id)
       INSERT INTO memberships (context_ref, user_ref, kind) SELECT ${c.contextRef}::uuid, id, 'learner' FROM u`);
     await t.db.execute(sql`INSERT INTO grade_rows (resource_link_ref, context_ref, platform_ref, user_id, score_given, score_maximum,
-        activity_progress, grading_progress, graded_at, source, state, pending_since)
-      SELECT ${link}::uuid, ${c.contextRef}::uuid, ${c.platformRef}::uuid, 'u-' || lpad(i::text, 4, '0'), 5, 10, 'Completed', 'FullyGraded', now(), 'webhook',
+        activity_progress, grading_progress, graded_at, submitted_at, source, state, pending_since)
+      SELECT ${link}::uuid, ${c.contextRef}::uuid, ${c.platformRef}::uuid, 'u-' || lpad(i::text, 4, '0'), 5, 10, 'Completed', 'FullyGraded', now(), now(), 'webhook',
         CASE WHEN i % 10 = 0 THEN 'pending' ELSE 'sent' END, CASE WHEN i % 10 = 0 THEN now() END
       FROM generate_series(1, 600) i`);
     const first = await studentPage(t.db, { resourceLinkRef: link, contextRef: c.contextRef, page: 1 });

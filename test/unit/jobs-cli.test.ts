@@ -12,6 +12,7 @@ describe("job CLI arguments", () => {
       since: "2026-11-01T00:00:00Z",
       file: undefined,
       dryRun: true,
+      overwrite: false,
       json: true,
     });
   });

@@ -24,6 +24,7 @@ export async function submitQuizAction(_prev: QuizState, form: FormData): Promis
   }
   const { correct, total } = scoreQuiz(read.answers);
   const { view, member, token } = access;
+  const submittedAt = new Date().toISOString();
   try {
     const recorded = await recordScores(
       [
@@ -37,7 +38,9 @@ export async function submitQuizAction(_prev: QuizState, form: FormData): Promis
           comment: `Quiz: ${correct} of ${total} correct`,
           activityProgress: "Completed",
           gradingProgress: "FullyGraded",
-          gradedAt: new Date().toISOString(),
+          // Scored the moment it is handed in: both times are the submit's.
+          gradedAt: submittedAt,
+          submittedAt,
         },
       ],
       { source: "activity" },

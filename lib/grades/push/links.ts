@@ -18,9 +18,11 @@ import { MIN_RETRY_AFTER_MS, type PushDeps } from "./deps";
 export interface PreparedLink {
   linkRef: string;
   /** ok: send to lineItemId; otherwise why this link is not pushed now. */
-  state: "ok" | "needs_relaunch" | "no_key" | "unreadable_key" | "missing" | "unresolved" | "retry_later";
+  state: "ok" | "paused" | "needs_relaunch" | "no_key" | "unreadable_key" | "missing" | "unresolved" | "retry_later";
   lineItemId?: string;
   reason?: string;
+  /** Rows waiting on the link (a paused link's are counted as left for the pause). */
+  pending: number;
 }
 
 export interface PreparedContext {
@@ -42,6 +44,12 @@ export interface LinkRow {
   context_id: string;
   sealed: string | null;
   key_state: string | null;
+  product_family_code: string | null;
+  /** The link or its platform is paused: nothing calls the LMS for it. */
+  paused: boolean;
+  /** Pending rows and all rows of the link (from the counters). */
+  pending: number;
+  rows: number;
 }
 
 export const linkInfo = (r: LinkRow): LinkInfo => ({
@@ -56,14 +64,19 @@ export const linkInfo = (r: LinkRow): LinkInfo => ({
 });
 
 export async function loadLinks(db: Db, where: ReturnType<typeof sql>): Promise<LinkRow[]> {
-  return rowsOf<LinkRow>(
+  const rows = await rowsOf<LinkRow>(
     db,
     sql`SELECT rl.id, rl.resource_link_id, rl.title, c.title AS context_title, rl.launch_line_item_id, rl.line_item_id,
-               rl.line_item_state, rl.line_item_created_at, p.platform_id, c.context_id, sk.sealed, sk.state AS key_state
+               rl.line_item_state, rl.line_item_created_at, p.platform_id, c.context_id, sk.sealed, sk.state AS key_state,
+               p.product_family_code, (rl.paused_at IS NOT NULL OR p.paused_at IS NOT NULL) AS paused,
+               coalesce(gc.pending, 0) AS pending,
+               coalesce(gc.pending + gc.sent + gc.skipped + gc.failed + gc.overridden, 0) AS rows
         FROM resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
         LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
         WHERE ${where}`,
   );
+  return rows.map((r) => ({ ...r, pending: Number(r.pending), rows: Number(r.rows) }));
 }
 
 /**
@@ -71,30 +84,37 @@ export async function loadLinks(db: Db, where: ReturnType<typeof sql>): Promise<
  * platform's gate like a score post, and a throttle holds the whole platform. Without it, many
  * contexts of one platform resolving at once would all be in flight together.
  */
-export function gatedClient(deps: PushDeps, platformId: string): GradeClient {
-  const { client, gate } = deps;
+export function gatedClient(deps: GateDeps & { client: GradeClient }, platformId: string): GradeClient {
+  const { client } = deps;
   const gated =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const release = await gate.tryAcquire(platformId, deps.maxHoldWaitMs);
-      // Held (Retry-After) longer than this run waits: the link is retried by a later run.
-      if (!release) throw new LtiaasError({ kind: "retry_later", operation: "lineItems", reason: "platform rate limited (Retry-After)" });
-      try {
-        return await call(...args);
-      } catch (error) {
-        if (error instanceof LtiaasError && throttlesPlatform(error))
-          gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
-        throw error;
-      } finally {
-        release();
-      }
-    };
+    (...args: A): Promise<R> =>
+      throughGate(deps, platformId, () => call(...args));
   return {
     listLineItems: gated((...a: Parameters<GradeClient["listLineItems"]>) => client.listLineItems(...a)),
     getLineItem: gated((...a: Parameters<GradeClient["getLineItem"]>) => client.getLineItem(...a)),
     createLineItem: gated((...a: Parameters<GradeClient["createLineItem"]>) => client.createLineItem(...a)),
+    listResultsPage: gated((...a: Parameters<GradeClient["listResultsPage"]>) => client.listResultsPage(...a)),
     postScore: (...a: Parameters<GradeClient["postScore"]>) => client.postScore(...a),
   };
+}
+
+export type GateDeps = Pick<PushDeps, "gate" | "maxHoldWaitMs">;
+
+/** One request through the platform's gate: a slot, and a throttle holds the whole platform. */
+export async function throughGate<R>(deps: GateDeps, platformId: string, call: () => Promise<R>): Promise<R> {
+  const release = await deps.gate.tryAcquire(platformId, deps.maxHoldWaitMs);
+  // Held (Retry-After) longer than this run waits: the link is retried by a later run.
+  if (!release) throw new LtiaasError({ kind: "retry_later", operation: "lineItems", reason: "platform rate limited (Retry-After)" });
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LtiaasError && throttlesPlatform(error))
+      deps.gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
+    throw error;
+  } finally {
+    release();
+  }
 }
 
 /** Opens the link's serviceKey right before use; the plaintext never leaves this call chain. */
@@ -111,12 +131,17 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
   );
   const out: PreparedContext = { contextRef, platformId: links[0]?.platform_id ?? null, links: [] };
   for (const r of links) {
+    // Paused (a teacher regrading, an operator holding the LMS): its rows wait, nothing is called.
+    if (r.paused) {
+      out.links.push({ linkRef: r.id, state: "paused", pending: r.pending });
+      continue;
+    }
     if (!r.sealed) {
-      out.links.push({ linkRef: r.id, state: "no_key" });
+      out.links.push({ linkRef: r.id, state: "no_key", pending: r.pending });
       continue;
     }
     if (r.key_state !== "active") {
-      out.links.push({ linkRef: r.id, state: "needs_relaunch" });
+      out.links.push({ linkRef: r.id, state: "needs_relaunch", pending: r.pending });
       continue;
     }
     try {
@@ -132,22 +157,22 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
       const res = await resolveLineItem(db, gatedClient(deps, r.platform_id), await serviceAuth(r), linkInfo(r), scoreMaximum);
       out.links.push(
         res.state === "ok"
-          ? { linkRef: r.id, state: "ok", lineItemId: res.id }
-          : { linkRef: r.id, state: res.state, reason: res.state === "unresolved" ? res.reason : undefined },
+          ? { linkRef: r.id, state: "ok", lineItemId: res.id, pending: r.pending }
+          : { linkRef: r.id, state: res.state, reason: res.state === "unresolved" ? res.reason : undefined, pending: r.pending },
       );
     } catch (error) {
       // Not a reason to fail the whole run: only this link is stuck (its rows stay pending) until a
       // launch seals a fresh key, or the operator puts the dropped encryption key back.
       if (error instanceof SealError) {
         log.warn("push.key_unreadable", { linkRef: r.id, reason: error.reason });
-        out.links.push({ linkRef: r.id, state: "unreadable_key", reason: error.reason });
+        out.links.push({ linkRef: r.id, state: "unreadable_key", reason: error.reason, pending: r.pending });
         continue;
       }
       if (error instanceof LtiaasError && error.kind === "needs_relaunch") {
         await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized", r.sealed);
-        out.links.push({ linkRef: r.id, state: "needs_relaunch" });
+        out.links.push({ linkRef: r.id, state: "needs_relaunch", pending: r.pending });
       } else if (error instanceof LtiaasError) {
-        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind });
+        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind, pending: r.pending });
       } else throw error;
     }
   }

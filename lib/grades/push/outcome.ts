@@ -1,8 +1,9 @@
 /**
  * What an LTIAAS answer to a score post means for its row — one pure mapping (the outcome table of
  * ltiaas-reference.md): sent; skipped for a reason (not gradable); stop the link (the key needs a
- * relaunch, the line item is gone); or retry later — holding the whole platform when the answer asks
- * everyone to wait, and without using up an attempt when it is only the platform's pace.
+ * relaunch, the line item is gone); a timestamp refusal to resolve by reading back; or retry later —
+ * holding the whole platform when the answer asks everyone to wait, and without using up an attempt
+ * when it is only the platform's pace.
  */
 import { LtiaasError } from "../../ltiaas/errors";
 import { throttlesPlatform } from "../../ltiaas/gate";
@@ -13,6 +14,8 @@ export type Outcome =
   | { kind: "skipped"; reason: string; status: number | null }
   | { kind: "stop"; stop: "needs_relaunch"; code: string; status: number | null }
   | { kind: "stop"; stop: "not_found"; status: number | null }
+  /** A timestamp refusal (Canvas 400, Moodle 409): someone wrote later, or we did. Read back to know. */
+  | { kind: "conflict"; reason: string; status: number | null }
   | {
       kind: "retry";
       reason: string;
@@ -34,6 +37,7 @@ export function outcomeOf(error: unknown, backoffBaseMs: number): Outcome {
   if (kind === "not_gradable") return { kind: "skipped", reason: `not_gradable: ${e?.reason ?? `HTTP ${e?.status ?? "?"}`}`, status };
   if (kind === "needs_relaunch") return { kind: "stop", stop: "needs_relaunch", code: e?.code ?? "unauthorized", status };
   if (kind === "not_found") return { kind: "stop", stop: "not_found", status };
+  if (kind === "conflict") return { kind: "conflict", reason: `conflict: ${e?.reason ?? `HTTP ${status ?? "?"}`}`, status };
   const rateLimited = e?.status === 429 || (e?.status === 403 && kind === "retry_later");
   // `Retry-After: 0` (or an HTTP date already past, e.g. a skewed LMS clock) still means "not now":
   // without a floor the row would be due at once and the run would hammer the platform.

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { rowsOf } from "../../db/rows";
+import type { LmsResult } from "../truth";
 import { MAX_ATTEMPTS, SENT_BATCH, type PushDeps } from "./deps";
 
 /** Rows due to be sent now: pending, not leased, not waiting (backoff), updated over a second ago. */
@@ -50,13 +51,19 @@ export interface SentAnswer {
   rev: number;
   graded: boolean;
   latency: number;
+  /** The score and submission time sent: what the LMS should now hold. */
+  sg: number | null;
+  sm: number | null;
+  sa: string;
+  /** The user: the run's read of the line item is brought up to date (it now holds this score). */
+  u: string;
 }
 
-async function recordSentBatch(deps: PushDeps, token: string, batch: SentAnswer[]) {
+async function recordSentBatch(deps: PushDeps, token: string, linkRef: string, batch: SentAnswer[]) {
   // A newer revision recorded meanwhile keeps the row pending (sent next, at least a second later),
   // unless it would clear the grade just sent.
   await deps.db.execute(sql`WITH x AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) AS x(id bigint, rev int, graded boolean, latency int)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) AS x(id bigint, rev int, graded boolean, latency int, sg float8, sm float8, sa timestamptz, u text)
     ), u AS (
       UPDATE grade_rows g SET
         state = CASE WHEN g.revision = x.rev THEN 'sent'
@@ -64,12 +71,46 @@ async function recordSentBatch(deps: PushDeps, token: string, batch: SentAnswer[
         reason = CASE WHEN g.revision <> x.rev AND x.graded AND g.grading_progress <> 'FullyGraded' THEN 'would_clear_grade' END,
         pending_since = CASE WHEN g.revision = x.rev OR (x.graded AND g.grading_progress <> 'FullyGraded') THEN NULL ELSE g.pending_since END,
         sent_revision = x.rev, last_sent_at = now(), grade_sent = g.grade_sent OR x.graded,
+        sent_score_given = x.sg, sent_score_maximum = x.sm, sent_submitted_at = x.sa,
+        -- What the LMS holds now is ours until a read says otherwise.
+        lms_score = NULL, lms_maximum = NULL, lms_seen_at = NULL, clipped = false, reconciled = NULL,
         attempts = 0, next_attempt_at = NULL, failed_at = NULL,
         lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
       FROM x WHERE g.id = x.id AND g.lease_token = ${token}::text
-      RETURNING g.id)
+      RETURNING g.id
+    ), reread AS (
+      UPDATE lms_results r SET result_score = x.sg, result_maximum = x.sm FROM x
+      WHERE r.run_id = ${deps.runId}::uuid AND r.resource_link_ref = ${linkRef}::uuid AND r.user_id = x.u
+    )
     INSERT INTO sync_attempts (run_id, grade_row_id, revision, http_status, outcome, latency_ms)
     SELECT ${deps.runId}::uuid, x.id, x.rev, 204, 'sent', x.latency FROM x`);
+}
+
+/**
+ * The LMS holds a grade a person set (read before writing, or after a timestamp refusal): the row is
+ * kept `overridden` with the LMS's value, and not sent. A new revision keeps it so; an explicit
+ * overwrite, or the LMS's value coming back to Gradesync's, ends it.
+ */
+export function recordOverridden(deps: PushDeps, rowId: number, token: string, revision: number, lms: LmsResult | null, status: number | null) {
+  return audit(
+    deps,
+    sql`UPDATE grade_rows SET state = 'overridden', reason = 'overridden', pending_since = NULL,
+          lms_score = ${lms?.score ?? null}::float8, lms_maximum = ${lms?.maximum ?? null}::float8, lms_seen_at = now(),
+          lease_token = NULL, lease_until = NULL, lease_revision = NULL, updated_at = now()
+        WHERE id = ${rowId}::bigint AND lease_token = ${token}::text`,
+    rowId,
+    revision,
+    "overridden",
+    status,
+    null,
+    "overridden",
+  );
+}
+
+/** The LMS cut what was last sent to its maximum: noted (it counts as holding Gradesync's value). */
+export async function noteClipped(db: Db, rowIds: number[]): Promise<void> {
+  if (!rowIds.length) return;
+  await db.execute(sql`UPDATE grade_rows SET clipped = true WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(rowIds)}::jsonb))::bigint) AND NOT clipped`);
 }
 
 export function recordSkipped(
@@ -182,6 +223,7 @@ export class SentRecorder {
   constructor(
     private readonly deps: PushDeps,
     private readonly token: string,
+    private readonly linkRef: string,
   ) {}
 
   async add(answer: SentAnswer): Promise<void> {
@@ -196,7 +238,7 @@ export class SentRecorder {
     const batch = this.buffer.splice(0);
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
-      await recordSentBatch(this.deps, this.token, batch);
+      await recordSentBatch(this.deps, this.token, this.linkRef, batch);
       for (const b of batch) await this.deps.hook?.("recorded", b.id);
     });
     return this.flushing;

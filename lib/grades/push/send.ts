@@ -15,11 +15,13 @@ import { LtiaasError } from "../../ltiaas/errors";
 import { sleep } from "../../ltiaas/gate";
 import { markKeyNeedsRelaunch } from "../../service-keys";
 import { reresolveAfterNotFound } from "../line-items";
-import { agsScore, isGrade, scoreOfRow, type LedgerScore, type ScoreColumns } from "../score";
-import { CHUNK_SIZE, type PushDeps } from "./deps";
+import { pagesFor, readAll, readUsers, type ReadbackDeps, type ReadTarget } from "../readback";
+import { agsScore, isGrade, scoreOfRow, type LedgerScore, type ScoreColumns, type SendAs } from "../score";
+import { compare, holdsOurs, mayWrite, sameValue, type Fraction, type LmsResult } from "../truth";
+import { CHUNK_SIZE, MIN_RETRY_AFTER_MS, type PushDeps } from "./deps";
 import { gatedClient, linkInfo, loadLinks, serviceAuth, type LinkRow } from "./links";
-import { outcomeOf } from "./outcome";
-import { DUE, nextDue, recordReleased, recordRetry, recordSkipped, release, SentRecorder } from "./record";
+import { outcomeOf, type Outcome } from "./outcome";
+import { DUE, nextDue, noteClipped, recordOverridden, recordReleased, recordRetry, recordSkipped, release, SentRecorder } from "./record";
 
 export interface ChunkResult {
   claimed: number;
@@ -28,6 +30,8 @@ export interface ChunkResult {
   failed: number;
   /** Rows left pending to be retried later (rate limits, 5xx, ordering). */
   retry: number;
+  /** Rows not sent because the LMS holds a grade a person set there. */
+  overridden: number;
   /** The link cannot be pushed any more in this run. */
   stop?: "needs_relaunch" | "missing" | "unresolved";
   /** A 404 moved the link to another line item. */
@@ -40,8 +44,21 @@ export interface ChunkResult {
   retryAfterMs?: number;
 }
 
-/** A claimed row with the revision read when it was claimed. */
-type Claimed = ScoreColumns & { id: number; user_id: string; revision: number; grade_sent: boolean };
+/** A claimed row with the revision read when it was claimed, and what was last sent of it. */
+type Claimed = ScoreColumns & {
+  id: number;
+  user_id: string;
+  revision: number;
+  grade_sent: boolean;
+  source: string;
+  submitted_at: Date | string;
+  started_at: Date | string | null;
+  sent_score_given: number | null;
+  sent_score_maximum: number | null;
+  sent_submitted_at: Date | string | null;
+  /** A revision a previous run was sending when its lease ran out (it may have reached the LMS). */
+  unanswered: number | null;
+};
 
 /** One chunk being sent: what every attempt shares. */
 interface Chunk {
@@ -69,13 +86,22 @@ async function claim(deps: PushDeps, linkRef: string, token: string, limit: numb
     deps.db,
     sql`UPDATE grade_rows g SET lease_token = ${token}::text, lease_until = now() + make_interval(secs => ${deps.leaseMs / 1000}::float8),
           lease_revision = g.revision
-        FROM (SELECT id FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}
+        FROM (SELECT id, lease_revision AS unanswered FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}
               ORDER BY id LIMIT ${limit}::int FOR UPDATE SKIP LOCKED) c
         WHERE g.id = c.id
-        RETURNING g.id, g.user_id, g.revision, g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress, g.grade_sent`,
+        RETURNING g.id, g.user_id, g.revision, g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress,
+          g.grade_sent, g.source, g.submitted_at, g.started_at, g.sent_score_given, g.sent_score_maximum, g.sent_submitted_at,
+          c.unanswered`,
   );
-  // node-postgres answers bigint as text.
-  return rows.map((r) => ({ ...r, id: Number(r.id), revision: Number(r.revision) }));
+  // node-postgres answers bigint as text (and PGlite doubles may come as text from some paths).
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    revision: Number(r.revision),
+    sent_score_given: r.sent_score_given === null ? null : Number(r.sent_score_given),
+    sent_score_maximum: r.sent_score_maximum === null ? null : Number(r.sent_score_maximum),
+    unanswered: r.unanswered === null ? null : Number(r.unanswered),
+  }));
 }
 
 /**
@@ -151,7 +177,8 @@ async function attempt(c: Chunk, row: Claimed): Promise<void> {
       return;
     }
     const t0 = performance.now();
-    const error = await deps.client.postScore(c.auth, c.lineItemId, agsScore(row.user_id, score)).then(
+    const body = agsScore(row.user_id, score, { submittedAt: row.submitted_at, startedAt: row.started_at }, sendAs(c, row));
+    const error = await deps.client.postScore(c.auth, c.lineItemId, body).then(
       () => undefined,
       (e: unknown) => e ?? new Error("postScore failed"),
     );
@@ -159,18 +186,44 @@ async function attempt(c: Chunk, row: Claimed): Promise<void> {
     releaseSlot();
     answered = true;
     await deps.hook?.("answered", row.id);
-    await record(c, row.id, row.revision, score, error, latency);
+    await record(c, row, score, error, latency);
   } finally {
     if (!answered) releaseSlot();
   }
 }
 
-async function record(c: Chunk, rowId: number, revision: number, score: LedgerScore, error: unknown, latency: number): Promise<void> {
+/**
+ * Canvas's extension: `prioritize_non_tool_grade` keeps a grade a teacher entered (left out only on
+ * an explicit overwrite); a re-send of the same submission is not a new attempt.
+ */
+function sendAs(c: Chunk, row: Claimed): SendAs {
+  if (c.link.product_family_code !== "canvas") return {};
+  const same = row.sent_submitted_at !== null && new Date(row.sent_submitted_at).getTime() === new Date(row.submitted_at).getTime();
+  return { canvas: { prioritize: row.source !== "overwrite", newSubmission: !same } };
+}
+
+async function record(c: Chunk, row: Claimed, score: LedgerScore, error: unknown, latency: number): Promise<void> {
   const { deps, result } = c;
-  const outcome = outcomeOf(error, deps.backoffBaseMs);
+  const rowId = row.id;
+  const revision = row.revision;
+  let outcome = outcomeOf(error, deps.backoffBaseMs);
+  if (outcome.kind === "conflict") {
+    const resolved = await resolveConflict(c, row, score, outcome);
+    if (resolved === "overridden") return;
+    outcome = resolved;
+  }
   if (outcome.kind === "sent") {
     result.sent++;
-    await c.sent.add({ id: rowId, rev: revision, graded: isGrade(score), latency });
+    await c.sent.add({
+      id: rowId,
+      rev: revision,
+      graded: isGrade(score),
+      latency,
+      sg: score.scoreGiven,
+      sm: score.scoreMaximum,
+      sa: new Date(row.submitted_at).toISOString(),
+      u: row.user_id,
+    });
     return;
   }
   if (outcome.kind === "skipped") {
@@ -182,7 +235,7 @@ async function record(c: Chunk, rowId: number, revision: number, score: LedgerSc
   } else if (outcome.kind === "stop") {
     c.stop ??= { kind: "not_found" };
     await recordReleased(deps, rowId, c.token, revision, "line_item_not_found", "missing", outcome.status, latency);
-  } else {
+  } else if (outcome.kind === "retry") {
     if (outcome.holdMs !== undefined) {
       deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs);
       c.held = true;
@@ -198,6 +251,109 @@ async function record(c: Chunk, rowId: number, revision: number, score: LedgerSc
     else result.retry++;
   }
   await deps.hook?.("recorded", rowId);
+}
+
+/**
+ * A timestamp refusal is never retried blindly: the user's result is read back. It holds the revision
+ * being sent → it landed (sent); it holds the revision last sent → our own ordering, retried at least a
+ * second later; anything else → a person wrote later (overridden).
+ */
+async function resolveConflict(c: Chunk, row: Claimed, score: LedgerScore, conflict: Extract<Outcome, { kind: "conflict" }>): Promise<Outcome | "overridden"> {
+  const retry: Outcome = { kind: "retry", reason: conflict.reason, status: conflict.status, waitMs: MIN_RETRY_AFTER_MS, countsAttempt: true };
+  let lms: LmsResult | null;
+  try {
+    lms = (await readUsers({ ...readbackDeps(c), runId: null }, readTarget(c), [row.user_id])).get(row.user_id) ?? null;
+  } catch (error) {
+    if (error instanceof LtiaasError) return retry;
+    throw error;
+  }
+  if (lms && sameValue({ given: score.scoreGiven, maximum: score.scoreMaximum }, lms)) return { kind: "sent" };
+  if (holdsOurs(compare(sentOf(row), lms))) return retry;
+  await recordOverridden(c.deps, row.id, c.token, row.revision, lms, conflict.status);
+  c.result.overridden++;
+  await c.deps.hook?.("recorded", row.id);
+  return "overridden";
+}
+
+const sentOf = (row: Claimed): Fraction | null => (row.sent_score_given === null ? null : { given: row.sent_score_given, maximum: row.sent_score_maximum });
+const fractionOf = (row: Claimed): Fraction => ({ given: row.score_given === null ? null : Number(row.score_given), maximum: row.score_maximum === null ? null : Number(row.score_maximum) });
+
+const readbackDeps = (c: Chunk): ReadbackDeps => ({ db: c.deps.db, client: c.deps.client, gate: c.deps.gate, maxHoldWaitMs: c.deps.maxHoldWaitMs, runId: c.deps.runId });
+const readTarget = (c: Chunk): ReadTarget => ({ linkRef: c.link.id, platformId: c.link.platform_id, lineItemId: c.lineItemId, auth: c.auth });
+
+/**
+ * Read before overwriting: what the LMS holds for the chunk's users, compared with what Gradesync
+ * last sent. A row whose LMS grade a person set is kept `overridden` and not sent. Not read: explicit
+ * overwrites, and a line item Gradesync created and never wrote to. Read once for the run (every
+ * page), or user by user when that costs fewer requests. Answers the rows to send.
+ */
+async function checkLms(c: Chunk, rows: Claimed[]): Promise<Claimed[]> {
+  const { deps, link, result } = c;
+  const checked = rows.filter((r) => r.source !== "overwrite");
+  if (!checked.length || (link.line_item_created_at !== null && !(await everSent(deps.db, link.id)))) return rows;
+  let lms: Map<string, LmsResult | null>;
+  try {
+    lms =
+      link.pending <= pagesFor(link.rows)
+        ? await readUsers(readbackDeps(c), readTarget(c), checked.map((r) => r.user_id))
+        : await readAll(readbackDeps(c), readTarget(c));
+  } catch (error) {
+    if (!(error instanceof LtiaasError)) throw error;
+    // Without the LMS's answer nothing is overwritten: the read's failure is every row's answer
+    // (retried later, the platform held on a throttle, the link stopped on a 401 or a 404).
+    for (const r of rows) {
+      c.leased.delete(r.id);
+      await deps.hook?.("answered", r.id);
+      await record(c, r, scoreOfRow(r), error, 0);
+    }
+    return [];
+  }
+  const send: Claimed[] = [];
+  const clipped: number[] = [];
+  const kept: Claimed[] = [];
+  for (const r of rows) {
+    const verdict = mayWrite(sentOf(r), fractionOf(r), lms.get(r.user_id));
+    if (r.source === "overwrite" || verdict.write) {
+      if (verdict.comparison === "clipped") clipped.push(r.id);
+      send.push(r);
+    } else kept.push(r);
+  }
+  // A value that looks like a person's may be ours after all: a revision whose request was out when
+  // its run died, its answer never recorded.
+  const unanswered = await unansweredScores(deps.db, kept);
+  for (const r of kept) {
+    const seen = lms.get(r.user_id) ?? null;
+    const ours = unanswered.get(r.id);
+    if (ours && seen && sameValue(ours, seen)) {
+      send.push(r);
+      continue;
+    }
+    c.leased.delete(r.id);
+    await recordOverridden(deps, r.id, c.token, r.revision, seen, null);
+    result.overridden++;
+  }
+  await noteClipped(deps.db, clipped);
+  return send;
+}
+
+async function unansweredScores(db: Db, rows: Claimed[]): Promise<Map<number, Fraction>> {
+  const asked = rows.filter((r) => r.unanswered !== null && r.unanswered > 0).map((r) => ({ g: r.id, rev: r.unanswered }));
+  if (!asked.length) return new Map();
+  const found = await rowsOf<{ g: number; score_given: number | null; score_maximum: number | null }>(
+    db,
+    sql`SELECT v.grade_row_id AS g, v.score_given, v.score_maximum FROM grade_revisions v
+        JOIN jsonb_to_recordset(${JSON.stringify(asked)}::jsonb) AS x(g bigint, rev int) ON v.grade_row_id = x.g AND v.revision = x.rev`,
+  );
+  return new Map(found.map((f) => [Number(f.g), { given: f.score_given === null ? null : Number(f.score_given), maximum: f.score_maximum === null ? null : Number(f.score_maximum) }]));
+}
+
+/** Whether Gradesync ever wrote a score to the link's line item. */
+async function everSent(db: Db, linkRef: string): Promise<boolean> {
+  const [r] = await rowsOf<{ sent: boolean }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND sent_revision IS NOT NULL) AS sent`,
+  );
+  return Boolean(r?.sent);
 }
 
 /** After the chunk: a stopped link is marked (key) or looked up once more (line item). */
@@ -224,7 +380,7 @@ async function afterStop(c: Chunk): Promise<void> {
 }
 
 export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineItemId: string; limit?: number }): Promise<ChunkResult> {
-  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, more: false, waitMs: null };
+  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, more: false, waitMs: null };
   const [link] = await loadLinks(deps.db, sql`rl.id = ${input.linkRef}::uuid`);
   if (!link?.sealed || link.key_state !== "active") return { ...result, stop: "needs_relaunch" };
   // Opened before claiming, so a key that no longer opens leaves no row leased.
@@ -250,13 +406,13 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
     auth,
     lineItemId: input.lineItemId,
     result,
-    sent: new SentRecorder(deps, token),
+    sent: new SentRecorder(deps, token, link.id),
     held: false,
     leased: new Set(claimed.map((r) => r.id)),
     leasedAt: claimedAt,
   };
   // Each worker takes the next row; `parallel` bounds this chunk, the gate bounds the platform.
-  const queue = [...claimed];
+  const queue = await checkLms(c, claimed);
   const errors: unknown[] = [];
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(deps.parallel, queue.length)) }, async () => {

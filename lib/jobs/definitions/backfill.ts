@@ -9,6 +9,7 @@ import { z } from "zod";
 import { previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../../grades/backfill";
 import { pgText, scoreEntrySchema } from "../../grades/entry";
 import { findUnknownTriples, recordScores, UnknownTripleError } from "../../grades/record";
+import { readLink } from "../../grades/readback";
 import { contextsWithPending } from "../../grades/targets";
 import { defineJob, unitEvents, type JobContext } from "../definition";
 import { pushContextJob } from "./push-context";
@@ -21,11 +22,14 @@ export const backfillSelectorSchema = z.strictObject({
   resourceLinkId: id.optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   dryRun: z.boolean().optional(),
+  /** Also send over grades a person set in the LMS (without it, a backfill never replaces one). */
+  overwrite: z.boolean().optional(),
 });
 
 export const backfillScoresSchema = z.strictObject({
   scores: z.array(scoreEntrySchema).min(1).max(100_000),
   dryRun: z.boolean().optional(),
+  overwrite: z.boolean().optional(),
 });
 
 export const backfillRequestSchema = z.union([backfillScoresSchema, backfillSelectorSchema]);
@@ -45,7 +49,7 @@ function canonical(value: unknown): unknown {
 
 /** Event id: a hash of the normalised (parsed, defaults applied, keys sorted) request. */
 export function backfillEventId(request: BackfillRequest): string {
-  const normal = "scores" in request ? { ...request, dryRun: request.dryRun ?? false } : { ...request, dryRun: request.dryRun ?? false };
+  const normal = { ...request, dryRun: request.dryRun ?? false, overwrite: request.overwrite ?? false };
   return `backfill-${createHash("sha256").update(JSON.stringify(canonical(normal))).digest("hex").slice(0, 40)}`;
 }
 
@@ -54,6 +58,8 @@ export interface BackfillOutcome {
   /** Rows made new revisions (selector) or scores recorded (corrections). */
   revised: number;
   wouldSend?: number;
+  /** Dry run: selected rows whose LMS grade a person set (not sent unless `overwrite`). */
+  overridden?: number;
   rows?: BackfillListing[];
   contexts: number;
 }
@@ -73,16 +79,19 @@ async function backfill({ payload: req, step, deps, runId }: Ctx): Promise<Backf
       return { dryRun: true, revised: 0, wouldSend: req.scores.length, rows, contexts: 0 };
     }
     const recorded = await step.run("record", async () => {
-      const r = await recordScores(req.scores, { source: "backfill", correction: true, db });
+      const overwrite = req.overwrite ?? false;
+      const r = await recordScores(req.scores, { source: overwrite ? "overwrite" : "backfill", correction: true, overwrite, db });
       return r.duplicate ? { applied: 0, contextRefs: [] as string[] } : { applied: r.applied, contextRefs: r.changed.map((c) => c.contextRef) };
     });
     const contexts = await fanOut({ step, deps, runId }, recorded.contextRefs);
     return { dryRun: false, revised: recorded.applied, contexts };
   }
-  const selector = { platformId: req.platformId, contextId: req.contextId, resourceLinkId: req.resourceLinkId, since: req.since };
+  const selector = { platformId: req.platformId, contextId: req.contextId, resourceLinkId: req.resourceLinkId, since: req.since, overwrite: req.overwrite };
   if (req.dryRun) {
-    const preview = await step.run("preview", () => previewBackfill(db, selector));
-    return { dryRun: true, revised: 0, wouldSend: preview.wouldSend, rows: preview.rows, contexts: 0 };
+    // What the LMS holds now decides what would be overwritten: the selected line items are read.
+    const reader = { db, client: deps.ltiaas, gate: deps.gate, maxHoldWaitMs: deps.push.maxWaitMs, runId: null };
+    const preview = await step.run("preview", () => previewBackfill(db, selector, (linkRef) => readLink(reader, linkRef).catch(() => null)));
+    return { dryRun: true, revised: 0, wouldSend: preview.wouldSend, overridden: preview.overridden, rows: preview.rows, contexts: 0 };
   }
   const revised = await step.run("revise", () => reviseSelected(db, selector));
   const contexts = await fanOut({ step, deps, runId }, revised.contextRefs);
@@ -112,7 +121,7 @@ export const backfillJob = defineJob({
   },
   runsHere: (req) => Boolean(req.dryRun),
   cliPayload(args) {
-    const dry = args.dryRun ? { dryRun: true } : {};
+    const dry = { ...(args.dryRun ? { dryRun: true } : {}), ...(args.overwrite ? { overwrite: true } : {}) };
     if (args.scores) return { scores: args.scores, ...dry } as BackfillRequest;
     if (args.context) {
       const { platformId, contextId, resourceLinkId } = args.context;
@@ -121,5 +130,6 @@ export const backfillJob = defineJob({
     throw new Error("backfill needs --context ID (re-send its current scores) or --file scores.csv|json (corrections)");
   },
   finish: async (_ctx, r) => ({ revised: r.revised }),
-  summary: (r) => ({ backfill: r }),
+  // The contract's dry run answers `overridden` at the top level of its JSON.
+  summary: (r) => ({ backfill: r, ...(r.dryRun ? { overridden: r.overridden ?? 0 } : {}) }),
 });

@@ -14,6 +14,10 @@ export interface ContextTotals {
   skipped: number;
   failed: number;
   retry: number;
+  /** Rows not sent: the LMS holds a grade a person set there. */
+  overridden: number;
+  /** Rows left waiting because their link or platform is paused. */
+  paused: number;
   /** Links not pushed: key needs a relaunch, no key, line item missing or unresolved. */
   blocked: number;
   steps: number;
@@ -42,13 +46,17 @@ const MAX_WAITS_PER_LINK = 20;
 
 async function pushContext({ payload, step, deps, runId }: JobContext<{ contextRef: string }>): Promise<ContextTotals> {
   const push = pushDepsOf(deps, runId);
-  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, blocked: 0, steps: 0 };
+  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, paused: 0, blocked: 0, steps: 0 };
   const counted = <T>(id: string, fn: () => Promise<T>) => {
     totals.steps++;
     return step.run(id, fn);
   };
   const prepared = await counted("prepare", () => prepareLinks(push, payload.contextRef));
   for (const link of prepared.links) {
+    if (link.state === "paused") {
+      totals.paused += link.pending;
+      continue;
+    }
     if (link.state !== "ok" || !link.lineItemId) {
       totals.blocked++;
       continue;
@@ -61,6 +69,7 @@ async function pushContext({ payload, step, deps, runId }: JobContext<{ contextR
       totals.skipped += r.skipped;
       totals.failed += r.failed;
       totals.retry += r.retry;
+      totals.overridden += r.overridden;
       if (r.lineItemId) lineItemId = r.lineItemId;
       if (r.stop) {
         totals.blocked++;
@@ -94,7 +103,8 @@ export const pushContextJob = defineJob({
   handler: pushContext,
   async finish({ payload, deps, runId }, t) {
     await deps.db.execute(sql`UPDATE grade_counters SET last_run_id = ${runId}::uuid WHERE context_ref = ${payload.contextRef}::uuid`);
-    return { sent: t.sent, skipped: t.skipped, failed: t.failed, retried: t.retry, pending: await pendingIn(deps.db, [payload.contextRef]) };
+    const pending = await pendingIn(deps.db, [payload.contextRef]);
+    return { sent: t.sent, skipped: t.skipped, failed: t.failed, retried: t.retry, overridden: t.overridden, paused: t.paused, pending };
   },
   // Its finish never ran: what it sent before giving up is read from its attempts.
   gaveUpCounts: async ({ payload, deps, runId }) => ({
