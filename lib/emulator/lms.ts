@@ -37,6 +37,15 @@ function toolOrigin(base: string, configured?: string): string {
   return u.origin;
 }
 
+function isLoopbackOrigin(base: string): boolean {
+  try {
+    const u = new URL(base);
+    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
 export async function lmsPages(req: Request, url: URL, path: string, ctx: LmsContext): Promise<Response> {
   if (path === "/lms" || path === "/lms/") {
     if (req.method !== "GET") return htmlPage(layout("Method not allowed", "<p>Use GET.</p>"), 405);
@@ -73,8 +82,12 @@ function readChoice(params: URLSearchParams): LaunchChoice | string {
 function launch(choice: LaunchChoice, ctx: LmsContext): string {
   const { course, link, person, role, withLineItem } = choice;
   const platform = DEMO_PLATFORMS[course.platformId];
-  // The LMS's issuer is this page's origin, so the tool's frame-ancestors (from platform.url) admit it.
-  const platformUrl = `${ctx.base}/lms/${course.platformId}`;
+  // On a loopback origin (the simulator on a developer's machine, beside the tool on another host or
+  // port) the LMS's issuer is this page's origin, so the tool's frame-ancestors admit it. Any other
+  // origin comes from a Host header a client chooses, and the first launch fixes a platform's URL for
+  // everyone: there the platform keeps its made-up example.com URL, and the simulator, served on the
+  // tool's own origin, frames the tool as 'self'.
+  const platformUrl = isLoopbackOrigin(ctx.base) ? `${ctx.base}/lms/${course.platformId}` : undefined;
   ctx.state.platform({ platformId: course.platformId, platformName: platform.name, platformUrl, productFamilyCode: platform.productFamilyCode });
   if (!ctx.state.findCourse(course.platformId, course.contextId)) {
     ctx.state.course(course.platformId, course.contextId, { label: course.label, title: course.title });

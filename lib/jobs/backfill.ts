@@ -8,18 +8,19 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../grades/backfill";
-import { pgText, scoreEntrySchema } from "../grades/entry";
+import { scoreEntrySchema } from "../grades/entry";
 import { findUnknownTriples, recordScores, UnknownTripleError } from "../grades/record";
+import { boundedDate, ltiId } from "../validation";
 import type { StepRunner } from "./runner";
 import { contextsWithPending, pushContextEvents } from "./targets";
 
-const id = pgText().trim().min(1).max(1024);
+const id = ltiId();
 
 export const backfillSelectorSchema = z.strictObject({
   platformId: id,
   contextId: id.optional(),
   resourceLinkId: id.optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: boundedDate().optional(),
   dryRun: z.boolean().optional(),
 });
 
