@@ -64,9 +64,12 @@ export function ltiId() {
     .refine((v) => codePointLength(v) <= MAX_ID_CODE_POINTS, `must be at most ${MAX_ID_CODE_POINTS} characters`);
 }
 
-/** True for a value ltiId() accepts as it is (trimmed already). */
-export function isLtiId(v: unknown): v is string {
-  return typeof v === "string" && v === v.trim() && ltiId().safeParse(v).success;
+/**
+ * True for an id from the LMS that can be stored and keyed by as it is: non-blank, valid Unicode, no
+ * NUL, at most 255 characters. (Not trimmed: the LMS's id is what it is; a client's is trimmed by ltiId.)
+ */
+export function isStorableId(v: unknown): v is string {
+  return typeof v === "string" && v.trim() !== "" && isWellFormed(v) && !hasNul(v) && codePointLength(v) <= MAX_ID_CODE_POINTS;
 }
 
 /** The window a client's date must lie in: 2000-01-01 to five minutes after `now`. */

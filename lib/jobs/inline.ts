@@ -36,6 +36,7 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
       try {
         let extra: Partial<InlineResult> = {};
         let scope: string[] | null = contextRefs;
+        let runError: string | undefined;
         switch (kind) {
           case "push-grades": {
             const r = await pushGradesHandler(runner, { runId, contextRefs }, db);
@@ -60,6 +61,7 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
           case "refresh-rosters": {
             const r = await refreshRostersHandler(runner, { runId, contextRefs }, db);
             await addRunCounts(db, runId, r.counts);
+            runError = r.error;
             scope = [];
             break;
           }
@@ -67,7 +69,7 @@ export async function runJobInline(kind: JobKind, input: JobInput, trigger: stri
         const pending = scope && scope.length === 0 ? 0 : await pendingIn(db, scope);
         const sofar = await runSummary(db, runId);
         const outcome = sofar.counts.failed > 0 || pending > 0 ? "partial" : "completed";
-        return { ...(await finishRun(db, runId, outcome, { pending })), ...extra };
+        return { ...(await finishRun(db, runId, outcome, { pending, error: runError })), ...extra };
       } catch (error) {
         await failRun(db, runId, error);
         throw error;

@@ -10,7 +10,7 @@ export async function refreshRostersHandler(
   runner: StepRunner,
   input: RefreshRostersInput,
   db: Db,
-): Promise<{ counts: Record<string, number>; queued: number }> {
+): Promise<{ counts: Record<string, number>; queued: number; error?: string }> {
   const r = await rosterHandler(runner, input, db);
-  return { counts: r.counts, queued: r.queued };
+  return { counts: r.counts, queued: r.queued, error: r.error };
 }

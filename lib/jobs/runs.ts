@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { describeError } from "../log";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
 
@@ -187,9 +188,9 @@ export async function finishRun(
   return runSummary(db, runId);
 }
 
-/** A run that threw: only the error's name is kept (its message may quote an LMS's answer). */
+/** A run that threw: its name or database condition is kept (never its message: it may quote an LMS's answer). */
 export function failRun(db: Db, runId: string, error: unknown): Promise<RunSummary> {
-  return finishRun(db, runId, "failed", { error: error instanceof Error ? error.name : "error" });
+  return finishRun(db, runId, "failed", { error: describeError(error) });
 }
 
 export async function runSummary(db: Db, runId: string): Promise<RunSummary> {

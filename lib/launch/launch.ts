@@ -12,7 +12,7 @@ import { recordLaunch, type LaunchRefs } from "./record";
 import { classifyRoles } from "./roles";
 import { scheduleRosterRefresh } from "../roster/schedule";
 import { frameAncestorOrigin } from "../session/frame-ancestors";
-import { cleanOptional, cleanText, isLtiId } from "../validation";
+import { cleanOptional, cleanText, isStorableId } from "../validation";
 
 export interface LaunchSuccess {
   ok: true;
@@ -69,7 +69,7 @@ function unparseableId(idtoken: IdToken): string | undefined {
     ["launch.context.id", idtoken.launch.context?.id],
     ["launch.resourceLink.id", idtoken.launch.resourceLink?.id],
   ];
-  return ids.find(([, v]) => v !== undefined && !isLtiId(v))?.[0];
+  return ids.find(([, v]) => v !== undefined && !isStorableId(v))?.[0];
 }
 
 export async function launch(ltik: string | null | undefined): Promise<LaunchSuccess | LaunchFailure> {

@@ -9,6 +9,7 @@ import { EVENTS, type RosterContextData } from "../jobs/events";
 import type { StepRunner } from "../jobs/runner";
 import { addRunCounts, failRun, finishRun, startEngineRun, startRun, unitDone, type RunSummary } from "../jobs/runs";
 import { getDb } from "../db/client";
+import { describeError } from "../log";
 import { refreshContext, rosterDeps, withRosterLock, type ContextOutcome } from "./refresh";
 import { listRosterTargets } from "./targets";
 
@@ -26,6 +27,8 @@ export interface RefreshRostersResult {
   outcomes: ContextOutcome[];
   /** Events: contexts handed to the roster-context function. */
   queued: number;
+  /** Inline: what the contexts that failed unexpectedly ran into, for the run's error. */
+  error?: string;
 }
 
 /** Run counts: refreshed/skipped/failed contexts, reasons, members seen, memberships made Inactive. */
@@ -37,6 +40,7 @@ export function tally(outcomes: readonly ContextOutcome[]): Record<string, numbe
     if (o.outcome === "refreshed") {
       add("members", o.members);
       add("inactivated", o.inactivated);
+      if (o.dropped) add("dropped", o.dropped);
       if (o.retried) add("retried", o.retried);
     } else if (o.outcome === "skipped") add(`skipped_${o.reason}`);
     else {
@@ -73,17 +77,20 @@ export async function refreshRostersHandler(runner: StepRunner, input: RefreshRo
         const ref = t.contextRef;
         try {
           outcomes.push(await runner.run(`refresh:${ref}`, () => withRosterLock(ref, () => refreshContext(deps, ref, { force: Boolean(only) }))));
-        } catch {
+        } catch (error) {
           // One context's unexpected error (logged by refreshContext) is that context's failure, as
           // under Inngest where each context is its own run: it must not abandon the others, which
           // would go on unobserved after the run was marked failed.
-          outcomes.push({ contextRef: ref, outcome: "failed", reason: "error", retried: 0 });
+          outcomes.push({ contextRef: ref, outcome: "failed", reason: "error", retried: 0, detail: describeError(error) });
         }
       }
     }),
   );
   const all = [...skipped, ...outcomes];
-  return { counts: tally(all), outcomes: all, queued: 0 };
+  const errors = outcomes.flatMap((o) => (o.outcome === "failed" && o.detail ? [o.detail] : []));
+  const result: RefreshRostersResult = { counts: tally(all), outcomes: all, queued: 0 };
+  if (errors.length) result.error = `${errors.length} course(s) could not be refreshed: ${[...new Set(errors)].join("; ")}`;
+  return result;
 }
 
 /**
