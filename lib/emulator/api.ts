@@ -7,7 +7,7 @@ import { z } from "zod";
 import { json, ltiaasError, noContent, gatewayPage } from "./http";
 import type { Principal } from "./auth";
 import { isGradableEnrollment, hasRole } from "./roles";
-import { publicLineItem, type Grant, type LmsState, type StoredLineItem } from "./state";
+import { publicLineItem, urlPart, type Grant, type LmsState, type StoredLineItem } from "./state";
 import type { Faults, Member, ScorePost } from "./types";
 
 export interface ApiContext {
@@ -303,7 +303,7 @@ function results(url: URL, item: StoredLineItem, ctx: ApiContext): Response {
     .filter((post) => wanted === undefined || post.userId === wanted)
     .map((post) => {
       const row: Record<string, unknown> = {
-        id: `${item.id}/results/${encodeURIComponent(post.userId)}`,
+        id: `${item.id}/results/${urlPart(post.userId)}`,
         userId: post.userId,
         scoreOf: item.id,
       };

@@ -63,6 +63,9 @@ export type IdTokenBody = {
 };
 
 const token = () => randomBytes(24).toString("base64url");
+
+/** encodeURIComponent throws on a lone surrogate, which an LMS's id may hold: U+FFFD stands in. */
+export const urlPart = (s: string) => encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
 const courseKey = (platformId: string, contextId: string) => `${platformId}\u0000${contextId}`;
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "lms";
 const defined = <T extends object>(o: T): T =>
@@ -119,7 +122,7 @@ export class LmsState {
 
   /** Base of a course's LMS service URLs (line items, names and roles). */
   courseUrl(platformId: string, contextId: string): string {
-    return `${this.platform({ platformId }).url}/api/lti/courses/${encodeURIComponent(contextId)}`;
+    return `${this.platform({ platformId }).url}/api/lti/courses/${urlPart(contextId)}`;
   }
 
   createLaunch(input: LaunchInput, now = Date.now()): { ltik: string; serviceKey?: string; idtoken: IdTokenBody } {
@@ -155,7 +158,7 @@ export class LmsState {
 
     const presentation: Record<string, unknown> = {
       locale: "en",
-      returnUrl: `${platform.url}/courses/${encodeURIComponent(contextId ?? "none")}/external_content/success/external_tool_redirect`,
+      returnUrl: `${platform.url}/courses/${urlPart(contextId ?? "none")}/external_content/success/external_tool_redirect`,
     };
     presentation[input.documentTargetSpelling === "document_target" ? "document_target" : "documentTarget"] = "iframe";
 

@@ -198,7 +198,7 @@ describe("GET /launch", () => {
   });
 
   it("answers the contract's 502 for an idtoken whose ids exceed 255 characters, storing nothing", async () => {
-    for (const over of [{ user: { id: "\u4e00".repeat(3000) } }, { contextId: "\u4e00".repeat(3000) }, { resourceLinkId: "r".repeat(256) }, { user: { id: "u\ud800" } }]) {
+    for (const over of [{ user: { id: "\u4e00".repeat(3000) } }, { contextId: "\u4e00".repeat(3000) }, { resourceLinkId: "r".repeat(256) }, { user: { id: "u\ud800" } }, { user: { id: "u\u0000" } }]) {
       const res = await launchReq(launch(over).ltik);
       expect(res.status).toBe(502);
       expect(await res.text()).toContain("cannot read");
