@@ -4,9 +4,12 @@
  * message, so they stay frameable to explain themselves inside the LMS.
  *
  * It also turns away addresses whose percent-encoding is malformed (`/contexts/%ZZ`): Next cannot
- * decode such a dynamic segment and would answer a bare 500 of its own.
+ * decode such a dynamic segment and would answer a bare 500 of its own. And a POST whose form or
+ * server action body Next could not read (see unreadablePost): every action here takes a form, and
+ * the actions check their payload themselves too; here the caller gets a plain 400.
  */
 import { NextResponse, type NextRequest } from "next/server";
+import { UNREADABLE_FORM, unreadablePost } from "@/app/_lib/form-payload";
 import { env } from "@/lib/env";
 import { frameAncestors } from "@/lib/session/frame-ancestors";
 import { SESSION_COOKIE, SESSION_PARAM, sessionToken, verifySession } from "@/lib/session/session";
@@ -30,6 +33,9 @@ function notFound(request: NextRequest): NextResponse {
 export async function proxy(request: NextRequest) {
   const path = request.nextUrl.pathname;
   if (!decodable(path)) return notFound(request);
+  // Route handlers (/api) read their own bodies, in the order the contract gives.
+  if (!path.startsWith("/api/") && (await unreadablePost(request)))
+    return new NextResponse(UNREADABLE_FORM, { status: 400, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
   const response = NextResponse.next();
   response.headers.set("referrer-policy", "no-referrer");
   response.headers.set("x-content-type-options", "nosniff");
@@ -51,5 +57,15 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/contexts/:path*", "/activity/:path*", "/admin/:path*", "/admin", "/api/cron/:path*", "/emulator/:path*"],
+  matcher: [
+    "/contexts/:path*",
+    "/activity/:path*",
+    "/admin/:path*",
+    "/admin",
+    "/api/cron/:path*",
+    "/emulator/:path*",
+    // Server actions and forms can be posted to any page's path.
+    { source: "/:path*", has: [{ type: "header", key: "next-action" }] },
+    { source: "/:path*", has: [{ type: "header", key: "content-type", value: ".*multipart/form-data.*" }] },
+  ],
 };
