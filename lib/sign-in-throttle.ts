@@ -1,10 +1,13 @@
 /**
  * Slows failed admin sign-ins down, per client address and in total, and never locks anyone out:
- * - each failure pushes back when its address may try again: 1 s, 2 s, 4 s … up to 60 s;
- * - each failure in the last 15 minutes, from anywhere, adds 100 ms (up to 10 s) to the time before
- *   any address with a failure on record may try again, which bounds guesses made from many addresses.
- * An attempt made too early is not checked at all (the answer says when to come back), and an
- * attempt being checked counts as a failure until it succeeds, so parallel guesses gain nothing.
+ * - each failure after an address's first (a typo is free) pushes back when it may try again:
+ *   1 s, 2 s, 4 s … up to 60 s;
+ * - past the first 10 failures in the last 15 minutes from anywhere, each adds 100 ms (up to 10 s)
+ *   to the time before any address with a failure on record may try again, which bounds guesses
+ *   made from many addresses.
+ * An attempt made too early is not checked at all (the answer says when to come back); while one
+ * attempt of an address is being checked, its others wait, and every attempt counts towards the
+ * total until it succeeds, so parallel guesses gain nothing.
  *
  * Where the address is the platform's word (Vercel sets X-Forwarded-For itself), an address with no
  * failure on record is never held back by others' failures: an attacker elsewhere cannot keep the
@@ -19,16 +22,36 @@
  */
 export const CLIENT_BASE_MS = 1_000;
 export const CLIENT_MAX_MS = 60_000;
+/** Failures in total (recent) before the total starts to slow anyone down. */
+export const TOTAL_FREE = 10;
 export const TOTAL_STEP_MS = 100;
 export const TOTAL_MAX_MS = 10_000;
 /** Failures older than this (with none since) are forgotten. */
 export const MEMORY_MS = 15 * 60_000;
 export const MAX_CLIENTS = 10_000;
 
-interface Record {
+/** An attempt still unsettled after this long is taken as failed: a lost settle never locks an address. */
+export const CHECK_TIMEOUT_MS = 10_000;
+
+interface Tally {
   failures: number;
   nextAt: number;
   lastAt: number;
+}
+
+interface ClientRecord extends Tally {
+  /** An attempt of this address is being checked right now. */
+  checking: boolean;
+}
+
+/** The wait after an address's n-th failure: none after the first, then 1 s, 2 s, 4 s … */
+export function clientDelayMs(failures: number): number {
+  return failures <= 1 ? 0 : Math.min(CLIENT_BASE_MS * 2 ** (failures - 2), CLIENT_MAX_MS);
+}
+
+/** The wait after the n-th recent failure in total, for addresses with a failure on record. */
+export function totalDelayMs(failures: number): number {
+  return Math.min(TOTAL_STEP_MS * Math.max(0, failures - TOTAL_FREE), TOTAL_MAX_MS);
 }
 
 export type SignInVerdict =
@@ -42,8 +65,8 @@ export interface SignInThrottleOptions {
 }
 
 export class SignInThrottle {
-  private readonly clients = new Map<string, Record>();
-  private total: Record = { failures: 0, nextAt: 0, lastAt: 0 };
+  private readonly clients = new Map<string, ClientRecord>();
+  private total: Tally = { failures: 0, nextAt: 0, lastAt: 0 };
   private readonly now: () => number;
   private readonly trusted: boolean;
 
@@ -62,16 +85,17 @@ export class SignInThrottle {
       this.clients.delete(key);
       client = undefined;
     }
+    if (client?.checking && now - client.lastAt < CHECK_TIMEOUT_MS) return { ok: false, retryAfterSeconds: 1 };
     const heldByTotal = client !== undefined || !this.trusted;
     const readyAt = Math.max(client?.nextAt ?? 0, heldByTotal ? this.total.nextAt : 0);
     if (readyAt > now) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((readyAt - now) / 1000)) };
 
     const failures = (client?.failures ?? 0) + 1;
-    const mine: Record = { failures, nextAt: now + Math.min(CLIENT_BASE_MS * 2 ** (failures - 1), CLIENT_MAX_MS), lastAt: now };
+    const mine: ClientRecord = { failures, nextAt: now + clientDelayMs(failures), lastAt: now, checking: true };
     this.remember(key, mine);
     const before = { ...this.total };
     const totalFailures = this.total.failures + 1;
-    this.total = { failures: totalFailures, nextAt: now + Math.min(TOTAL_STEP_MS * totalFailures, TOTAL_MAX_MS), lastAt: now };
+    this.total = { failures: totalFailures, nextAt: now + totalDelayMs(totalFailures), lastAt: now };
     const provisional = this.total;
 
     let settled = false;
@@ -80,6 +104,7 @@ export class SignInThrottle {
       done: (success: boolean) => {
         if (settled) return;
         settled = true;
+        mine.checking = false;
         if (!success) return;
         if (this.clients.get(key) === mine) this.clients.delete(key);
         // Undone only if no other attempt came after it: a later failure keeps its own delay.
@@ -88,7 +113,7 @@ export class SignInThrottle {
     };
   }
 
-  private remember(key: string, record: Record): void {
+  private remember(key: string, record: ClientRecord): void {
     this.clients.delete(key);
     this.clients.set(key, record);
     // Maps iterate in insertion order: the first key is the one untouched for longest.

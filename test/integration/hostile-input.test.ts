@@ -310,27 +310,29 @@ describe("the quiz while the database is down", () => {
 describe("admin sign-in under guessing", () => {
   const attempt = (token: string) => signInAction({ error: null }, formOf({ token }));
 
-  it("checks at most one of 20 parallel wrong guesses, and says when to try again", async () => {
+  it("checks at most two of 20 parallel wrong guesses (a first typo is free), and says when to try again", async () => {
     requestHeaders.value = new Headers({ host: "localhost:3000", "x-forwarded-for": "203.0.113.7" });
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(`wrong-guess-${i}-0000000`)));
     const checked = answers.filter((a) => a.error === "That token is not right.");
-    expect(checked).toHaveLength(1);
+    expect(checked.length).toBeLessThanOrEqual(2);
     for (const a of answers.filter((x) => x.error !== "That token is not right.")) expect(a.error).toMatch(/^Too many failed sign-ins\. Try again in \d+ s\.$/);
   });
 
-  it("also slows guesses spread over many claimed addresses (off Vercel an address is only a hint)", async () => {
-    const answers = [];
-    for (let i = 0; i < 20; i++) {
-      requestHeaders.value = new Headers({ host: "localhost:3000", "x-forwarded-for": `198.51.100.${i}` });
-      answers.push(await attempt(`wrong-guess-${i}-0000000`));
-    }
-    // Each failure adds to the total wait; sequential guesses arriving faster than that are not checked.
-    expect(answers.filter((a) => a.error === "That token is not right.").length).toBeLessThan(20);
-    expect(answers.some((a) => /Try again in \d+ s/.test(a.error ?? ""))).toBe(true);
+  it("also bounds guesses spread over many claimed addresses (off Vercel an address is only a hint)", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => {
+        requestHeaders.value = new Headers({ host: "localhost:3000", "x-forwarded-for": `198.51.100.${i}` });
+        return attempt(`wrong-guess-${i}-0000000`);
+      }),
+    );
+    // The first ten failures in total are free; from then on each one holds every address back.
+    expect(answers.filter((a) => a.error === "That token is not right.").length).toBeLessThanOrEqual(11);
+    expect(answers.filter((a) => /Try again in \d+ s/.test(a.error ?? "")).length).toBeGreaterThanOrEqual(19);
   });
 
-  it("still signs the operator in with the right token after waiting", async () => {
+  it("lets the operator who mistyped once sign in right away", async () => {
     requestHeaders.value = new Headers({ host: "localhost:3000", "x-forwarded-for": "192.0.2.1" });
+    expect((await attempt("a-typo-in-the-token-000")).error).toBe("That token is not right.");
     await expect(attempt(TEST_KEYS.admin)).rejects.toThrow("redirect /admin");
   });
 });
