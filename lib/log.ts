@@ -68,10 +68,12 @@ function sqlState(error: unknown): string | undefined {
 
 /** An error's safe summary for a log line: its name and code, never its message from a remote. */
 export function errorFields(error: unknown): Fields {
-  if (!(error instanceof Error)) return { error: typeof error };
+  // An Error, or what is left of one after serialising (Inngest hands onFailure {name, message, …}).
+  const name = error instanceof Error ? error.name : (error as { name?: unknown } | null)?.name;
+  if (typeof name !== "string" || !name) return { error: typeof error };
   const state = sqlState(error);
-  if (state) return { error: error.name, code: state, condition: SQL_CONDITIONS[state] ?? SQL_CLASSES[state.slice(0, 2)] ?? "database_error" };
-  return { error: error.name, code: (error as { code?: unknown }).code };
+  if (state) return { error: name, code: state, condition: SQL_CONDITIONS[state] ?? SQL_CLASSES[state.slice(0, 2)] ?? "database_error" };
+  return { error: name, code: (error as { code?: unknown }).code };
 }
 
 /**

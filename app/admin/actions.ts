@@ -11,10 +11,9 @@ import { field, formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
 import { env } from "@/lib/env";
 import { previewBackfill, type BackfillListing } from "@/lib/grades/backfill";
 import { getDb } from "@/lib/db/client";
-import { backfillEventId, backfillSelectorSchema } from "@/lib/jobs/backfill";
-import { EVENTS } from "@/lib/jobs/events";
-import { runJobInline } from "@/lib/jobs/inline";
-import { AlreadyRunningError } from "@/lib/jobs/runs";
+import { backfillEventId, backfillJob, backfillSelectorSchema, type BackfillOutcome } from "@/lib/jobs/definitions/backfill";
+import { dispatcher } from "@/lib/jobs/dispatch";
+import { AlreadyRunningError } from "@/lib/jobs/inline";
 import { errorFields, log } from "@/lib/log";
 import { clientAddress, signInThrottle } from "@/lib/sign-in-throttle";
 import { boundedDateMessage, ltiId } from "@/lib/validation";
@@ -130,17 +129,16 @@ export async function backfillAction(prev: BackfillState, payload: FormData): Pr
   if (field(form, "confirm") !== "yes") return dryRun("Tick the box to confirm you understand that this overwrites grades changed by hand.");
   const request = { ...read.selector, dryRun: false };
   try {
-    if (env().jobsMode === "inngest") {
-      const { sendJobEvent } = await import("@/lib/inngest/client");
-      const id = await sendJobEvent(EVENTS.backfill, { request }, backfillEventId(request));
-      return { step: "done", error: null, selector: read.echo, message: `Backfill queued (event ${id}).` };
-    }
-    const r = await runJobInline("backfill", { backfill: request }, "manual");
+    const id = backfillEventId(request);
+    const r = await dispatcher().enqueue(backfillJob.kind, request, { trigger: "manual", id });
+    if (r.mode === "inngest") return { step: "done", error: null, selector: read.echo, message: `Backfill queued (event ${id}).` };
+    const { run } = r;
+    const revised = (run.backfill as BackfillOutcome | undefined)?.revised ?? 0;
     return {
       step: "done",
       error: null,
       selector: read.echo,
-      message: `Backfill ${r.outcome}: ${r.backfill?.revised ?? 0} re-sent as new revisions, ${r.counts.sent} sent, ${r.counts.failed} failed, ${r.counts.pending} still waiting.`,
+      message: `Backfill ${run.outcome}: ${revised} re-sent as new revisions, ${run.counts.sent} sent, ${run.counts.failed} failed, ${run.counts.pending} still waiting.`,
     };
   } catch (error) {
     if (error instanceof AlreadyRunningError) return { step: "preview", error: "A backfill is already running; wait for it to finish.", selector: read.echo };

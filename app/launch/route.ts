@@ -1,3 +1,4 @@
+import { refreshRosterSoon } from "@/lib/jobs/requests";
 import { launch } from "@/lib/launch/launch";
 import { errorFields, log } from "@/lib/log";
 import { messagePage } from "@/lib/html";
@@ -21,6 +22,8 @@ export async function GET(request: Request): Promise<Response> {
       log.info("launch.rejected", { status: result.status, code: result.code });
       return new Response(messagePage(result.title, result.message), { status: result.status, headers: htmlHeaders });
     }
+    // Off the launch's path (never throws): a teacher sees a fresh roster soon.
+    if (result.role === "teacher") void refreshRosterSoon(result.refs.contextRef);
     const headers = new Headers({ location: withSession(result.location, result.token), "cache-control": "no-store", "referrer-policy": "no-referrer" });
     headers.append("set-cookie", sessionCookie(result.token, result.expiresAt));
     return new Response(null, { status: 303, headers });

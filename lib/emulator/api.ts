@@ -6,21 +6,26 @@
 import { z } from "zod";
 import { json, ltiaasError, noContent, gatewayPage } from "./http";
 import type { Principal } from "./auth";
+import { CANVAS_SUBMISSION_EXTENSION, isListed, receiveScore, resultOf, type Cell, type ScoreInput } from "./gradebook";
 import { isGradableEnrollment, hasRole } from "./roles";
-import { publicLineItem, urlPart, type Grant, type LmsState, type StoredLineItem } from "./state";
-import type { Faults, Member, ScorePost } from "./types";
+import { publicLineItem, type Grant, type LmsState, type StoredLineItem } from "./state";
+import type { CanvasSubmissionExtension, Faults, Member, RequestLogEntry } from "./types";
 
 export interface ApiContext {
   state: LmsState;
   faults: Faults;
   /** Origin and base path of this emulator, for absolute `next` links. */
   base: string;
+  /** The LMS's clock, ms. */
+  now: () => number;
 }
 
 export interface ApiAnswer {
   response: Response;
   /** The user a score post was for (request log). */
   userId?: string;
+  /** What a score body said about submission times (request log). */
+  sent?: RequestLogEntry["sent"];
 }
 
 type Scoped = Grant & { contextId: string };
@@ -31,14 +36,17 @@ const NOT_FOUND = () => ltiaasError(404, "The specified resource does not exist.
 const methodNotAllowed = () => ltiaasError(405, "METHOD_NOT_ALLOWED");
 const invalid = (description: string) => ltiaasError(400, "INVALID_PARAMETERS", description);
 
+/** An ISO 8601 date and time with its offset, as AGS dates are. */
+const isoDateTime = () => z.iso.datetime({ offset: true, message: "must be an ISO 8601 date and time with an offset" });
+
 const lineItemBody = z.object({
   label: z.string().trim().min(1, "label is required"),
   scoreMaximum: z.number().positive("scoreMaximum must be greater than 0"),
   resourceLinkId: z.string().optional(),
   resourceId: z.string().optional(),
   tag: z.string().optional(),
-  startDateTime: z.string().optional(),
-  endDateTime: z.string().optional(),
+  startDateTime: isoDateTime().optional(),
+  endDateTime: isoDateTime().optional(),
   gradesReleased: z.boolean().optional(),
 });
 
@@ -50,6 +58,9 @@ const scoreBody = z
     scoreGiven: z.number().min(0, "scoreGiven must be 0 or more").optional(),
     scoreMaximum: z.number().positive("scoreMaximum must be greater than 0").optional(),
     comment: z.string().optional(),
+    submission: z.object({ startedAt: isoDateTime().optional(), submittedAt: isoDateTime().optional() }).optional(),
+    // LTIAAS passes the LMS's extensions on unread; only the LMS (Canvas) interprets this one.
+    [CANVAS_SUBMISSION_EXTENSION]: z.unknown().optional(),
   })
   .refine((b) => b.scoreGiven === undefined || b.scoreMaximum !== undefined, {
     message: "scoreMaximum is required with scoreGiven",
@@ -147,7 +158,7 @@ function withoutPii<T extends object>(o: T): T {
 }
 
 export async function routeApi(req: Request, path: string, url: URL, p: Principal, ctx: ApiContext): Promise<ApiAnswer> {
-  const respond = (response: Response, userId?: string): ApiAnswer => ({ response, userId });
+  const respond = (response: Response): ApiAnswer => ({ response });
 
   if (path === "/api/idtoken") {
     if (req.method !== "GET") return respond(methodNotAllowed());
@@ -202,7 +213,14 @@ export async function routeApi(req: Request, path: string, url: URL, p: Principa
       if (body instanceof Response) return respond(body);
       if (!visible) return respond(NOT_FOUND());
       // PUT replaces the whole item: fields left out are gone.
-      const replaced: StoredLineItem = { id: visible.id, ...body, platformId: visible.platformId, contextId: visible.contextId, deleted: false };
+      const replaced: StoredLineItem = {
+        id: visible.id,
+        ...body,
+        platformId: visible.platformId,
+        contextId: visible.contextId,
+        deleted: false,
+        knobs: visible.knobs,
+      };
       ctx.state.items.set(visible.id, replaced);
       return respond(json(publicLineItem(replaced)));
     }
@@ -249,7 +267,16 @@ async function postScore(
   const body = await parseBody(req, scoreBody);
   if (body instanceof Response) return { response: body };
   const userId = body.userId;
-  if (!item) return { response: NOT_FOUND(), userId };
+  const rawExtension = body[CANVAS_SUBMISSION_EXTENSION];
+  const canvasSubmission =
+    rawExtension !== null && typeof rawExtension === "object" && !Array.isArray(rawExtension)
+      ? (rawExtension as CanvasSubmissionExtension)
+      : undefined;
+  const sent: ApiAnswer["sent"] =
+    body.submission !== undefined || canvasSubmission !== undefined
+      ? { ...(body.submission && { submission: body.submission }), ...(canvasSubmission && { canvasSubmission }) }
+      : undefined;
+  if (!item) return { response: NOT_FOUND(), userId, sent };
 
   const member = ctx.state.findCourse(g.platformId, g.contextId)?.members.get(userId);
   if (
@@ -258,66 +285,53 @@ async function postScore(
     member.status === "Deleted" ||
     !isGradableEnrollment(member.roles)
   ) {
-    return { response: ltiaasError(422, "User not found in course or is not a student"), userId };
+    return { response: ltiaasError(422, "User not found in course or is not a student"), userId, sent };
   }
   if (ctx.faults.maxAttempts.has(userId)) {
     return {
       response: ltiaasError(422, "The maximum number of allowed attempts has been reached for this submission"),
       userId,
+      sent,
     };
   }
-  const now = Date.now();
-  const key = `${item.id}\u0000${userId}`;
-  const last = ctx.state.lastPostAt.get(key);
-  if (ctx.faults.moodleSameSecond && last !== undefined && Math.floor(last / 1000) === Math.floor(now / 1000)) {
-    return {
-      response: ltiaasError(409, `Refusing score with an earlier timestamp for item ${item.id} and user ${userId}`),
-      userId,
-    };
-  }
-  ctx.state.lastPostAt.set(key, now);
-  const post: ScorePost = {
-    lineItemId: item.id,
+  const input: ScoreInput = {
     userId,
     activityProgress: body.activityProgress,
     gradingProgress: body.gradingProgress,
-    timestamp: new Date(now).toISOString(),
-    auth: p.kind === "ltik" ? "ltik" : "serviceKey",
+    scoreGiven: body.scoreGiven,
+    scoreMaximum: body.scoreMaximum,
+    comment: body.comment,
+    submission: body.submission,
+    canvasSubmission,
   };
-  if (body.scoreGiven !== undefined) post.scoreGiven = body.scoreGiven;
-  if (body.scoreMaximum !== undefined) post.scoreMaximum = body.scoreMaximum;
-  if (body.comment !== undefined) post.comment = body.comment;
-  ctx.state.recordScore(post);
-  return { response: noContent(), userId };
+  const outcome = receiveScore(item, input, {
+    state: ctx.state,
+    faults: ctx.faults,
+    now: ctx.now(),
+    auth: p.kind === "ltik" ? "ltik" : "serviceKey",
+  });
+  return { response: outcome instanceof Response ? outcome : noContent(), userId, sent };
 }
 
-/** AGS results: the latest score per user, as the gradebook shows it. */
+/** AGS results: the gradebook's cells that the LMS lists, on the column's scale. */
 function results(url: URL, item: StoredLineItem, ctx: ApiContext): Response {
   const prefix = `${item.id}/results`;
   const paging = readPaging(url, prefix, ctx.faults.lineItemPageSize, { userId: "user_id" });
   if (paging instanceof Response) return paging;
-  const latest = new Map<string, ScorePost>();
-  for (const post of ctx.state.posts.get(item.id) ?? []) latest.set(post.userId, post);
+  const family = ctx.state.lmsFamily(item.platformId);
+  const cells = ctx.state.cells.get(item.id);
   const wanted = paging.filters.user_id;
-  const rows = [...latest.values()]
-    .filter((post) => wanted === undefined || post.userId === wanted)
-    .map((post) => {
-      const row: Record<string, unknown> = {
-        id: `${item.id}/results/${urlPart(post.userId)}`,
-        userId: post.userId,
-        scoreOf: item.id,
-      };
-      // The LMS keeps a grade only when it is final, scaled to the column's maximum; a score that is
-      // not FullyGraded clears it, and one without a comment clears the comment.
-      if (post.gradingProgress === "FullyGraded" && post.scoreGiven !== undefined && post.scoreMaximum) {
-        row.resultScore = (post.scoreGiven * item.scoreMaximum) / post.scoreMaximum;
-        row.resultMaximum = item.scoreMaximum;
-      }
-      if (post.comment !== undefined) row.comment = post.comment;
-      return row;
-    });
-  const page = pageOf(rows, paging, prefix, `${ctx.base}/api/lineitems/${encodeURIComponent(item.id)}/scores`);
-  return json(page.next ? { scores: page.items, next: page.next } : { scores: page.items });
+  let listed: Cell[];
+  if (wanted !== undefined) {
+    const cell = cells?.get(wanted);
+    listed = cell && isListed(cell, family) ? [cell] : [];
+  } else {
+    listed = [];
+    for (const cell of cells?.values() ?? []) if (isListed(cell, family)) listed.push(cell);
+  }
+  const page = pageOf(listed, paging, prefix, `${ctx.base}/api/lineitems/${encodeURIComponent(item.id)}/scores`);
+  const scores = page.items.map((cell) => resultOf(item, cell));
+  return json(page.next ? { scores, next: page.next } : { scores });
 }
 
 function memberships(url: URL, g: Scoped, ctx: ApiContext): Response {

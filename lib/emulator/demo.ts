@@ -1,5 +1,6 @@
 /** The LMS simulator's seeded world: two platforms, three courses, their activities and people. */
 import { ROLE } from "./roles";
+import type { LmsState } from "./state";
 import type { Member } from "./types";
 
 export interface DemoCourse {
@@ -20,6 +21,7 @@ export interface DemoPerson {
 export const DEMO_PLATFORMS: Record<string, { name: string; productFamilyCode: string }> = {
   "demo-canvas": { name: "Canvas (emulated)", productFamilyCode: "canvas" },
   "demo-moodle": { name: "Moodle (emulated)", productFamilyCode: "moodle" },
+  "demo-d2l": { name: "Brightspace (emulated)", productFamilyCode: "desire2learn" },
 };
 
 export const DEMO_COURSES: DemoCourse[] = [
@@ -53,6 +55,13 @@ export const DEMO_COURSES: DemoCourse[] = [
       { id: "hist110-essay", title: "Essay: The Silk Road" },
       { id: "hist110-quiz", title: "Quiz: Empires" },
     ],
+  },
+  {
+    platformId: "demo-d2l",
+    contextId: "math150",
+    label: "MATH150",
+    title: "Calculus I",
+    links: [{ id: "math150-hw1", title: "Homework 1: Limits" }],
   },
 ];
 
@@ -98,4 +107,29 @@ export function demoRoster(): Member[] {
     const { id, ...pii } = demoUser(person);
     return { userId: id, roles: [...ROLE_CHOICES[person.enrolment]], status: "Active", ...pii };
   });
+}
+
+function isLoopbackOrigin(base: string): boolean {
+  try {
+    const u = new URL(base);
+    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Creates a demo course's platform, course and roster the first time a simulator page needs them. */
+export function ensureDemoCourse(state: LmsState, course: DemoCourse, base: string): void {
+  const platform = DEMO_PLATFORMS[course.platformId];
+  // On a loopback origin (the simulator on a developer's machine, beside the tool on another host or
+  // port) the LMS's issuer is this page's origin, so the tool's frame-ancestors admit it. Any other
+  // origin comes from a Host header a client chooses, and the first launch fixes a platform's URL for
+  // everyone: there the platform keeps its made-up example.com URL, and the simulator, served on the
+  // tool's own origin, frames the tool as 'self'.
+  const platformUrl = isLoopbackOrigin(base) ? `${base}/lms/${course.platformId}` : undefined;
+  state.platform({ platformId: course.platformId, platformName: platform.name, platformUrl, productFamilyCode: platform.productFamilyCode });
+  if (!state.findCourse(course.platformId, course.contextId)) {
+    state.course(course.platformId, course.contextId, { label: course.label, title: course.title });
+    state.setRoster(course.platformId, course.contextId, demoRoster());
+  }
 }

@@ -11,6 +11,7 @@ export function defaultFaults(): Faults {
     notGradable: new Set(),
     maxAttempts: new Set(),
     moodleSameSecond: false,
+    timestampRefusal: undefined,
     membershipPageSize: 50,
     lineItemPageSize: 50,
     failMembershipsOnPage: undefined,

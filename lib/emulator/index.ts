@@ -7,10 +7,12 @@
 import { routeApi } from "./api";
 import { authenticate } from "./auth";
 import { defaultFaults, injectedFault, latencyFor, resetFaults } from "./faults";
+import { handEdit, publicCell } from "./gradebook";
 import { ltiaasError, sleep } from "./http";
 import { lmsPages } from "./lms";
-import { LmsState, publicLineItem } from "./state";
-import type { Emulator, EmulatorOptions, RequestLogEntry } from "./types";
+import { LmsState, publicLineItem, type StoredLineItem } from "./state";
+import { createThrottle, noThrottleStatus, type Admission } from "./throttle";
+import type { Emulator, EmulatorOptions, GradebookKnobs, LmsFamily, RequestLogEntry } from "./types";
 import { env } from "../env";
 
 export type * from "./types";
@@ -34,14 +36,24 @@ function publicOrigin(req: Request, url: URL): string {
   }
 }
 
+const FAMILIES: readonly LmsFamily[] = ["canvas", "moodle", "d2l", "generic"];
+
 export function createEmulator(opts: EmulatorOptions): Emulator {
   const basePath = (opts.basePath ?? "").replace(/\/+$/, "");
+  const now = opts.now ?? (() => Date.now());
   let state = new LmsState();
   const faults = defaultFaults();
   const log: RequestLogEntry[] = [];
   let requests = 0;
   let inFlight = new Map<string, number>();
   let inFlightMax = new Map<string, number>();
+  let throttled = new Map<string, number>();
+
+  function lineItem(id: string): StoredLineItem {
+    const item = state.items.get(id);
+    if (!item || item.deleted) throw new Error(`No line item ${id}`);
+    return item;
+  }
 
   function record(entry: RequestLogEntry) {
     log.push(entry);
@@ -51,17 +63,18 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
   async function api(req: Request, url: URL, path: string, base: string): Promise<Response> {
     const started = performance.now();
-    const entry: RequestLogEntry = { at: new Date().toISOString(), method: req.method, path: path + url.search, auth: "none", status: 0, ms: 0 };
+    const entry: RequestLogEntry = { at: new Date(now()).toISOString(), method: req.method, path: path + url.search, auth: "none", status: 0, ms: 0 };
     requests += 1;
-    const finish = (response: Response, userId?: string) => {
+    const finish = (response: Response, answer?: { userId?: string; sent?: RequestLogEntry["sent"] }) => {
       entry.status = response.status;
       entry.ms = Math.round(performance.now() - started);
-      if (userId !== undefined) entry.userId = userId;
+      if (answer?.userId !== undefined) entry.userId = answer.userId;
+      if (answer?.sent !== undefined) entry.sent = answer.sent;
       record(entry);
       return response;
     };
 
-    const auth = authenticate(req.headers.get("authorization"), opts.apiKey, state, Date.now());
+    const auth = authenticate(req.headers.get("authorization"), opts.apiKey, state, now());
     if (!auth.ok) {
       entry.auth = auth.kind;
       await sleep(latencyFor(faults, undefined));
@@ -78,20 +91,40 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     }
 
     const key = platformId ?? "";
-    const now = (inFlight.get(key) ?? 0) + 1;
-    inFlight.set(key, now);
-    if (now > (inFlightMax.get(key) ?? 0)) inFlightMax.set(key, now);
+    const count = (inFlight.get(key) ?? 0) + 1;
+    inFlight.set(key, count);
+    if (count > (inFlightMax.get(key) ?? 0)) inFlightMax.set(key, count);
     const counters = inFlight;
+    const countThrottled = () => {
+      if (platformId !== undefined && counters === inFlight) throttled.set(platformId, (throttled.get(platformId) ?? 0) + 1);
+    };
+    // The LMS's throttle judges a request as it arrives and charges it when it ends.
+    const admission: Admission | undefined = platformId === undefined ? undefined : state.settings.get(platformId)?.throttle?.admit(now());
+    let settled = false;
+    const settle = (response: Response) => {
+      if (settled || !admission) return response;
+      settled = true;
+      for (const [name, value] of Object.entries(admission.settle(now()))) response.headers.set(name, value);
+      return response;
+    };
     try {
       await sleep(latencyFor(faults, platformId), req.signal);
       if (faults.hangMs) await sleep(faults.hangMs, req.signal);
       // The client gave up while we stalled: like an LMS that never got the request, change nothing.
-      if (req.signal.aborted) return finish(new Response(null, { status: 499 }));
+      if (req.signal.aborted) return finish(settle(new Response(null, { status: 499 })));
+      if (admission?.refusal) {
+        countThrottled();
+        return finish(admission.refusal);
+      }
       const fault = injectedFault(faults, platformId);
-      if (fault) return finish(fault);
-      const answer = await routeApi(req, path, url, p, { state, faults, base });
-      return finish(answer.response, answer.userId);
+      if (fault) {
+        if (fault.status === 429 || fault.status === 403) countThrottled();
+        return finish(settle(fault));
+      }
+      const answer = await routeApi(req, path, url, p, { state, faults, base, now });
+      return finish(settle(answer.response), answer);
     } finally {
+      if (!settled) admission?.settle(now());
       // After a reset the old counters are gone; do not let a straggler skew the new ones.
       if (counters === inFlight) inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
     }
@@ -112,13 +145,22 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       return new Response("Not found", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
     },
     createLaunch(input) {
-      return state.createLaunch(input);
+      return state.createLaunch(input, now());
     },
     setRoster(platformId, contextId, members) {
       state.setRoster(platformId, contextId, members);
     },
     addLineItem(platformId, contextId, item) {
       return state.addLineItem(platformId, contextId, item).id;
+    },
+    setDueDate(lineItemId, endDateTime) {
+      const item = lineItem(lineItemId);
+      if (endDateTime === null) {
+        delete item.endDateTime;
+        return;
+      }
+      if (Number.isNaN(Date.parse(endDateTime))) throw new Error(`Not a date: ${endDateTime}`);
+      item.endDateTime = endDateTime;
     },
     deleteLineItem(id) {
       const item = state.items.get(id);
@@ -137,6 +179,42 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     scores(lineItemId) {
       return (state.posts.get(lineItemId) ?? []).map((p) => ({ ...p }));
     },
+    gradebook(lineItemId) {
+      const item = state.items.get(lineItemId);
+      if (!item) return [];
+      const family = state.lmsFamily(item.platformId);
+      return [...(state.cells.get(lineItemId)?.values() ?? [])].map((cell) => publicCell(item, cell, family));
+    },
+    setHandGrade(lineItemId, userId, value, opts) {
+      handEdit(state, lineItem(lineItemId), userId, value, now(), opts?.comment);
+    },
+    setLmsFamily(platformId, family) {
+      if (family !== null && !FAMILIES.includes(family)) throw new Error(`Unknown LMS family: ${String(family)}`);
+      const settings = state.settingsOf(platformId);
+      if (family === null) delete settings.family;
+      else settings.family = family;
+    },
+    lmsFamily(platformId) {
+      return state.lmsFamily(platformId);
+    },
+    setGradebookKnobs(target, knobs) {
+      const own: Partial<GradebookKnobs> =
+        "lineItemId" in target ? (lineItem(target.lineItemId).knobs ??= {}) : state.settingsOf(target.platformId).knobs;
+      for (const name of ["dropZeroScores", "discardScores"] as const) {
+        const value = knobs[name];
+        if (value === null) delete own[name];
+        else if (value !== undefined) own[name] = value;
+      }
+    },
+    gradebookKnobs(lineItemId) {
+      return state.gradebookKnobs(lineItem(lineItemId));
+    },
+    setThrottle(platformId, input) {
+      state.settingsOf(platformId).throttle = createThrottle(input);
+    },
+    throttle(platformId) {
+      return state.settings.get(platformId)?.throttle?.status(now()) ?? noThrottleStatus();
+    },
     lineItems(platformId, contextId) {
       return state.lineItems(platformId, contextId).map(publicLineItem);
     },
@@ -146,7 +224,12 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     stats() {
       const byPlatform = (m: Map<string, number>) =>
         Object.fromEntries([...m].filter(([k]) => k !== "").map(([k, v]) => [k, v]));
-      return { inFlightMaxByPlatform: byPlatform(inFlightMax), inFlightByPlatform: byPlatform(inFlight), requests };
+      return {
+        inFlightMaxByPlatform: byPlatform(inFlightMax),
+        inFlightByPlatform: byPlatform(inFlight),
+        throttledByPlatform: byPlatform(throttled),
+        requests,
+      };
     },
     reset() {
       state = new LmsState();
@@ -155,6 +238,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       requests = 0;
       inFlight = new Map();
       inFlightMax = new Map();
+      throttled = new Map();
     },
   };
   return emulator;

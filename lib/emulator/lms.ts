@@ -7,10 +7,13 @@
  * lineItem ("with" | "without").
  */
 import { escapeHtml as e } from "../html";
-import { DEMO_COURSES, DEMO_PEOPLE, DEMO_PLATFORMS, ROLE_CHOICES, demoRoster, demoUser, type DemoCourse, type RoleChoice } from "./demo";
+import { DEMO_COURSES, DEMO_PEOPLE, DEMO_PLATFORMS, ROLE_CHOICES, demoUser, ensureDemoCourse, type DemoCourse, type RoleChoice } from "./demo";
 import { htmlPage } from "./http";
+import { demoGradebookLinks, gradebookPage, gradebookUrl, isGradebookPath } from "./lms-gradebook";
+import { layout } from "./lms-layout";
 import { isGradableEnrollment } from "./roles";
-import type { LmsState } from "./state";
+import { isLate } from "./gradebook";
+import type { LmsState, StoredLineItem } from "./state";
 import type { Emulator } from "./types";
 
 export interface LmsContext {
@@ -37,21 +40,13 @@ function toolOrigin(base: string, configured?: string): string {
   return u.origin;
 }
 
-function isLoopbackOrigin(base: string): boolean {
-  try {
-    const u = new URL(base);
-    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
-  } catch {
-    return false;
-  }
-}
-
 export async function lmsPages(req: Request, url: URL, path: string, ctx: LmsContext): Promise<Response> {
   if (path === "/lms" || path === "/lms/") {
     if (req.method !== "GET") return htmlPage(layout("Method not allowed", "<p>Use GET.</p>"), 405);
     return htmlPage(chooserPage(ctx.base));
   }
   if (path === "/lms/panel") return htmlPage(panelPage(url, ctx));
+  if (isGradebookPath(path)) return gradebookPage(req, url, ctx);
   if (path === "/lms/launch") {
     let params: URLSearchParams;
     if (req.method === "GET") params = url.searchParams;
@@ -81,18 +76,7 @@ function readChoice(params: URLSearchParams): LaunchChoice | string {
 
 function launch(choice: LaunchChoice, ctx: LmsContext): string {
   const { course, link, person, role, withLineItem } = choice;
-  const platform = DEMO_PLATFORMS[course.platformId];
-  // On a loopback origin (the simulator on a developer's machine, beside the tool on another host or
-  // port) the LMS's issuer is this page's origin, so the tool's frame-ancestors admit it. Any other
-  // origin comes from a Host header a client chooses, and the first launch fixes a platform's URL for
-  // everyone: there the platform keeps its made-up example.com URL, and the simulator, served on the
-  // tool's own origin, frames the tool as 'self'.
-  const platformUrl = isLoopbackOrigin(ctx.base) ? `${ctx.base}/lms/${course.platformId}` : undefined;
-  ctx.state.platform({ platformId: course.platformId, platformName: platform.name, platformUrl, productFamilyCode: platform.productFamilyCode });
-  if (!ctx.state.findCourse(course.platformId, course.contextId)) {
-    ctx.state.course(course.platformId, course.contextId, { label: course.label, title: course.title });
-    ctx.state.setRoster(course.platformId, course.contextId, demoRoster());
-  }
+  ensureDemoCourse(ctx.state, course, ctx.base);
   let lineItemId: string | undefined;
   if (withLineItem) {
     // One gradebook column per activity, made the first time a launch asks for one.
@@ -112,30 +96,6 @@ function launch(choice: LaunchChoice, ctx: LmsContext): string {
     lineItemId,
   });
   return `${toolOrigin(ctx.base, ctx.toolUrl)}/launch?ltik=${encodeURIComponent(ltik)}`;
-}
-
-const STYLE = `
-*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:#1f2937;background:#f3f4f6}
-header.top{display:flex;gap:1rem;align-items:center;background:#2d3b45;color:#fff;padding:.6rem 1rem}
-header.top .lms{font-weight:700}header.top .course{opacity:.9}
-.layout{display:grid;grid-template-columns:15rem 1fr 22rem;min-height:calc(100vh - 2.6rem)}
-nav.side{background:#fff;border-right:1px solid #e5e7eb;padding:1rem}nav.side h2{font-size:.8rem;text-transform:uppercase;color:#6b7280;margin:.5rem 0}
-nav.side ul{list-style:none;padding:0;margin:0 0 1rem}nav.side li a{display:block;padding:.3rem .4rem;border-radius:4px;color:#0b6bcb;text-decoration:none}
-nav.side li a.current{background:#e0ecf9;font-weight:600}
-main{display:flex;flex-direction:column;padding:1rem;min-width:0}main h1{font-size:1.2rem;margin:0 0 .6rem}
-main iframe.tool{flex:1;width:100%;min-height:40rem;border:1px solid #d1d5db;border-radius:6px;background:#fff}
-aside{border-left:1px solid #e5e7eb;background:#fff}aside iframe{width:100%;height:100%;min-height:40rem;border:0}
-form.launch{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1rem;max-width:40rem}
-form.launch label{display:block;margin:.5rem 0 .2rem;font-weight:600}form.launch select{width:100%;padding:.3rem}
-form.launch fieldset{border:0;padding:0;margin:.6rem 0}form.launch button{margin-top:.8rem;padding:.45rem 1.2rem;background:#0b6bcb;color:#fff;border:0;border-radius:4px;font-weight:600}
-.error{background:#fee2e2;color:#991b1b;padding:.5rem .8rem;border-radius:4px;max-width:40rem}
-table{border-collapse:collapse;width:100%;font-size:12px}th,td{border-bottom:1px solid #e5e7eb;padding:.2rem .3rem;text-align:left;vertical-align:top}
-td.path{word-break:break-all}.muted{color:#6b7280}
-`;
-
-function layout(title: string, body: string, head = ""): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>${head}<style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
 function launchForm(base: string, selected?: LaunchChoice): string {
@@ -170,7 +130,10 @@ function chooserPage(base: string, error?: string): string {
 <main>${error ? `<p class="error" role="alert">${e(error)}</p>` : ""}
 <h1>Launch the tool from a course</h1>
 <p class="muted">Pick an activity, a person and a role. The tool opens inside this page as it would in Canvas or Moodle.</p>
-${launchForm(base)}</main>`,
+${launchForm(base)}
+<h2 style="font-size:1rem;margin:1.2rem 0 .4rem">Gradebooks and LMS settings</h2>
+<p class="muted">Edit grades by hand, set due dates, switch how each platform behaves (Canvas, Moodle, D2L) and its throttle.</p>
+<ul>${demoGradebookLinks(base)}</ul></main>`,
   );
 }
 
@@ -189,6 +152,7 @@ function coursePage(toolSrc: string, choice: LaunchChoice, ctx: LmsContext): str
     `<header class="top"><span class="lms">${e(DEMO_PLATFORMS[course.platformId].name)}</span>
 <span class="course">${e(`${course.label} · ${course.title}`)}</span><span class="muted" style="margin-left:auto;color:#cbd5e1">${e(`${person.name} as ${role}`)}</span></header>
 <div class="layout"><nav class="side"><h2>Activities</h2><ul>${nav}</ul>
+<h2>Gradebook</h2><ul><li><a href="${e(gradebookUrl(ctx.base, course.platformId, course.contextId))}" target="_blank" rel="noopener">Edit grades and LMS settings</a></li></ul>
 <h2>Launch again</h2>${launchForm(ctx.base, choice)}</nav>
 <main><h1>${e(link.title)}</h1>
 <iframe class="tool" name="tool" title="${e(link.title)}" src="${e(toolSrc)}" allow="clipboard-write"></iframe></main>
@@ -210,22 +174,29 @@ function panelPage(url: URL, ctx: LmsContext): string {
   const contextId = url.searchParams.get("contextId") ?? "";
   const items = ctx.state.lineItems(platformId, contextId);
   const learners = ctx.state.members(platformId, contextId).filter((m) => isGradableEnrollment(m.roles));
-  const cell = (itemId: string, itemMax: number, userId: string) => {
-    const posts = ctx.state.posts.get(itemId)?.filter((p) => p.userId === userId) ?? [];
-    const last = posts.at(-1);
-    if (!last) return `<td class="muted">–</td>`;
-    if (last.gradingProgress !== "FullyGraded" || last.scoreGiven === undefined || !last.scoreMaximum) {
-      return `<td class="muted" title="${e(last.timestamp)}">${e(last.gradingProgress)}</td>`;
+  const family = ctx.state.lmsFamily(platformId);
+  const cell = (item: StoredLineItem, userId: string) => {
+    const itemId = item.id;
+    const c = ctx.state.cells.get(itemId)?.get(userId);
+    if (!c) return `<td class="muted">–</td>`;
+    const tags: string[] = [];
+    if (c.setBy === "person") tags.push(`<span class="tag hand">by hand</span>`);
+    if (isLate(item, c, family)) tags.push(`<span class="tag late">late</span>`);
+    if (c.clipped) tags.push(`<span class="tag">clipped</span>`);
+    if (family === "canvas" && c.attempts > 1) tags.push(`<span class="tag">${c.attempts} attempts</span>`);
+    const title = `${c.setBy === "person" ? "set by hand" : "set by the tool"} ${new Date(c.setAt).toISOString()}${
+      c.submittedAt ? ` · submitted ${c.submittedAt}` : ""
+    }`;
+    if (c.points === undefined) {
+      const last = ctx.state.posts.get(itemId)?.findLast((p) => p.userId === userId);
+      const shown = c.cleared ? "cleared" : (last?.gradingProgress ?? "–");
+      return `<td class="muted" title="${e(title)}">${e(shown)}${tags.join("")}</td>`;
     }
-    const points = Math.round(((last.scoreGiven * itemMax) / last.scoreMaximum) * 100) / 100;
-    return `<td title="${e(`${last.timestamp} · ${posts.length} post(s)`)}">${e(points)}</td>`;
+    return `<td title="${e(title)}">${e(Math.round(c.points * 100) / 100)}${tags.join("")}</td>`;
   };
   const gradebook = items.length
     ? `<table><thead><tr><th>Student</th>${items.map((i) => `<th>${e(i.label)}</th>`).join("")}</tr></thead><tbody>${learners
-        .map(
-          (m) =>
-            `<tr><td>${e(m.name ?? m.userId)}</td>${items.map((i) => cell(i.id, i.scoreMaximum, m.userId)).join("")}</tr>`,
-        )
+        .map((m) => `<tr><td>${e(m.name ?? m.userId)}</td>${items.map((i) => cell(i, m.userId)).join("")}</tr>`)
         .join("")}</tbody></table>`
     : `<p class="muted">No gradebook columns yet.</p>`;
   const calls = ctx.emulator.log
@@ -236,9 +207,10 @@ function panelPage(url: URL, ctx: LmsContext): string {
         `<tr><td>${e(r.at.slice(11, 19))}</td><td>${e(r.method)}</td><td class="path">${e(readable(r.path))}</td><td>${e(r.status)}</td><td>${e(r.ms)}</td></tr>`,
     )
     .join("");
+  const edit = platformId && contextId ? ` <a href="${e(gradebookUrl(ctx.base, platformId, contextId))}" target="_blank" rel="noopener" style="font-size:12px;font-weight:400">edit</a>` : "";
   return layout(
     "Gradebook and LTIAAS requests",
-    `<div style="padding:.6rem"><h2 style="font-size:1rem;margin:.2rem 0 .4rem">Gradebook</h2>${gradebook}
+    `<div style="padding:.6rem"><h2 style="font-size:1rem;margin:.2rem 0 .4rem">Gradebook${edit}</h2>${gradebook}
 <h2 style="font-size:1rem;margin:1rem 0 .4rem">Last LTIAAS calls</h2>
 <table><thead><tr><th>Time</th><th>Method</th><th>Path</th><th>Status</th><th>ms</th></tr></thead><tbody>${calls || `<tr><td colspan="5" class="muted">None yet.</td></tr>`}</tbody></table></div>`,
     `<meta http-equiv="refresh" content="3">`,

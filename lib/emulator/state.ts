@@ -4,8 +4,11 @@
  * from it.
  */
 import { randomBytes } from "node:crypto";
+import { urlPart } from "./http";
+import { familyFromCode, type Cell } from "./gradebook";
 import { expandRoles } from "./roles";
-import type { LaunchInput, LineItem, Member, ScorePost } from "./types";
+import type { Throttle } from "./throttle";
+import type { GradebookKnobs, LaunchInput, LineItem, LmsFamily, Member, ScorePost } from "./types";
 
 export const LTIK_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -52,6 +55,15 @@ export interface StoredLineItem extends LineItem {
   platformId: string;
   contextId: string;
   deleted: boolean;
+  /** This column's own gradebook knobs (unset: the platform's). */
+  knobs?: Partial<GradebookKnobs>;
+}
+
+/** How the LMS behind a platform is played, beyond what its productFamilyCode says. */
+export interface PlatformSettings {
+  family?: LmsFamily;
+  knobs: Partial<GradebookKnobs>;
+  throttle?: Throttle;
 }
 
 export type IdTokenBody = {
@@ -64,8 +76,6 @@ export type IdTokenBody = {
 
 const token = () => randomBytes(24).toString("base64url");
 
-/** encodeURIComponent throws on a lone surrogate, which an LMS's id may hold: U+FFFD stands in. */
-export const urlPart = (s: string) => encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
 const courseKey = (platformId: string, contextId: string) => `${platformId}\u0000${contextId}`;
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "lms";
 const defined = <T extends object>(o: T): T =>
@@ -78,8 +88,9 @@ export class LmsState {
   serviceKeys = new Map<string, ServiceKeyRecord>();
   items = new Map<string, StoredLineItem>();
   posts = new Map<string, ScorePost[]>();
-  /** (line item, user) → ms of the last accepted score, for Moodle's same-second refusal. */
-  lastPostAt = new Map<string, number>();
+  /** line item → user → the gradebook cell. */
+  cells = new Map<string, Map<string, Cell>>();
+  settings = new Map<string, PlatformSettings>();
   private itemSeq = 0;
 
   platform(input: { platformId: string; platformName?: string; platformUrl?: string; productFamilyCode?: string }): Platform {
@@ -215,6 +226,30 @@ export class LmsState {
     return [...this.items.values()].filter((i) => !i.deleted && i.platformId === platformId && i.contextId === contextId);
   }
 
+  cellsOf(lineItemId: string): Map<string, Cell> {
+    let cells = this.cells.get(lineItemId);
+    if (!cells) this.cells.set(lineItemId, (cells = new Map()));
+    return cells;
+  }
+
+  settingsOf(platformId: string): PlatformSettings {
+    let s = this.settings.get(platformId);
+    if (!s) this.settings.set(platformId, (s = { knobs: {} }));
+    return s;
+  }
+
+  lmsFamily(platformId: string): LmsFamily {
+    return this.settings.get(platformId)?.family ?? familyFromCode(this.platforms.get(platformId)?.productFamilyCode);
+  }
+
+  gradebookKnobs(item: StoredLineItem): GradebookKnobs {
+    const platform = this.settings.get(item.platformId)?.knobs;
+    return {
+      dropZeroScores: item.knobs?.dropZeroScores ?? platform?.dropZeroScores ?? false,
+      discardScores: item.knobs?.discardScores ?? platform?.discardScores ?? false,
+    };
+  }
+
   recordScore(post: ScorePost): void {
     const list = this.posts.get(post.lineItemId) ?? [];
     list.push(post);
@@ -228,5 +263,6 @@ export function publicLineItem(i: StoredLineItem): LineItem {
   delete item.platformId;
   delete item.contextId;
   delete item.deleted;
+  delete item.knobs;
   return item as LineItem;
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "../ltiaas/client";
 import { boundedDate, hasNul, isWellFormed, ltiId, text } from "../validation";
+import type { LedgerScore } from "./score";
 
 /** Text Postgres can store: no NUL (text and jsonb refuse it), no lone surrogate (jsonb refuses it). */
 export const pgText = () =>
@@ -35,6 +36,15 @@ export type ScoreEntryInput = z.input<typeof scoreEntrySchema>;
 export type ScoreEntry = z.output<typeof scoreEntrySchema>;
 
 export type ScoreSource = "activity" | "webhook" | "backfill";
+
+/** The score an entry asks the ledger to keep. */
+export const ledgerScoreOf = (e: ScoreEntry): LedgerScore => ({
+  scoreGiven: e.scoreGiven ?? null,
+  scoreMaximum: e.scoreMaximum ?? null,
+  comment: e.comment ?? null,
+  activityProgress: e.activityProgress,
+  gradingProgress: e.gradingProgress,
+});
 
 /** A zod error as the contract's `issues` list: path and message, nothing echoed from the input. */
 export function issuesOf(error: z.ZodError): { path: (string | number)[]; message: string }[] {

@@ -11,7 +11,7 @@ import { rowsOf } from "../db/rows";
 import type { LineItem } from "../ltiaas";
 import { LtiaasError } from "../ltiaas/errors";
 import { OUR_TAG, type GradeClient } from "./client";
-import { sleep } from "./gate";
+import { sleep } from "../ltiaas/gate";
 
 export type LineItemResolution =
   | { state: "ok"; id: string }

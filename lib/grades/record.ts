@@ -3,13 +3,13 @@
  * One short transaction, all or nothing: the delivery id (if any) is remembered, every triple must
  * be known, each (resource link, user) row gets a new revision unless the score is older than the
  * current one (by `gradedAt`) or changes nothing; every score is audited in grade_revisions.
- * After the commit the touched contexts get a push scheduled (debounced).
+ * It answers which contexts changed: its callers ask for a push of them (lib/jobs).
  */
 import { sql } from "drizzle-orm";
 import { getDb, type Db, type Tx } from "../db/client";
-import { scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
+import { ledgerScoreOf, scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
+import { scoreColumns } from "./score";
 import { rowsOf } from "../db/rows";
-import { schedulePush } from "./schedule";
 
 export interface UnknownTriple {
   index: number;
@@ -33,13 +33,17 @@ export interface RecordOptions {
   correction?: boolean;
   db?: Db;
   now?: Date;
-  /** Schedule a push of the touched contexts (default true). */
-  schedule?: boolean;
+}
+
+/** A context whose rows became pending: it wants a push (platformId: Inngest's concurrency key). */
+export interface ChangedContext {
+  contextRef: string;
+  platformId: string;
 }
 
 export type RecordResult =
   | { duplicate: true }
-  | { duplicate: false; accepted: number; applied: number; skipped: number; contextRefs: string[] };
+  | { duplicate: false; accepted: number; applied: number; skipped: number; changed: ChangedContext[] };
 
 interface Resolved {
   entry: ScoreEntry;
@@ -104,21 +108,15 @@ export async function recordScores(entries: readonly (ScoreEntryInput | ScoreEnt
     return apply(tx, resolved, options.source, correction, options.deliveryId ?? null, now);
   });
 
-  if (!result.duplicate && options.schedule !== false) for (const ref of result.contextRefs) schedulePush(ref);
   return result;
 }
 
 const gradedAtOf = (e: ScoreEntry, now: Date) => (e.gradedAt ? new Date(e.gradedAt) : now);
 
-/** An entry's score as both statements below take it (jsonb_to_recordset columns). */
-const scoreColumns = (e: ScoreEntry, now: Date) => ({
-  sg: e.scoreGiven ?? null,
-  sm: e.scoreMaximum ?? null,
-  cm: e.comment ?? null,
-  ap: e.activityProgress,
-  gp: e.gradingProgress,
-  ga: gradedAtOf(e, now).toISOString(),
-});
+/** An entry's score as both statements below take it: the table's own columns. */
+const columnsOf = (e: ScoreEntry, now: Date) => ({ ...scoreColumns(ledgerScoreOf(e)), graded_at: gradedAtOf(e, now).toISOString() });
+/** Those columns' types in jsonb_to_recordset. */
+const SCORE_RECORD = sql.raw("score_given float8, score_maximum float8, comment text, activity_progress text, grading_progress text, graded_at timestamptz");
 
 async function apply(
   tx: Tx,
@@ -145,17 +143,16 @@ async function apply(
     c: r.c,
     p: r.p,
     u: r.entry.userId,
-    ...scoreColumns(r.entry, now),
+    ...columnsOf(r.entry, now),
   }));
   const nowIso = now.toISOString();
   const applied = await rowsOf<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
     tx,
     sql`INSERT INTO grade_rows AS g (resource_link_ref, context_ref, platform_ref, user_id, revision, score_given, score_maximum,
           comment, activity_progress, grading_progress, graded_at, source, recorded_at, state, pending_since, updated_at)
-        SELECT x.rl, x.c, x.p, x.u, 1, x.sg, x.sm, x.cm, x.ap, x.gp, x.ga, ${source}::text, ${nowIso}::timestamptz, 'pending',
-               ${nowIso}::timestamptz, ${nowIso}::timestamptz
-        FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-          AS x(rl uuid, c uuid, p uuid, u text, sg float8, sm float8, cm text, ap text, gp text, ga timestamptz)
+        SELECT x.rl, x.c, x.p, x.u, 1, x.score_given, x.score_maximum, x.comment, x.activity_progress, x.grading_progress, x.graded_at,
+               ${source}::text, ${nowIso}::timestamptz, 'pending', ${nowIso}::timestamptz, ${nowIso}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS x(rl uuid, c uuid, p uuid, u text, ${SCORE_RECORD})
         ORDER BY x.rl, x.u
         ON CONFLICT (resource_link_ref, user_id) DO UPDATE SET
           revision = g.revision + 1,
@@ -194,21 +191,28 @@ async function apply(
       rev: a?.revision ?? null,
       ok: Boolean(a),
       note,
-      ...scoreColumns(r.entry, now),
+      ...columnsOf(r.entry, now),
     };
   });
   await tx.execute(
     sql`INSERT INTO grade_revisions (grade_row_id, revision, applied, note, source, delivery_id, score_given, score_maximum,
           comment, activity_progress, grading_progress, graded_at, recorded_at)
-        SELECT x.g, x.rev, x.ok, x.note, ${source}::text, ${deliveryId}::text, x.sg, x.sm, x.cm, x.ap, x.gp, x.ga, ${nowIso}::timestamptz
-        FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb)
-          AS x(g bigint, rev int, ok boolean, note text, sg float8, sm float8, cm text, ap text, gp text, ga timestamptz)`,
+        SELECT x.g, x.rev, x.ok, x.note, ${source}::text, ${deliveryId}::text, x.score_given, x.score_maximum, x.comment,
+               x.activity_progress, x.grading_progress, x.graded_at, ${nowIso}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb) AS x(g bigint, rev int, ok boolean, note text, ${SCORE_RECORD})`,
   );
   return {
     duplicate: false,
     accepted: resolved.length,
     applied: applied.filter((a) => a.state === "pending").length,
     skipped: applied.filter((a) => a.state === "skipped").length,
-    contextRefs: [...new Set(applied.filter((a) => a.state === "pending").map((a) => a.c))],
+    changed: changedContexts(resolved, applied),
   };
+}
+
+/** The contexts where a row became pending, each once, with its LTIAAS platform id. */
+function changedContexts(resolved: Resolved[], applied: { c: string; state: string }[]): ChangedContext[] {
+  const platformOf = new Map(resolved.map((r) => [r.c, r.entry.platformId]));
+  const pending = new Set(applied.filter((a) => a.state === "pending").map((a) => a.c));
+  return [...pending].map((contextRef) => ({ contextRef, platformId: platformOf.get(contextRef)! }));
 }

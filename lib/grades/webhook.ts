@@ -8,7 +8,7 @@ import { env } from "../env";
 import { errorFields, log } from "../log";
 import { ltiId } from "../validation";
 import { issuesOf, scoreEntrySchema } from "./entry";
-import { recordScores, UnknownTripleError } from "./record";
+import { recordScores, UnknownTripleError, type ChangedContext } from "./record";
 import { verifySignature } from "./signature";
 
 export const MAX_BODY_BYTES = 1_048_576;
@@ -21,6 +21,8 @@ export const webhookBodySchema = z.object({
 export interface WebhookAnswer {
   status: number;
   body: unknown;
+  /** Contexts whose scores changed: the caller asks for their push. */
+  changed?: ChangedContext[];
 }
 
 class TooLarge extends Error {}
@@ -72,7 +74,7 @@ export async function receiveGradeWebhook(req: Request, now = new Date()): Promi
     const r = await recordScores(parsed.data.scores, { source: "webhook", deliveryId: parsed.data.id, now });
     if (r.duplicate) return { status: 200, body: { duplicate: true } };
     log.info("webhook.accepted", { deliveryId: parsed.data.id, accepted: r.accepted, applied: r.applied });
-    return { status: 202, body: { accepted: r.accepted } };
+    return { status: 202, body: { accepted: r.accepted }, changed: r.changed };
   } catch (error) {
     if (error instanceof UnknownTripleError) return { status: 422, body: { error: "unknown_triple", unknown: error.unknown } };
     log.error("webhook.failed", { deliveryId: parsed.data.id, ...errorFields(error) });

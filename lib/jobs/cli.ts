@@ -11,13 +11,17 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { issuesOf } from "../grades/entry";
 import { UnknownTripleError } from "../grades/record";
-import { backfillRequestSchema, type BackfillRequest } from "./backfill";
-import { JOB_KINDS, type JobKind } from "./events";
-import { runJobInline, type InlineResult } from "./inline";
+import type { CliInput } from "./definition";
+import type { BackfillOutcome } from "./definitions/backfill";
+import { dispatcher, type Dispatcher } from "./dispatch";
+import type { InlineRun } from "./inline";
+import { CLI_JOBS, jobOfKind } from "./table";
 import { rowsOf, UUID } from "../db/rows";
 
-export const COMMANDS = [...JOB_KINDS, "rotate-keys"] as const;
-export type Command = (typeof COMMANDS)[number];
+/** Commands that are not runs: they change state and print what they did. */
+export const OPERATOR_COMMANDS = ["rotate-keys"] as const;
+export const COMMANDS: readonly string[] = [...CLI_JOBS.map((d) => d.kind), ...OPERATOR_COMMANDS];
+export type Command = string;
 
 export const USAGE = `usage: npm run job -- <${COMMANDS.join(" | ")}> [--context ID] [--since ISO] [--file scores.csv|json] [--dry-run] [--json]`;
 
@@ -51,11 +55,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
   const [command, ...rest] = parsed.positionals;
-  if (!command || !(COMMANDS as readonly string[]).includes(command)) throw new UsageError(USAGE);
+  if (!command || !COMMANDS.includes(command)) throw new UsageError(USAGE);
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}\n${USAGE}`);
   const v = parsed.values;
   if (v.since !== undefined && Number.isNaN(Date.parse(v.since))) throw new UsageError(`--since must be an ISO date-time`);
-  return { command: command as Command, context: v.context, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, json: v.json ?? false };
+  return { command, context: v.context, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, json: v.json ?? false };
 }
 
 /** Minimal RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
@@ -129,44 +133,44 @@ export async function resolveContextArg(db: Db, id: string): Promise<ResolvedCon
   return rows[0];
 }
 
-export async function backfillRequestFrom(db: Db, args: CliArgs): Promise<BackfillRequest> {
+/** The job's payload from the arguments: `--context` resolved, `--file` read, checked by the job's schema. */
+export async function cliPayload(db: Db, args: CliArgs): Promise<object> {
+  const def = jobOfKind(args.command);
+  const input: CliInput = {
+    context: args.context ? await resolveContextArg(db, args.context) : undefined,
+    since: args.since ? new Date(args.since).toISOString() : undefined,
+    scores: args.file ? readScoresFile(args.file) : undefined,
+    dryRun: args.dryRun,
+  };
   let candidate: unknown;
-  if (args.file) candidate = { scores: readScoresFile(args.file), ...(args.dryRun ? { dryRun: true } : {}) };
-  else if (args.context) {
-    const c = await resolveContextArg(db, args.context);
-    candidate = {
-      platformId: c.platformId,
-      contextId: c.contextId,
-      resourceLinkId: c.resourceLinkId,
-      ...(args.since ? { since: new Date(args.since).toISOString() } : {}),
-      ...(args.dryRun ? { dryRun: true } : {}),
-    };
-  } else throw new UsageError("backfill needs --context ID (re-send its current scores) or --file scores.csv|json (corrections)");
-  const parsed = backfillRequestSchema.safeParse(candidate);
+  try {
+    candidate = def.cliPayload ? def.cliPayload(input) : {};
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const parsed = def.payload.safeParse(candidate);
   if (!parsed.success)
-    throw new UsageError(`invalid backfill:\n${issuesOf(parsed.error).map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-  return parsed.data;
+    throw new UsageError(`invalid ${def.kind}:\n${issuesOf(parsed.error).map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  return parsed.data as object;
 }
 
-export async function runCliJob(db: Db, args: CliArgs): Promise<InlineResult> {
-  const kind = args.command as JobKind;
-  if (kind === "backfill") return runJobInline(kind, { backfill: await backfillRequestFrom(db, args) }, "cli");
-  const contextRefs = args.context ? [(await resolveContextArg(db, args.context)).contextRef] : null;
-  return runJobInline(kind, { contextRefs }, "cli");
+/** Runs the job here, to its end, whatever the engine (the command line is an operator's run). */
+export async function runCliJob(db: Db, args: CliArgs, d: Dispatcher = dispatcher()): Promise<InlineRun> {
+  return d.runHere(args.command, await cliPayload(db, args), "cli");
 }
 
 export function exitCodeFor(result: { outcome: string }): number {
   return result.outcome === "completed" || result.outcome === "partial" ? 0 : 1;
 }
 
-export function formatSummary(r: InlineResult): string {
+export function formatSummary(r: InlineRun): string {
   const lines = [
     `${r.kind} ${r.outcome} (run ${r.runId})`,
     `  sent ${r.counts.sent}, skipped ${r.counts.skipped}, failed ${r.counts.failed}, pending ${r.counts.pending}`,
     `  started ${r.startedAt}, finished ${r.finishedAt ?? "-"}`,
   ];
-  if (r.backfill) {
-    const b = r.backfill;
+  const b = r.backfill as BackfillOutcome | undefined;
+  if (b) {
     if (b.dryRun) {
       lines.push(`  dry run: would send ${b.wouldSend ?? 0} score(s)`);
       for (const row of b.rows ?? []) lines.push(`    ${row.platformId} ${row.contextId} ${row.resourceLinkId} ${row.userId}: ${row.scoreGiven ?? "-"}/${row.scoreMaximum ?? "-"} (${row.state})`);

@@ -1,42 +1,46 @@
-/** Builds the push engine's dependencies from the process (tests tune timings and crash hooks). */
-import { getDb } from "../db/client";
+/**
+ * What a job's handler works with, handed in rather than reached for: the database, the LTIAAS
+ * client, the per-platform gate and the timings. The process builds them from its configuration;
+ * tests and benchmarks pass their own (a client that counts calls, quick retries, a fresh gate).
+ */
+import { getDb, type Db } from "../db/client";
 import { env } from "../env";
-import { gradeClient } from "../grades/client";
-import { platformGate } from "../grades/gate";
-import type { PushDeps } from "../grades/push";
+import { platformGate, type PlatformGate } from "../ltiaas/gate";
+import { DEFAULT_PUSH_TUNING, type PushTuning } from "../grades/push";
+import { ltiaas, type LtiaasClient } from "../ltiaas";
+import { DEFAULT_ROSTER_TUNING, type RosterTuning } from "../roster/tuning";
 
-export interface PushTuning {
-  leaseMs?: number;
-  backoffBaseMs?: number;
-  /** Longest wait inside one run for rows to become due again (else the run ends, rows pending). */
-  maxWaitMs?: number;
-  hook?: PushDeps["hook"];
+export type Engine = "inline" | "inngest";
+
+export interface JobDeps {
+  /** Which engine runs the handler: a step under Inngest may live in any process. */
+  engine: Engine;
+  db: Db;
+  ltiaas: LtiaasClient;
+  /** Requests in flight per platform in this process (shared by every job, like the LMS's limit). */
+  gate: PlatformGate;
+  push: PushTuning;
+  roster: RosterTuning;
+  platformConcurrency: number;
+  rosterMaxAgeHours: number;
 }
 
-const holder = globalThis as unknown as { __gradesyncPushTuning?: PushTuning };
+/** What a caller may replace; the rest comes from the process. */
+export type DepsOverrides = Partial<Omit<JobDeps, "engine" | "push" | "roster">> & {
+  push?: Partial<PushTuning>;
+  roster?: Partial<RosterTuning>;
+};
 
-export function setPushTuningForTests(tuning: PushTuning | undefined): void {
-  holder.__gradesyncPushTuning = tuning;
-}
-
-export function pushTuning(): PushTuning & { maxWaitMs: number } {
-  const t = holder.__gradesyncPushTuning;
-  return { ...t, maxWaitMs: t?.maxWaitMs ?? 30_000 };
-}
-
-export async function pushDeps(runId: string | null, mode: "inline" | "inngest" = "inline"): Promise<PushDeps> {
-  const t = pushTuning();
+export async function jobDeps(engine: Engine, overrides: DepsOverrides = {}): Promise<JobDeps> {
+  const e = env();
   return {
-    db: await getDb(),
-    client: gradeClient(),
-    gate: platformGate(),
-    runId,
-    // Inline, the gate bounds a platform across every job of this process. Under Inngest, runs may
-    // live in many processes: the platform's concurrency key bounds steps, so each step sends one at a time.
-    parallel: mode === "inline" ? env().platformConcurrency : 1,
-    leaseMs: t.leaseMs,
-    backoffBaseMs: t.backoffBaseMs,
-    maxHoldWaitMs: mode === "inline" ? t.maxWaitMs : 1_000,
-    hook: t.hook,
+    engine,
+    db: overrides.db ?? (await getDb()),
+    ltiaas: overrides.ltiaas ?? ltiaas(),
+    gate: overrides.gate ?? platformGate(),
+    push: { ...DEFAULT_PUSH_TUNING, ...overrides.push },
+    roster: { ...DEFAULT_ROSTER_TUNING, ...overrides.roster },
+    platformConcurrency: overrides.platformConcurrency ?? e.platformConcurrency,
+    rosterMaxAgeHours: overrides.rosterMaxAgeHours ?? e.rosterMaxAgeHours,
   };
 }

@@ -1,8 +1,11 @@
 /**
- * sync_runs: one row per job run with its counts, and the in-process registry that answers `409`
- * when the same kind is already running inline.
+ * The run lifecycle, one for both engines: a run is a sync_runs row with its units (sync_run_units).
+ * It starts with one unit of its own — the run's own body, or for a run of one context (Sync now, a
+ * debounced push) that context — and registers one unit per context before it fans out. Each unit,
+ * when done, adds its counts once (a retried finish adds nothing twice); the last one settles the run
+ * by the one outcome rule. A run whose own body throws (or gives up under Inngest) is failed.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describeError } from "../log";
 import type { Db } from "../db/client";
@@ -23,36 +26,41 @@ export interface RunSummary {
   outcome: RunOutcome;
   startedAt: string;
   finishedAt: string | null;
-  counts: RunCounts;
-  /** Extra facts of some kinds (backfill: revised, wouldSend, listed rows). */
-  details?: Record<string, unknown>;
-}
-
-export async function startRun(db: Db, kind: string, trigger: string, contextRef: string | null = null): Promise<string> {
-  const [row] = await rowsOf<{ id: string }>(
-    db,
-    sql`INSERT INTO sync_runs (kind, trigger, context_ref) VALUES (${kind}::text, ${trigger}::text, ${contextRef}::uuid) RETURNING id`,
-  );
-  return row.id;
+  counts: RunCounts & Record<string, number>;
+  error?: string | null;
 }
 
 /**
- * A run started by an engine that retries (Inngest): its id comes from the engine's run id, so a
- * retried step finds the same run, and a failure handler — which only sees the engine's id — finds
- * it too. A push or roster refresh of one context that is a run of its own (Sync now, the debounced
- * push after scores arrive) passes that context: it is the run's one unit.
+ * The outcome rule: a run that did all its work completed; one that left rows pending, had a row
+ * fail, or had a unit give up after its retries is partial. (A run whose own body threw is failed.)
  */
-export async function startEngineRun(
+export function runOutcome(t: { failed: number; pending: number; gaveUp: number }): "completed" | "partial" {
+  return t.failed > 0 || t.pending > 0 || t.gaveUp > 0 ? "partial" : "completed";
+}
+
+/** The unit key of a run's own body (units of contexts are keyed by the context's id). */
+export const SELF = "self";
+
+/**
+ * Starts a run. Under an engine that retries (Inngest) the id comes from the engine's run id, so a
+ * retried step finds the same run, and a failure handler — which sees only the engine's id — finds
+ * it too. `unit` is the run's first unit: SELF, or the context of a run of one context.
+ */
+export async function startRun(
   db: Db,
-  input: { kind: string; trigger: string; engineRunId: string; contextRef?: string | null; unit?: boolean },
+  input: { kind: string; trigger: string; contextRef?: string | null; engineRunId?: string; unit: string },
 ): Promise<string> {
-  const id = ownRunId(input.engineRunId);
-  await db.execute(sql`INSERT INTO sync_runs (id, kind, trigger, context_ref)
-    VALUES (${id}::uuid, ${input.kind}::text, ${input.trigger}::text, ${input.contextRef ?? null}::uuid)
-    ON CONFLICT (id) DO NOTHING`);
-  if (input.unit && input.contextRef) await expectUnits(db, id, [input.contextRef]);
+  const id = input.engineRunId ? ownRunId(input.engineRunId) : randomUUID();
+  await db.execute(sql`WITH r AS (
+      INSERT INTO sync_runs (id, kind, trigger, context_ref)
+      VALUES (${id}::uuid, ${input.kind}::text, ${input.trigger}::text, ${input.contextRef ?? null}::uuid)
+      ON CONFLICT (id) DO NOTHING RETURNING id)
+    INSERT INTO sync_run_units (run_id, context_ref) VALUES (${id}::uuid, ${unitRef(id, input.unit)}::uuid) ON CONFLICT DO NOTHING`);
   return id;
 }
+
+/** A run's own body is stored as a unit keyed by the run's id (no context has it). */
+const unitRef = (runId: string, unit: string) => (unit === SELF ? runId : unit);
 
 /** A UUID (version 8: name-based, custom) derived from an engine's run id. */
 export function ownRunId(engineRunId: string): string {
@@ -72,15 +80,7 @@ function countsPlus(counts: Partial<Record<string, number>>) {
   return sql`counts || jsonb_build_object(${pairs})`;
 }
 
-/** Adds to a run's counts atomically (units of one run may finish concurrently). */
-export async function addRunCounts(db: Db, runId: string, counts: Partial<Record<string, number>>): Promise<void> {
-  if (!Object.values(counts).some(Boolean)) return;
-  await db.execute(sql`UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid`);
-}
-
-// ─── runs fanned out as events (Inngest) ─────────────────────────────────────────────────────
-
-/** Before a fan-out whose units run elsewhere: one row per unit (idempotent, for a retried step). */
+/** Before a fan-out: one unit per context (idempotent, for a retried step). */
 export async function expectUnits(db: Db, runId: string, contextRefs: string[]): Promise<void> {
   if (!contextRefs.length) return;
   await db.execute(sql`INSERT INTO sync_run_units (run_id, context_ref)
@@ -89,34 +89,68 @@ export async function expectUnits(db: Db, runId: string, contextRefs: string[]):
 }
 
 /**
- * One context's part of a run is done: its counts are added once — a step retried after a crash
- * finds its unit already done and adds nothing — and a fanned-out run is settled if no unit is left
- * (again on a retry: the first try may have failed between marking and settling). A unit of an
- * inline run has no row: its counts are added and the inline run settles itself when its handler
- * returns.
+ * A unit is done: its counts are added once — a step retried after a crash finds its unit already
+ * done and adds nothing — and the run is settled if no unit is left (again on a retry: the first
+ * try may have failed between marking and settling). `error` marks a unit that gave up.
  */
 export async function unitDone(
   db: Db,
   runId: string,
-  contextRef: string,
+  unit: string,
   counts: Partial<Record<string, number>>,
   error: string | null = null,
 ): Promise<void> {
-  const [r] = await rowsOf<{ is_unit: boolean }>(
+  const ref = unitRef(runId, unit);
+  await db.execute(sql`WITH u AS (
+      UPDATE sync_run_units SET done_at = now(), error = ${error}::text
+      WHERE run_id = ${runId}::uuid AND context_ref = ${ref}::uuid AND done_at IS NULL RETURNING 1
+    )
+    UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid AND EXISTS (SELECT 1 FROM u)`);
+  await settleIfDone(db, runId);
+}
+
+/**
+ * Ends the run once none of its units is left, by the outcome rule. Only the first of two
+ * concurrent callers settles it; a run already settled (or failed) is left as it is.
+ */
+/** The run's error when units gave up: how many, and what they ran into (each named by describeError). */
+function gaveUpError(n: number, causes: string | null): string {
+  const head = `${n} context(s) gave up after their retries`;
+  return causes ? `${head}: ${causes.length > 300 ? `${causes.slice(0, 299)}…` : causes}` : head;
+}
+
+async function settleIfDone(db: Db, runId: string): Promise<void> {
+  // Every unit calls this as it finishes: while any is left, one probe of the partial index answers.
+  const [open] = await rowsOf<{ left: boolean }>(
     db,
-    sql`WITH unit AS (
-        UPDATE sync_run_units SET done_at = now(), error = ${error}::text
-        WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid AND done_at IS NULL RETURNING 1
-      ), known AS (
-        SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND context_ref = ${contextRef}::uuid
-      ), counted AS (
-        UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid
-          AND (EXISTS (SELECT 1 FROM unit) OR NOT EXISTS (SELECT 1 FROM known))
-        RETURNING 1
-      )
-      SELECT EXISTS (SELECT 1 FROM known) AS is_unit`,
+    sql`SELECT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL) AS left`,
   );
-  if (r?.is_unit) await settleIfDone(db, runId);
+  if (open?.left) return;
+  const [r] = await rowsOf<{ counts: Record<string, number> | string; gave_up: number; causes: string | null }>(
+    db,
+    sql`SELECT r.counts, (SELECT count(error)::int FROM sync_run_units WHERE run_id = r.id) AS gave_up,
+          (SELECT string_agg(DISTINCT e.error, '; ') FROM (SELECT error FROM sync_run_units WHERE run_id = r.id AND error IS NOT NULL LIMIT 20) e) AS causes
+        FROM sync_runs r WHERE r.id = ${runId}::uuid AND r.outcome = 'running'`,
+  );
+  if (!r) return;
+  const counts = parseCounts(r.counts);
+  const gaveUp = Number(r.gave_up);
+  const outcome = runOutcome({ failed: counts.failed ?? 0, pending: counts.pending ?? 0, gaveUp });
+  await db.execute(sql`UPDATE sync_runs SET outcome = ${outcome}::text, finished_at = now(),
+      counts = counts || jsonb_build_object('pending', ${counts.pending ?? 0}::int),
+      error = ${gaveUp > 0 ? gaveUpError(gaveUp, r.causes) : null}::text
+    WHERE id = ${runId}::uuid AND outcome = 'running'
+      AND NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL)`);
+}
+
+/**
+ * A run's own body threw, or failed for good under Inngest: failed, unless its units already
+ * settled it. Only the error's name (or database condition) is kept: its message may quote an LMS's answer.
+ */
+export async function runFailed(db: Db, runId: string, error: unknown): Promise<void> {
+  const name = typeof error === "string" && error ? error : describeError(error);
+  await db.execute(sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${name}::text
+    WHERE id = ${runId}::uuid AND outcome = 'running'`);
 }
 
 /** What a unit that gave up had done before it did, from its attempts (its counts were never added). */
@@ -130,75 +164,31 @@ export async function unitAttemptCounts(db: Db, runId: string, contextRef: strin
   return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.n)]));
 }
 
-/** An engine's run that failed for good (its retries ran out) before it settled: failed, saying so. */
-export async function engineRunFailed(db: Db, runId: string, errorName: string): Promise<void> {
-  await db.execute(sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${errorName}::text
-    WHERE id = ${runId}::uuid AND outcome = 'running'`);
-}
-
-/**
- * Ends a fanned-out run once none of its units is left — at once when it has no units, so it must
- * not be called for an inline run (which finishes itself): `partial` when a row failed, rows are
- * left pending in its units' contexts, or a unit gave up. Only the first of two concurrent callers
- * settles it; a run already settled is left as it is.
- */
-export async function settleIfDone(db: Db, runId: string): Promise<void> {
-  // Every unit calls this as it finishes: while any is left, one index probe answers, instead of
-  // counting the run's units (the partial index holds only the units not done).
-  const [open] = await rowsOf<{ left: boolean }>(
+/** Pending rows left in these contexts (from the counters). */
+export async function pendingIn(db: Db, contextRefs: string[]): Promise<number> {
+  if (!contextRefs.length) return 0;
+  const [r] = await rowsOf<{ n: number | null }>(
     db,
-    sql`SELECT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL) AS left`,
+    sql`SELECT sum(pending)::int AS n FROM grade_counters WHERE context_ref IN (SELECT (jsonb_array_elements_text(${JSON.stringify(contextRefs)}::jsonb))::uuid)`,
   );
-  if (open?.left) return;
-  // Rosters leave no grade pending: their runs count contexts, not rows.
-  await db.execute(sql`WITH u AS (
-      SELECT count(*) FILTER (WHERE done_at IS NULL) AS left_, count(error) AS gave_up FROM sync_run_units WHERE run_id = ${runId}::uuid
-    ), p AS (
-      SELECT coalesce(sum(gc.pending), 0)::int AS n FROM grade_counters gc
-      WHERE gc.context_ref IN (SELECT context_ref FROM sync_run_units WHERE run_id = ${runId}::uuid)
-        AND (SELECT kind FROM sync_runs WHERE id = ${runId}::uuid) <> 'refresh-rosters'
-    )
-    UPDATE sync_runs r SET finished_at = now(),
-      counts = r.counts || jsonb_build_object('pending', p.n),
-      outcome = CASE WHEN coalesce((r.counts->>'failed')::int, 0) > 0 OR p.n > 0 OR u.gave_up > 0 THEN 'partial' ELSE 'completed' END,
-      error = CASE WHEN u.gave_up > 0 THEN u.gave_up || ' context(s) gave up after their retries' END
-    FROM u, p WHERE r.id = ${runId}::uuid AND r.outcome = 'running' AND u.left_ = 0`);
-}
-
-/** Pending rows left in the run's scope (from the counters). */
-export async function pendingIn(db: Db, contextRefs: string[] | null): Promise<number> {
-  const [r] = contextRefs
-    ? await rowsOf<{ n: number | null }>(
-        db,
-        sql`SELECT sum(pending)::int AS n FROM grade_counters WHERE context_ref IN (SELECT (jsonb_array_elements_text(${JSON.stringify(contextRefs)}::jsonb))::uuid)`,
-      )
-    : await rowsOf<{ n: number | null }>(db, sql`SELECT sum(pending)::int AS n FROM grade_counters`);
   return Number(r?.n ?? 0);
 }
 
-export async function finishRun(
-  db: Db,
-  runId: string,
-  outcome: Exclude<RunOutcome, "running">,
-  extra: { pending?: number; error?: string } = {},
-): Promise<RunSummary> {
-  await db.execute(sql`UPDATE sync_runs SET outcome = ${outcome}::text, finished_at = now(), error = ${extra.error ?? null}::text,
-      counts = counts || jsonb_build_object('pending', ${extra.pending ?? 0}::int)
-    WHERE id = ${runId}::uuid`);
-  return runSummary(db, runId);
-}
-
-/** A run that threw: its name or database condition is kept (never its message: it may quote an LMS's answer). */
-export function failRun(db: Db, runId: string, error: unknown): Promise<RunSummary> {
-  return finishRun(db, runId, "failed", { error: describeError(error) });
+function parseCounts(c: Record<string, number> | string): Record<string, number> {
+  return typeof c === "string" ? JSON.parse(c) : c;
 }
 
 export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
-  const [r] = await rowsOf<{ id: string; kind: string; outcome: RunOutcome; started_at: Date | string; finished_at: Date | string | null; counts: Record<string, number> | string }>(
-    db,
-    sql`SELECT id, kind, outcome, started_at, finished_at, counts FROM sync_runs WHERE id = ${runId}::uuid`,
-  );
-  const counts = typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts;
+  const [r] = await rowsOf<{
+    id: string;
+    kind: string;
+    outcome: RunOutcome;
+    started_at: Date | string;
+    finished_at: Date | string | null;
+    counts: Record<string, number> | string;
+    error: string | null;
+  }>(db, sql`SELECT id, kind, outcome, started_at, finished_at, counts, error FROM sync_runs WHERE id = ${runId}::uuid`);
+  const counts = parseCounts(r.counts);
   const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
   return {
     runId: r.id,
@@ -206,7 +196,8 @@ export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
     outcome: r.outcome,
     startedAt: iso(r.started_at)!,
     finishedAt: iso(r.finished_at),
-    counts: { sent: counts.sent ?? 0, skipped: counts.skipped ?? 0, failed: counts.failed ?? 0, pending: counts.pending ?? 0 },
+    counts: { ...counts, sent: counts.sent ?? 0, skipped: counts.skipped ?? 0, failed: counts.failed ?? 0, pending: counts.pending ?? 0 },
+    error: r.error,
   };
 }
 
@@ -227,38 +218,4 @@ export async function abandonStaleRuns(db: Db, hours = ABANDONED_AFTER_HOURS): P
       SELECT count(*)::int AS n FROM a`,
   );
   return Number(r?.n ?? 0);
-}
-
-// ─── inline exclusivity ───────────────────────────────────────────────────────────────────────
-
-export class AlreadyRunningError extends Error {
-  constructor(readonly runId: string) {
-    super(`already running (${runId})`);
-    this.name = "AlreadyRunningError";
-  }
-}
-
-const holder = globalThis as unknown as { __gradesyncRunning?: Map<string, Promise<string>> };
-const running: Map<string, Promise<string>> = (holder.__gradesyncRunning ??= new Map());
-
-/** Runs `fn` unless the same kind already runs in this process (then AlreadyRunningError). */
-export async function exclusive<T>(kind: string, start: () => Promise<string>, fn: (runId: string) => Promise<T>): Promise<T> {
-  const current = running.get(kind);
-  if (current) {
-    // A run still starting has no id yet: wait for it, so the 409 names a real run.
-    const runId = await current.then(
-      (id) => id,
-      () => undefined,
-    );
-    if (runId !== undefined && running.get(kind) === current) throw new AlreadyRunningError(runId);
-    return exclusive(kind, start, fn);
-  }
-  // Reserved synchronously so two callers in one tick cannot both start.
-  const started = start();
-  running.set(kind, started);
-  try {
-    return await fn(await started);
-  } finally {
-    if (running.get(kind) === started) running.delete(kind);
-  }
 }

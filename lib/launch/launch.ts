@@ -9,8 +9,7 @@ import { ltiaas, LtiaasError, type IdToken } from "../ltiaas";
 import { createSession, type SessionRole } from "../session/session";
 import { log } from "../log";
 import { recordLaunch, type LaunchRefs } from "./record";
-import { classifyRoles } from "./roles";
-import { scheduleRosterRefresh } from "../roster/schedule";
+import { classifyRoles } from "../lti/roles";
 import { frameAncestorOrigin } from "../session/frame-ancestors";
 import { cleanOptional, cleanText, isStorableId } from "../validation";
 
@@ -156,8 +155,6 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     lineItemId: cleanOptional(idtoken.services?.assignmentAndGrades?.lineItemId),
     sealedKey,
   });
-  // Fire-and-forget (never throws, checks staleness off the launch's path): a teacher sees a fresh roster soon.
-  if (role === "teacher") scheduleRosterRefresh(refs.contextRef);
 
   const { token, expiresAt } = await createSession({
     platformRef: refs.platformRef,

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
-import type { RoleKind } from "./roles";
+import type { RoleKind } from "../lti/roles";
 
 export interface LaunchFacts {
   platform: { id: string; url?: string; clientId?: string; deploymentId?: string; name?: string; productFamilyCode?: string };

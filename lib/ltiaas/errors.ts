@@ -15,6 +15,16 @@ export type LtiaasErrorKind =
   | "refused"
   | "bad_response";
 
+/** What an answer's rate headers said (each field only when its header came and was readable). */
+export interface RateLimit {
+  /** `X-Rate-Limit-Remaining`: Canvas bucket units or D2L credits left (may be fractional). */
+  remaining?: number;
+  /** `X-Rate-Limit-Reset`: seconds until the budget refills. */
+  resetSeconds?: number;
+  /** `X-Request-Cost`: what this request used. */
+  cost?: number;
+}
+
 export interface LtiaasErrorInit {
   kind: LtiaasErrorKind;
   /** What was being done, e.g. "postScore"; part of the message. */
@@ -24,6 +34,7 @@ export interface LtiaasErrorInit {
   code?: string;
   reason?: string;
   fromLms?: boolean;
+  rateLimit?: RateLimit;
 }
 
 const MAX_REASON_LENGTH = 200;
@@ -36,6 +47,7 @@ export class LtiaasError extends Error {
   readonly code?: string;
   readonly reason?: string;
   readonly fromLms: boolean;
+  readonly rateLimit?: RateLimit;
 
   constructor(init: LtiaasErrorInit) {
     const reason = init.reason === undefined ? undefined : truncate(init.reason);
@@ -49,6 +61,7 @@ export class LtiaasError extends Error {
     if (init.code !== undefined) this.code = init.code;
     if (reason !== undefined) this.reason = reason;
     this.fromLms = init.fromLms ?? false;
+    if (init.rateLimit !== undefined) this.rateLimit = { ...init.rateLimit };
   }
 
   toJSON() {
@@ -62,6 +75,7 @@ export class LtiaasError extends Error {
       code: this.code,
       reason: this.reason,
       fromLms: this.fromLms,
+      rateLimit: this.rateLimit,
     };
   }
 

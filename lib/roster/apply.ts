@@ -10,7 +10,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client";
-import { classifyRoles, hasCourseRole } from "../launch/roles";
+import { classifyRoles, hasCourseRole } from "../lti/roles";
 import type { Member } from "../ltiaas";
 import { rowsOf } from "../db/rows";
 import { log } from "../log";

@@ -5,7 +5,7 @@
  * whole platform, as for pushes. Nothing is written here: the caller swaps the roster in only
  * once the last page has arrived.
  */
-import { sleep, throttlesPlatform, type PlatformGate } from "../grades/gate";
+import { sleep, throttlesPlatform, type PlatformGate } from "../ltiaas/gate";
 import { LtiaasError, isRetryable, type Member, type MembershipsPage } from "../ltiaas";
 import type { RosterClient } from "./client";
 import type { RosterTuning } from "./tuning";

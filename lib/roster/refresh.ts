@@ -6,17 +6,15 @@
  */
 import type { Db } from "../db/client";
 import { open, SealError } from "../crypto/seal";
-import { platformGate, type PlatformGate } from "../grades/gate";
-import { env } from "../env";
+import type { PlatformGate } from "../ltiaas/gate";
 import { LtiaasError } from "../ltiaas";
-import { keyedLock } from "../keyed-lock";
 import { errorFields, log } from "../log";
 import { applyRoster } from "./apply";
-import { rosterClient, type RosterClient } from "./client";
+import type { RosterClient } from "./client";
 import { fetchRoster, RosterRetryLater } from "./fetch";
 import { markKeyNeedsRelaunch } from "../service-keys";
 import { noKeyReason, rosterKeys, rosterTarget, type SkipReason } from "./targets";
-import { rosterTuning, type RosterTuning } from "./tuning";
+import type { RosterTuning } from "./tuning";
 
 export interface RosterDeps {
   db: Db;
@@ -24,10 +22,6 @@ export interface RosterDeps {
   gate: PlatformGate;
   tuning: RosterTuning;
   maxAgeHours: number;
-}
-
-export function rosterDeps(db: Db): RosterDeps {
-  return { db, client: rosterClient(), gate: platformGate(), tuning: rosterTuning(), maxAgeHours: env().rosterMaxAgeHours };
 }
 
 export type ContextOutcome =
@@ -124,5 +118,22 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
 /** LTIAAS's refusals of the Names and Roles service itself, for this key or the whole account. */
 const NO_NRPS_CODES = new Set(["SERVICE_NOT_AVAILABLE_FOR_CONTEXT", "INACTIVE_SERVICE"]);
 
-// One refresh per context at a time in this process (the cron run and a debounced one may meet).
-export const withRosterLock = keyedLock("roster");
+/** Run counts: refreshed/skipped/failed contexts, reasons, members seen, memberships made Inactive. */
+export function tally(outcomes: readonly ContextOutcome[]): Record<string, number> {
+  const counts: Record<string, number> = { refreshed: 0, skipped: 0, failed: 0 };
+  const add = (k: string, n = 1) => (counts[k] = (counts[k] ?? 0) + n);
+  for (const o of outcomes) {
+    add(o.outcome);
+    if (o.outcome === "refreshed") {
+      add("members", o.members);
+      add("inactivated", o.inactivated);
+      if (o.dropped) add("dropped", o.dropped);
+      if (o.retried) add("retried", o.retried);
+    } else if (o.outcome === "skipped") add(`skipped_${o.reason}`);
+    else {
+      add(`failed_${o.reason}`);
+      if (o.retried) add("retried", o.retried);
+    }
+  }
+  return counts;
+}

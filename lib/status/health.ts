@@ -5,7 +5,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
-import { JOB_KINDS } from "../jobs/events";
 
 export interface RunBrief {
   startedAt: string;
@@ -25,7 +24,8 @@ export interface Health {
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
-export async function getHealth(db: Db, now = new Date()): Promise<Health> {
+/** `kinds`: the job kinds whose last run is shown (the job table's, see lib/jobs/table). */
+export async function getHealth(db: Db, kinds: readonly string[], now = new Date()): Promise<Health> {
   const [r] = await rowsOf<{ pending: number; oldest: Date | string | null; failed24h: number; stale: number }>(
     db,
     sql`SELECT
@@ -38,13 +38,13 @@ export async function getHealth(db: Db, now = new Date()): Promise<Health> {
   const runs = await rowsOf<{ kind: string; started_at: Date | string | null; finished_at: Date | string | null; outcome: string | null }>(
     db,
     sql`SELECT k.kind, r.started_at, r.finished_at, r.outcome
-    FROM jsonb_array_elements_text(${JSON.stringify(JOB_KINDS)}::jsonb) AS k(kind)
+    FROM jsonb_array_elements_text(${JSON.stringify(kinds)}::jsonb) AS k(kind)
     LEFT JOIN LATERAL (SELECT started_at, finished_at, outcome FROM sync_runs WHERE kind = k.kind
                        ORDER BY started_at DESC LIMIT 1) r ON true`,
   );
   const byKind = new Map(runs.map((run) => [run.kind, run]));
   const lastRuns: Record<string, RunBrief | null> = {};
-  for (const kind of JOB_KINDS) {
+  for (const kind of kinds) {
     const run = byKind.get(kind);
     lastRuns[kind] = run?.started_at ? { startedAt: iso(run.started_at)!, finishedAt: iso(run.finished_at), outcome: run.outcome! } : null;
   }

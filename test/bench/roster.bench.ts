@@ -16,7 +16,9 @@ import { findMigrationsFolder, setDbForTests, type Db } from "../../lib/db/clien
 import * as schema from "../../lib/db/schema";
 import { seal } from "../../lib/crypto/seal";
 import { parseEnv, setEnvForTests } from "../../lib/env";
-import { refreshContext, rosterDeps } from "../../lib/roster/refresh";
+import { refreshContext } from "../../lib/roster/refresh";
+import { jobDeps } from "../../lib/jobs/deps";
+import { rosterDepsOf } from "../../lib/jobs/definitions/roster-context";
 import { freshDatabase } from "./support";
 
 const MEMBERS = Number(process.env.BENCH_ROSTER_MEMBERS ?? 10_000);
@@ -61,7 +63,7 @@ async function measure(label: string, db: Db, counter: { n: number }, emu: Await
   setDbForTests({ db, driver: "node-postgres", close: async () => undefined });
   const { serviceKey } = emu.emulator.createLaunch({ platformId: PLATFORM, contextId: CONTEXT, resourceLinkId: LINK, user: { id: "teacher-1" }, roles: ["Instructor"] });
   const contextRef = await seedContext(db, serviceKey!);
-  const deps = rosterDeps(db);
+  const deps = rosterDepsOf(await jobDeps("inline", { db }));
   const results: Figures[] = [];
   for (const round of [1, 2]) {
     emu.emulator.setRoster(PLATFORM, CONTEXT, roster(round));

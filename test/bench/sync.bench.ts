@@ -24,14 +24,13 @@ import { openDatabase, setDbForTests, type Db } from "../../lib/db/client";
 import { seal } from "../../lib/crypto/seal";
 import { parseEnv, setEnvForTests } from "../../lib/env";
 import { recordScores } from "../../lib/grades/record";
-import { setPushSchedulerForTests } from "../../lib/grades/schedule";
-import { resetPlatformGateForTests } from "../../lib/grades/gate";
-import { pushDeps } from "../../lib/jobs/deps";
-import { pushContextHandler } from "../../lib/jobs/push-context";
-import { runJobInline } from "../../lib/jobs/inline";
-import { inlineRunner } from "../../lib/jobs/runner";
-import { createLtiaasClient, ltiaas } from "../../lib/ltiaas";
-import { setGradeClientForTests } from "../../lib/grades/client";
+import { PlatformGate } from "../../lib/ltiaas/gate";
+import { jobDeps, type DepsOverrides } from "../../lib/jobs/deps";
+import { pushContextJob } from "../../lib/jobs/definitions/push-context";
+import { createDispatcher } from "../../lib/jobs/dispatch";
+import { executeJob } from "../../lib/jobs/execute";
+import { inlineStep } from "../../lib/jobs/inline";
+import { createLtiaasClient, ltiaas, type LtiaasClient } from "../../lib/ltiaas";
 import { freshDatabase } from "./support";
 
 process.env.GRADESYNC_LOG ??= "silent";
@@ -87,7 +86,6 @@ const pool = new pg.Pool({ connectionString: pgdb.url, max: Number(process.env.B
 pool.on("error", () => undefined);
 const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver: "node-postgres" as const, close: () => pool.end() };
 setDbForTests(handle);
-setPushSchedulerForTests(null);
 const db: Db = handle.db;
 
 // Requests the pipeline sends, counted at the client (the "nothing changed" figure).
@@ -95,7 +93,8 @@ let requests = 0;
 let firstPostAt = 0;
 let lastAnswerAt = 0;
 const real = ltiaas();
-setGradeClientForTests({
+const counting: LtiaasClient = {
+  ...real,
   listLineItems: (...a) => (requests++, real.listLineItems(...a)),
   getLineItem: (...a) => (requests++, real.getLineItem(...a)),
   createLineItem: (...a) => (requests++, real.createLineItem(...a)),
@@ -108,7 +107,10 @@ setGradeClientForTests({
       lastAnswerAt = performance.now();
     }
   },
-});
+};
+/** A push of every course, inline, with a fresh platform gate (as a new process would have). */
+const pushAll = (o: DepsOverrides = {}) =>
+  createDispatcher({ mode: "inline", deps: { ltiaas: counting, gate: new PlatformGate(CONCURRENCY), ...o } }).runHere("push-grades", {}, "bench");
 
 interface Triple {
   platformId: string;
@@ -136,7 +138,7 @@ async function record(triples: Triple[], learners: number, score: (i: number) =>
   const entries = triples.flatMap((t) =>
     Array.from({ length: learners }, (_, i) => ({ platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId, userId: `u${i}`, scoreGiven: score(i), scoreMaximum: 10 })),
   );
-  for (let i = 0; i < entries.length; i += 1000) await recordScores(entries.slice(i, i + 1000), { source: "webhook", db, schedule: false });
+  for (let i = 0; i < entries.length; i += 1000) await recordScores(entries.slice(i, i + 1000), { source: "webhook", db });
 }
 
 const fmt = (n: number, d = 2) => n.toFixed(d);
@@ -150,10 +152,9 @@ const say = (s: string) => {
 const triples = await seed("b");
 await record(triples, LEARNERS, (i) => i % 10);
 await tell(`latency ${LATENCY}`);
-resetPlatformGateForTests();
 let t0 = performance.now();
 firstPostAt = 0;
-const run = await runJobInline("push-grades", {}, "bench");
+const run = await pushAll();
 const pushSeconds = (performance.now() - t0) / 1000;
 const startMs = firstPostAt - t0;
 const tailMs = performance.now() - lastAnswerAt;
@@ -177,7 +178,7 @@ say(`[naive] sequential loop: ${fmt(naivePer * 1000)} ms per score → ${fmt(nai
 // 3. Nothing changed: nothing sent.
 await new Promise((r) => setTimeout(r, 1100));
 const before = requests;
-await runJobInline("push-grades", {}, "bench");
+await pushAll();
 say(`[inline] second run, nothing changed: ${requests - before} requests (must be 0)`);
 
 // 4. Steps per context (the same handler Inngest runs), 250 pending in one context.
@@ -185,21 +186,20 @@ await tell("latency 0");
 const [stepCtx] = await seed("steps");
 await record([stepCtx], 250, (i) => i % 10);
 let steps = 0;
-const counting = inlineRunner(() => Promise.resolve());
-const runner = { ...counting, run: <T>(id: string, fn: () => Promise<T>) => (steps++, counting.run(id, fn)) };
-await pushContextHandler(runner, { contextRef: stepCtx.contextRef, runId: null }, await pushDeps(null, "inngest"));
+const stepDeps = await jobDeps("inngest", { ltiaas: counting, gate: new PlatformGate(CONCURRENCY) });
+const plain = inlineStep(stepDeps);
+const countingStep = { ...plain, run: <T>(id: string, fn: () => Promise<T>) => (steps++, plain.run(id, fn)) };
+await executeJob(pushContextJob, { contextRef: stepCtx.contextRef, platformId: stepCtx.platformId, runId: null }, { step: countingStep, deps: stepDeps, trigger: "bench" });
 say(`[handler] steps for one context with 250 pending: ${steps} (target ≤ ${Math.ceil(250 / 100) + 3})`);
 
 // 5. Zero latency throughput: every learner's score changes, pushed again.
 await new Promise((r) => setTimeout(r, 1100));
 await record(triples, LEARNERS, (i) => (i % 10) + 0.5);
-resetPlatformGateForTests();
 t0 = performance.now();
-const fast = await runJobInline("push-grades", {}, "bench");
+const fast = await pushAll();
 const fastSeconds = (performance.now() - t0) / 1000;
 say(`[inline, Postgres] zero latency: ${fast.counts.sent} scores in ${fmt(fastSeconds)} s → ${fmt(fast.counts.sent / fastSeconds, 0)} scores/s (target ≥ 1,000/s)`);
 child.kill();
-setGradeClientForTests(undefined);
 
 // 6. Peak RSS with BIG pending, streamed in chunks. The LMS here is a stateless sink in another
 // process, so the figure is the pipeline's memory alone (the emulator keeps every score it accepts).
@@ -229,9 +229,8 @@ if (BIG > 0) {
   const baseRss = process.memoryUsage().rss / 2 ** 20;
   let peak = baseRss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20)), 50);
-  resetPlatformGateForTests();
   t0 = performance.now();
-  const big = await runJobInline("push-grades", {}, "bench");
+  const big = await pushAll({ ltiaas: ltiaas() });
   clearInterval(sampler);
   sink.kill();
   const bigSeconds = (performance.now() - t0) / 1000;

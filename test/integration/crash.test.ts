@@ -2,33 +2,31 @@
  * A crash between any two steps of a push, then a re-run (after the dead run's leases expire): no
  * score lost, none regressed, no revision sent twice — except the one whose answer was never recorded.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
 import type { CrashPoint } from "@/lib/grades/push";
-import { setPushTuningForTests } from "@/lib/jobs/deps";
-import { pushContextUnit } from "@/lib/jobs/push-context";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 class Crash extends Error {}
 
 function crashAt(point: CrashPoint, nth: number) {
   let seen = 0;
   let crashedRow: number | undefined;
-  setPushTuningForTests({
-    backoffBaseMs: 50,
-    maxWaitMs: 5_000,
-    hook: (p, rowId) => {
-      if (p === point && ++seen === nth) {
-        crashedRow = rowId;
-        throw new Crash(`crash at ${point}`);
-      }
+  g.configure({
+    push: {
+      hook: (p, rowId) => {
+        if (p === point && ++seen === nth) {
+          crashedRow = rowId;
+          throw new Crash(`crash at ${point}`);
+        }
+      },
     },
   });
   return () => crashedRow;
@@ -40,7 +38,6 @@ const expireLeases = () => t.db.execute(sql`UPDATE grade_rows SET lease_until = 
 beforeEach(async () => {
   await truncateAll(t.db);
 });
-afterEach(() => setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 }));
 
 const points: CrashPoint[] = ["claimed", "before_send", "answered", "recorded"];
 
@@ -49,16 +46,16 @@ describe("crash between steps, then a re-run", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: `k-${point}`, resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(s, 6, (i) => i + 1), { source: "webhook" });
     const crashed = crashAt(point, 3);
-    await expect(pushContextUnit(s.contextRef, null)).rejects.toBeInstanceOf(Crash);
+    await expect(g.push(s.contextRef)).rejects.toBeInstanceOf(Crash);
     const crashedRowId = crashed()!;
     const crashedUser = ((await t.db.execute(sql`SELECT user_id FROM grade_rows WHERE id = ${crashedRowId}`)) as unknown as { rows: { user_id: string }[] }).rows[0].user_id;
 
     // Meanwhile a newer score arrives for the learner caught in the crash.
     await recordScores([{ ...scoresFor(s, 1)[0], userId: crashedUser, scoreGiven: 9.5 }], { source: "webhook" });
 
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
+    g.configure({ push: { hook: undefined } });
     await expireLeases();
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
 
     const posts = emu.emulator.scores(s.lineItemId!);
     for (let i = 1; i <= 6; i++) {
@@ -87,7 +84,7 @@ describe("crash between steps, then a re-run", () => {
     emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Quiz", scoreMaximum: 10, resourceLinkId: "r-li", tag: "gradesync" });
     await t.db.execute(sql`UPDATE resource_links SET line_item_claim = 'dead-run', line_item_claim_until = now() - interval '1 second'
       WHERE id = ${s.resourceLinkRef}::uuid`);
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     const items = emu.emulator.lineItems(s.platformId, s.contextId);
     expect(items).toHaveLength(1);
     expect(emu.emulator.scores(items[0].id)).toHaveLength(2);
@@ -99,7 +96,7 @@ describe("crash between steps, then a re-run", () => {
     // (The process dies here; the debounced push never runs.) The nightly push sends them.
     const { rows } = (await t.db.execute(sql`SELECT count(*)::int AS n FROM grade_rows WHERE state = 'pending'`)) as unknown as { rows: { n: number }[] };
     expect(rows[0].n).toBe(3);
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(3);
   });
 });

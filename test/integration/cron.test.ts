@@ -4,6 +4,7 @@ import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
 import { handleCron } from "@/lib/jobs/cron";
+import { createDispatcher, type Sender } from "@/lib/jobs/dispatch";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
@@ -25,6 +26,9 @@ const req = (job: string, method = "GET", auth: string | null = `Bearer ${TEST_K
     headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+/** A dispatcher for jobs on Inngest whose sends go to `send` (it returns the event id, or throws). */
+const inngestWith = (send: (name: string, data: Record<string, unknown>, id: string) => Promise<string>) =>
+  createDispatcher({ mode: "inngest", send: (async (e) => void (await send(e.name, e.data, e.id!))) satisfies Sender });
 const call = (job: string, r: Request) => (r.method === "POST" ? POST : GET)(r, { params: Promise.resolve({ job }) });
 
 describe("/api/cron/*", () => {
@@ -96,14 +100,20 @@ describe("/api/cron/*", () => {
     setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
     const sent: { name: string; id: string }[] = [];
     const now = new Date("2026-11-27T03:00:00Z");
-    const ok = await handleCron("grades", req("grades"), now, async (name, _data, id) => {
-      sent.push({ name, id });
-      return id;
+    const ok = await handleCron("grades", req("grades"), {
+      now,
+      dispatcher: inngestWith(async (name, _data, id) => {
+        sent.push({ name, id });
+        return id;
+      }),
     });
     expect(ok).toEqual({ status: 202, body: { enqueued: true, eventId: "push-grades-2026-11-27" } });
     expect(sent).toEqual([{ name: "gradesync/push-grades.requested", id: "push-grades-2026-11-27" }]);
-    const bad = await handleCron("rosters", req("rosters"), now, async () => {
-      throw new Error("network down");
+    const bad = await handleCron("rosters", req("rosters"), {
+      now,
+      dispatcher: inngestWith(async () => {
+        throw new Error("network down");
+      }),
     });
     expect(bad.status).toBe(502);
   });
@@ -117,9 +127,9 @@ describe("/api/cron/*", () => {
     setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
     const ids: string[] = [];
     const send = async (_n: string, _d: Record<string, unknown>, id: string) => (ids.push(id), id);
-    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "c" }), new Date(), send);
-    await handleCron("backfill", req("backfill", "POST", undefined, { contextId: "c", platformId: "p", dryRun: false }), new Date(), send);
-    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "d" }), new Date(), send);
+    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "c" }), { dispatcher: inngestWith(send) });
+    await handleCron("backfill", req("backfill", "POST", undefined, { contextId: "c", platformId: "p", dryRun: false }), { dispatcher: inngestWith(send) });
+    await handleCron("backfill", req("backfill", "POST", undefined, { platformId: "p", contextId: "d" }), { dispatcher: inngestWith(send) });
     expect(ids[0]).toBe(ids[1]);
     expect(ids[2]).not.toBe(ids[0]);
   });
@@ -148,13 +158,13 @@ describe("/api/cron/backfill corrections with Inngest", () => {
     const sent: string[] = [];
     const send = async (_n: string, _d: Record<string, unknown>, id: string) => (sent.push(id), id);
     const scores = [...scoresFor(s, 1), { ...scoresFor(s, 1)[0], resourceLinkId: "never" }];
-    const r = await handleCron("backfill", req("backfill", "POST", undefined, { scores }), new Date(), send);
+    const r = await handleCron("backfill", req("backfill", "POST", undefined, { scores }), { dispatcher: inngestWith(send) });
     expect(r).toEqual({
       status: 422,
       body: { error: "unknown_triple", unknown: [{ index: 1, platformId: s.platformId, contextId: s.contextId, resourceLinkId: "never" }] },
     });
     expect(sent).toEqual([]);
-    const ok = await handleCron("backfill", req("backfill", "POST", undefined, { scores: scores.slice(0, 1) }), new Date(), send);
+    const ok = await handleCron("backfill", req("backfill", "POST", undefined, { scores: scores.slice(0, 1) }), { dispatcher: inngestWith(send) });
     expect(ok.status).toBe(202);
     expect(sent).toHaveLength(1);
   });
@@ -166,7 +176,9 @@ describe("/api/cron/backfill dry run with Inngest", () => {
     await recordScores(scoresFor(s, 2), { source: "webhook" });
     setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
     const sent: string[] = [];
-    const r = await handleCron("backfill", req("backfill", "POST", undefined, { platformId: s.platformId, dryRun: true }), new Date(), async (_n, _d, id) => (sent.push(id), id));
+    const r = await handleCron("backfill", req("backfill", "POST", undefined, { platformId: s.platformId, dryRun: true }), {
+      dispatcher: inngestWith(async (_n, _d, id) => (sent.push(id), id)),
+    });
     expect(r.status).toBe(200);
     expect((r.body as { backfill: { wouldSend: number } }).backfill.wouldSend).toBe(2);
     expect(sent).toEqual([]);

@@ -3,7 +3,6 @@ import { sql } from "drizzle-orm";
 import { GET } from "@/app/api/health/route";
 import { setDbForTests } from "@/lib/db/client";
 import { recordScores } from "@/lib/grades/record";
-import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS } from "../support/env";
@@ -11,7 +10,7 @@ import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
@@ -45,7 +44,7 @@ describe("GET /api/health", () => {
 
     emu.emulator.revokeServiceKey(a.serviceKey);
     emu.emulator.faults.serverErrors = { status: 500, remaining: 1000 };
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     body = await (await GET()).json();
     expect(body).toMatchObject({ pending: 3, failed24h: 2, staleKeys: 1 });
     expect(body.lastRuns["push-grades"]).toMatchObject({ outcome: "partial", startedAt: expect.any(String), finishedAt: expect.any(String) });

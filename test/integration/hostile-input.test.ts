@@ -17,7 +17,7 @@ import { POST as webhookPost } from "@/app/api/webhooks/grades/route";
 import { GET as launchGet } from "@/app/launch/route";
 import { proxy } from "@/proxy";
 import { setDbForTests } from "@/lib/db/client";
-import { setPushSchedulerForTests } from "@/lib/grades/schedule";
+import { dispatcher } from "@/lib/jobs/dispatch";
 import { signatureHeader } from "@/lib/grades/signature";
 import { createSession, verifySession } from "@/lib/session/session";
 import { resetSignInThrottleForTests } from "@/lib/sign-in-throttle";
@@ -53,10 +53,10 @@ beforeEach(async () => {
   await truncateAll(t.db);
   emu.emulator.reset();
   s = await seedTriple(t.db, emu.emulator, { contextId: "hc1", resourceLinkId: "hrl1", withLineItem: true });
-  setPushSchedulerForTests(() => undefined);
   resetSignInThrottleForTests();
 });
-afterEach(() => setPushSchedulerForTests(null));
+// A recorded score asks the process's dispatcher for a push soon: nothing is left to fire after a test.
+afterEach(() => dispatcher().cancelWaiting());
 
 const count = async (table: string) =>
   Number(((await t.db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`))) as unknown as { rows: { n: number }[] }).rows[0].n);

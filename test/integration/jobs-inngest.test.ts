@@ -6,24 +6,26 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
-import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { recordScores } from "@/lib/grades/record";
-import { EVENTS } from "@/lib/jobs/events";
-import { backfillFn, pushContextFn, pushContextSoonFn, pushGradesFn, refreshRosterContextFn, refreshRostersFn, refreshRosterSoonFn, retryFailedFn, runGaveUp, unitGaveUp } from "@/lib/inngest/functions";
-import { ownRunId, startEngineRun, unitDone } from "@/lib/jobs/runs";
+import { inngestFunction, runGaveUp, unitGaveUp } from "@/lib/inngest/functions";
+import { pushContextJob } from "@/lib/jobs/definitions/push-context";
+import { pushGradesJob } from "@/lib/jobs/definitions/push-grades";
+import { ownRunId, SELF, startRun, unitDone } from "@/lib/jobs/runs";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
-  // A test's 429 holds its platform in this process for the Retry-After.
-  resetPlatformGateForTests();
 });
+
+/** The function with this test's dependencies (a fresh platform gate: a test's 429 holds only its own). */
+const fn = (id: string) => inngestFunction(id, g.functions());
+const EVENTS = { pushContext: pushContextJob.event, pushGrades: pushGradesJob.event, contextChanged: pushContextJob.flow.soon!.event };
 
 const stepIds = (ctx: { step: { run: { mock: { calls: unknown[][] } } } }) => ctx.step.run.mock.calls.map((c) => c[0] as string);
 
@@ -32,7 +34,7 @@ describe("push-context under @inngest/test", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig1", resourceLinkId: "r", withLineItem: true, learners: 250 });
     await recordScores(scoresFor(s, 250, (i) => (i % 10) + 1), { source: "webhook" });
     const engine = new InngestTestEngine({
-      function: pushContextFn,
+      function: fn("push-context"),
       events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
     });
     const { result, ctx, error } = await engine.execute();
@@ -63,16 +65,16 @@ describe("push-context under @inngest/test", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig2", resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(s, 5), { source: "webhook" });
     const event = { name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } };
-    await new InngestTestEngine({ function: pushContextFn, events: [event] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [event] }).execute();
     const before = emu.emulator.log.length;
-    const { result } = await new InngestTestEngine({ function: pushContextFn, events: [event] }).execute();
+    const { result } = await new InngestTestEngine({ function: fn("push-context"), events: [event] }).execute();
     expect(result).toMatchObject({ sent: 0 });
     expect(emu.emulator.log.length).toBe(before);
   });
 
   it("an invalid event fails without retry (NonRetriableError)", async () => {
     const { error } = await new InngestTestEngine({
-      function: pushContextFn,
+      function: fn("push-context"),
       events: [{ name: EVENTS.pushContext, data: { contextRef: "not-a-uuid" } }],
     }).execute();
     expect((error as { name?: string })?.name).toBe("NonRetriableError");
@@ -83,7 +85,7 @@ describe("push-context under @inngest/test", () => {
     await recordScores(scoresFor(s, 3), { source: "webhook" });
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1 };
     const run = new InngestTestEngine({
-      function: pushContextFn,
+      function: fn("push-context"),
       events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
     });
     const out = await run.executeStep(`send:${s.resourceLinkRef}:0`).catch((e: unknown) => ({ thrown: e }));
@@ -104,7 +106,7 @@ describe("push-grades under @inngest/test", () => {
     const b = await seedTriple(t.db, emu.emulator, { platformId: "platform-2", contextId: "ig5", resourceLinkId: "r", withLineItem: true });
     await recordScores([...scoresFor(a, 2), ...scoresFor(b, 2)], { source: "webhook" });
     const { ctx, result } = await new InngestTestEngine({
-      function: pushGradesFn,
+      function: fn("push-grades"),
       events: [{ name: EVENTS.pushGrades, data: {} }],
       // The fan-out goes to Inngest: mocked here, its payload asserted below.
       steps: [{ id: "fan-out-0", handler: () => ({ ids: [] }) }],
@@ -125,7 +127,7 @@ describe("a fanned-out run under Inngest", () => {
   type Sent = { name: typeof EVENTS.pushContext; data: { contextRef: string; platformId: string; runId: string } };
   const fanOut = async () => {
     const { ctx, result } = await new InngestTestEngine({
-      function: pushGradesFn,
+      function: fn("push-grades"),
       events: [{ name: EVENTS.pushGrades, data: {} }],
       steps: [{ id: "fan-out-0", handler: () => ({ ids: [] }) }],
     }).execute();
@@ -149,30 +151,30 @@ describe("a fanned-out run under Inngest", () => {
     expect(await run(runId)).toMatchObject({ outcome: "running", finished_at: null });
 
     const [first, last] = events;
-    await new InngestTestEngine({ function: pushContextFn, events: [first] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [first] }).execute();
     const firstSent = first.data.contextRef === a.contextRef ? 2 : 3;
     expect(await run(runId)).toMatchObject({ outcome: "running", counts: { sent: firstSent } });
     // The finish step of that unit runs again (a crash after its write): nothing is counted twice.
     await unitDone(t.db, runId, first.data.contextRef, { sent: firstSent });
     expect((await run(runId)).counts.sent).toBe(firstSent);
 
-    await new InngestTestEngine({ function: pushContextFn, events: [last] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [last] }).execute();
     const settled = await run(runId);
     expect(settled).toMatchObject({ outcome: "completed", counts: { sent: 5, pending: 0 }, error: null });
     expect(settled.finished_at).not.toBeNull();
   });
 
   it("a context whose retries ran out still ends the run: partial, saying how many gave up, its rows pending", async () => {
-    expect(pushContextFn.opts.onFailure).toBe(unitGaveUp);
-    expect(refreshRosterContextFn.opts.onFailure).toBe(unitGaveUp);
-    expect(pushContextSoonFn.opts.onFailure).toBe(unitGaveUp);
-    expect(refreshRosterSoonFn.opts.onFailure).toBe(unitGaveUp);
+    expect(fn("push-context").opts.onFailure).toBe(unitGaveUp);
+    expect(fn("refresh-roster-context").opts.onFailure).toBe(unitGaveUp);
+    expect(fn("push-context-soon").opts.onFailure).toBe(unitGaveUp);
+    expect(fn("refresh-roster-soon").opts.onFailure).toBe(unitGaveUp);
     const a = await seedTriple(t.db, emu.emulator, { contextId: "ig8", resourceLinkId: "r", withLineItem: true });
     const b = await seedTriple(t.db, emu.emulator, { contextId: "ig9", resourceLinkId: "r", withLineItem: true });
     await recordScores([...scoresFor(a, 2), ...scoresFor(b, 2)], { source: "webhook" });
     const { runId, events } = await fanOut();
     const [ok, gaveUp] = events;
-    await new InngestTestEngine({ function: pushContextFn, events: [ok] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [ok] }).execute();
     // What Inngest hands onFailure: the failure event wrapping the original one.
     await unitGaveUp({ event: { data: { event: gaveUp } }, error: new Error("boom") });
     expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 }, error: "1 context(s) gave up after their retries" });
@@ -186,7 +188,7 @@ describe("a fanned-out run under Inngest", () => {
     const event = { name: EVENTS.contextChanged, data: { contextRef: a.contextRef, platformId: a.platformId, runId: null } };
     // Its first step ran (the run started), then every retry failed.
     const engineRunId = "01JDEBOUNCEDRUN0000000000";
-    await startEngineRun(t.db, { kind: "push-grades", trigger: "debounce", engineRunId, contextRef: a.contextRef, unit: true });
+    await startRun(t.db, { kind: "push-grades", trigger: "debounce", engineRunId, contextRef: a.contextRef, unit: a.contextRef });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "running" });
     await unitGaveUp({ event: { data: { run_id: engineRunId, event } }, error: new Error("boom") });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "partial", counts: { pending: 2 }, error: "1 context(s) gave up after their retries" });
@@ -197,7 +199,7 @@ describe("a fanned-out run under Inngest", () => {
     const a = await seedTriple(t.db, emu.emulator, { contextId: "ig11", resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(a, 2), { source: "webhook" });
     const { runId, events } = await fanOut();
-    await new InngestTestEngine({ function: pushContextFn, events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
     // The first try marked the unit done, then lost its connection before the settle.
     await t.db.execute(sql`UPDATE sync_run_units SET done_at = now() WHERE run_id = ${runId}::uuid`);
     expect((await run(runId)).outcome).toBe("running");
@@ -210,21 +212,21 @@ describe("a fanned-out run under Inngest", () => {
     await recordScores(scoresFor(a, 3), { source: "webhook" });
     const { runId, events } = await fanOut();
     // It sent every row, then its finish step failed for good (mocked away here).
-    await new InngestTestEngine({ function: pushContextFn, events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
+    await new InngestTestEngine({ function: fn("push-context"), events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
     expect(emu.emulator.scores(a.lineItemId!)).toHaveLength(3);
     await unitGaveUp({ event: { data: { event: events[0] } }, error: new Error("boom") });
     expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 3, pending: 0 }, error: "1 context(s) gave up after their retries" });
   });
 
   it("a fan-out function whose retries ran out leaves its run failed, saying why, not running", async () => {
-    for (const fn of [pushGradesFn, backfillFn, retryFailedFn, refreshRostersFn]) expect(fn.opts.onFailure).toBe(runGaveUp);
+    for (const id of ["push-grades", "backfill", "retry-failed", "refresh-rosters"]) expect(fn(id).opts.onFailure).toBe(runGaveUp);
     const engineRunId = "01JPARENTRUN0000000000000";
-    await startEngineRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId });
+    await startRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId, unit: SELF });
     await runGaveUp({ event: { data: { run_id: engineRunId } }, error: { name: "NonRetriableError" } });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "failed", error: "NonRetriableError" });
     // A run its units already settled keeps its outcome.
     const settled = "01JSETTLEDRUN000000000000";
-    await startEngineRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId: settled });
+    await startRun(t.db, { kind: "push-grades", trigger: "inngest", engineRunId: settled, unit: SELF });
     await t.db.execute(sql`UPDATE sync_runs SET outcome = 'completed' WHERE id = ${ownRunId(settled)}::uuid`);
     await runGaveUp({ event: { data: { run_id: settled } }, error: { name: "Error" } });
     expect((await run(ownRunId(settled))).outcome).toBe("completed");

@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
-import { PUSH_DELAY_MS, setPushDelayForTests, setPushSchedulerForTests } from "@/lib/grades/schedule";
+import { pushContextJob } from "@/lib/jobs/definitions/push-context";
+import { createDispatcher } from "@/lib/jobs/dispatch";
+import { pushSoon } from "@/lib/jobs/requests";
 import { useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
-
-beforeAll(() => {
-  // The real inline scheduler, with a short delay.
-  setPushSchedulerForTests(undefined);
-  setPushDelayForTests(150);
-});
-afterAll(() => {
-  setPushDelayForTests(undefined);
-  setPushSchedulerForTests(null);
-});
+const g = useGradeEnv(emu);
 
 const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -28,12 +20,20 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
   }
 };
 
-describe("recording a score schedules a push of its context (inline)", () => {
+const record = async (scores: ReturnType<typeof scoresFor>, source: "activity" | "webhook", jobs = g.jobs()) => {
+  const r = await recordScores(scores, { source });
+  if (!r.duplicate) pushSoon(r.changed, jobs);
+  return r;
+};
+
+describe("a recorded score is pushed soon (inline)", () => {
   it("coalesces a burst into one debounced push run that sends everything", async () => {
-    expect(PUSH_DELAY_MS).toBeLessThanOrEqual(60_000);
+    expect(pushContextJob.flow.soon!.inlineDelayMs).toBeLessThanOrEqual(60_000);
+    const jobs = g.jobs({ soonDelayMs: { "push-context": 150 } });
     const s = await seedTriple(t.db, emu.emulator, { contextId: "sc1", resourceLinkId: "r", withLineItem: true });
-    await recordScores(scoresFor(s, 2), { source: "activity" });
-    await recordScores(scoresFor(s, 4).slice(2), { source: "webhook" });
+    await record(scoresFor(s, 2), "activity", jobs);
+    await record(scoresFor(s, 4).slice(2), "webhook", jobs);
+    expect(jobs.waiting("push-context")).toEqual([s.contextRef]);
     await waitFor(() => emu.emulator.scores(s.lineItemId!).length === 4);
     await waitFor(async () => {
       const { rows } = (await t.db.execute(sql`SELECT outcome FROM sync_runs WHERE trigger = 'debounce'`)) as unknown as { rows: { outcome: string }[] };
@@ -44,27 +44,14 @@ describe("recording a score schedules a push of its context (inline)", () => {
   });
 });
 
-describe("recording a score with Inngest configured", () => {
+describe("a recorded score with jobs on Inngest", () => {
   it("sends context.changed (picked up by the debounced push-context-soon function)", async () => {
-    const { inngest } = await import("@/lib/inngest/client");
-    const { setEnvForTests } = await import("@/lib/env");
-    const { testEnv } = await import("../support/env");
     const sent: unknown[] = [];
-    const original = inngest.send.bind(inngest);
-    (inngest as { send: unknown }).send = async (payload: unknown) => {
-      sent.push(payload);
-      return { ids: ["x"] };
-    };
-    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, JOBS_MODE: "inngest", INNGEST_DEV: "1" }));
-    try {
-      const s = await seedTriple(t.db, emu.emulator, { contextId: "sc2", resourceLinkId: "r", withLineItem: true });
-      await recordScores(scoresFor(s, 1), { source: "webhook" });
-      await waitFor(() => sent.length === 1);
-      expect(sent[0]).toEqual({ name: "gradesync/context.changed", data: { contextRef: s.contextRef, platformId: s.platformId } });
-      expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(0);
-    } finally {
-      (inngest as { send: unknown }).send = original;
-      setEnvForTests(testEnv({ LTIAAS_URL: emu.url }));
-    }
+    const jobs = createDispatcher({ mode: "inngest", send: async (e) => void sent.push(e) });
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "sc2", resourceLinkId: "r", withLineItem: true });
+    await record(scoresFor(s, 1), "webhook", jobs);
+    await waitFor(() => sent.length === 1);
+    expect(sent[0]).toEqual({ name: "gradesync/context.changed", data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } });
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(0);
   });
 });

@@ -1,14 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores, UnknownTripleError } from "@/lib/grades/record";
-import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
@@ -36,7 +35,7 @@ describe("the ledger", () => {
     await check();
     emu.emulator.faults.notGradable.add("learner-3");
     emu.emulator.faults.serverErrors = { status: 500, remaining: 1 };
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     await check();
     await recordScores(scoresFor(s, 5, (i) => i + 20), { source: "webhook" });
     await recordScores(scoresFor(s, 1, () => 1, { gradingProgress: "NotReady" }).map((e) => ({ ...e, userId: "learner-9" })), { source: "webhook" });
@@ -50,7 +49,7 @@ describe("the ledger", () => {
     const r1 = await recordScores(scoresFor(s, 2), { source: "activity" });
     expect(r1).toMatchObject({ duplicate: false, accepted: 2, applied: 2 });
     const r2 = await recordScores(scoresFor(s, 2), { source: "activity" });
-    expect(r2).toMatchObject({ accepted: 2, applied: 0, contextRefs: [] });
+    expect(r2).toMatchObject({ accepted: 2, applied: 0, changed: [] });
     expect((await gradeRow(t.db, s.resourceLinkRef, "learner-1")).revision).toBe(1);
     await recordScores(scoresFor(s, 1, () => 5), { source: "activity" });
     expect((await gradeRow(t.db, s.resourceLinkRef, "learner-1")).revision).toBe(2);
@@ -76,7 +75,7 @@ describe("webhook delivery ids", () => {
   it("are kept at least 30 days, then pruned by the nightly push", async () => {
     await t.db.execute(sql`INSERT INTO webhook_deliveries (id, accepted, received_at) VALUES
       ('fresh', 1, now() - interval '29 days'), ('month', 1, now() - interval '31 days'), ('old', 1, now() - interval '40 days')`);
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     const { rows } = (await t.db.execute(sql`SELECT id FROM webhook_deliveries ORDER BY id`)) as unknown as { rows: { id: string }[] };
     expect(rows.map((r) => r.id)).toEqual(["fresh", "month"]);
   });
@@ -86,7 +85,7 @@ describe("runs nothing will finish", () => {
   it("are ended as failed by the nightly push after 24 h, saying why; younger ones keep running", async () => {
     await t.db.execute(sql`INSERT INTO sync_runs (kind, trigger, started_at) VALUES
       ('push-grades', 'cli', now() - interval '25 hours'), ('backfill', 'inngest', now() - interval '23 hours')`);
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     const { rows } = (await t.db.execute(sql`SELECT kind, outcome, error FROM sync_runs WHERE trigger <> 'test' ORDER BY kind`)) as unknown as {
       rows: { kind: string; outcome: string; error: string | null }[];
     };

@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { sql } from "drizzle-orm";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { submitQuizAction } from "@/app/activity/[id]/actions";
 import { backfillAction, signInAction, type BackfillState } from "@/app/admin/actions";
 import { retryFailedAction, syncNowAction } from "@/app/contexts/[id]/actions";
@@ -17,7 +17,7 @@ import { POST as cronPost } from "@/app/api/cron/[job]/route";
 import { GET as statusGet } from "@/app/api/status/route";
 import { POST as webhookPost } from "@/app/api/webhooks/grades/route";
 import { GET as launchGet } from "@/app/launch/route";
-import { setPushSchedulerForTests } from "@/lib/grades/schedule";
+import { dispatcher } from "@/lib/jobs/dispatch";
 import { signatureHeader } from "@/lib/grades/signature";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "@/lib/ltiaas";
 import { createSession } from "@/lib/session/session";
@@ -56,8 +56,9 @@ let s: Seeded;
 beforeAll(async () => {
   await truncateAll(t.db);
   s = await seedTriple(t.db, emu.emulator, { contextId: "pc1", resourceLinkId: "prl1", withLineItem: true, learners: 5 });
-  setPushSchedulerForTests(() => undefined);
 });
+// Recorded scores ask the process's dispatcher for a push soon: none is left to fire between properties.
+afterEach(() => dispatcher().cancelWaiting());
 
 const count = async (table: string) =>
   Number(((await t.db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`))) as unknown as { rows: { n: number }[] }).rows[0].n);

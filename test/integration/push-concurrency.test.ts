@@ -5,16 +5,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { recordScores } from "@/lib/grades/record";
 import { prepareLinks } from "@/lib/grades/push";
-import { pushDeps } from "@/lib/jobs/deps";
-import { pushContextHandler } from "@/lib/jobs/push-context";
-import { inlineRunner } from "@/lib/jobs/runner";
+import { pushDepsOf } from "@/lib/jobs/definitions/push-context";
 import { onPostgres, truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { gradeRow, scoresFor, seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 const pg = onPostgres();
 const itPg = pg ? it : it.skip;
@@ -24,18 +22,12 @@ beforeEach(async () => {
   await truncateAll(t.db);
 });
 
-/** A push that bypasses this process's per-context lock, as a second process would. */
-async function independentPush(contextRef: string) {
-  const deps = await pushDeps(null, "inline");
-  return pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef, runId: null }, deps);
-}
-
 describe("concurrent runs on Postgres", () => {
   itPg(`two pushes of one context at once: each revision sent once${why}`, async () => {
     emu.emulator.faults.latencyMs = 3;
     const s = await seedTriple(t.db, emu.emulator, { contextId: "cc1", resourceLinkId: "r", withLineItem: true, learners: 150 });
     await recordScores(scoresFor(s, 150, (i) => (i % 9) + 1), { source: "webhook" });
-    const [a, b] = await Promise.all([independentPush(s.contextRef), independentPush(s.contextRef)]);
+    const [a, b] = await Promise.all([g.pushElsewhere(s.contextRef), g.pushElsewhere(s.contextRef)]);
     // Both really worked: the rows were split between them.
     expect(a.sent).toBeGreaterThan(0);
     expect(b.sent).toBeGreaterThan(0);
@@ -50,7 +42,7 @@ describe("concurrent runs on Postgres", () => {
     emu.emulator.faults.latencyMs = 20;
     const s = await seedTriple(t.db, emu.emulator, { contextId: "cc2", resourceLinkId: "r2", title: "Lab" });
     await recordScores(scoresFor(s, 2), { source: "webhook" });
-    const deps = await pushDeps(null, "inline");
+    const deps = pushDepsOf(await g.deps(), null);
     const results = await Promise.all(Array.from({ length: 4 }, () => prepareLinks(deps, s.contextRef)));
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
     const id = emu.emulator.lineItems(s.platformId, s.contextId)[0].id;

@@ -2,13 +2,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
-import { setGradeClientForTests } from "@/lib/grades/client";
-import { resetPlatformGateForTests } from "@/lib/grades/gate";
 import { MAX_ATTEMPTS } from "@/lib/grades/push";
-import { pushDeps, setPushTuningForTests } from "@/lib/jobs/deps";
-import { runJobInline } from "@/lib/jobs/inline";
-import { pushContextHandler, pushContextUnit } from "@/lib/jobs/push-context";
-import { inlineRunner } from "@/lib/jobs/runner";
 import { createLtiaasClient } from "@/lib/ltiaas";
 import { LtiaasError } from "@/lib/ltiaas/errors";
 import { truncateAll, useTestDb } from "../support/db";
@@ -18,11 +12,10 @@ import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv } from "../suppo
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
-  resetPlatformGateForTests();
 });
 
 const scorePosts = () => emu.emulator.log.filter((l) => l.method === "POST" && l.path.includes("/scores"));
@@ -38,37 +31,35 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o1", resourceLinkId: "r1", withLineItem: true });
     await recordScores(scoresFor(s, 4), { source: "webhook" });
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "completed", counts: { sent: 4, failed: 0, pending: 0 } });
     const posts = scorePosts();
     const limited = posts.findIndex((p) => p.status === 429);
     expect(limited).toBeGreaterThanOrEqual(0);
-    // Apart from a request already on its way when the 429 came back, nothing reached the platform
-    // before the Retry-After had passed (log times are the emulator's arrival times).
+    // Apart from a request already on its way when the 429 came back (two in flight per platform:
+    // at most one), nothing reached the platform before the Retry-After had passed (log times are
+    // the emulator's arrival times). Counted, not timed: the emulator shares the event loop with the
+    // engine, so the arrival of a request already sent can be logged well after the 429.
     const t429 = new Date(posts[limited].at).getTime();
     const gaps = posts.slice(limited + 1).map((p) => new Date(p.at).getTime() - t429);
-    expect(gaps.filter((g) => g > 100 && g < 950)).toEqual([]);
+    expect(gaps.filter((g) => g < 950).length).toBeLessThanOrEqual(1);
     expect(gaps.filter((g) => g >= 950).length).toBeGreaterThan(0);
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(4);
   });
 
   it("429 with Retry-After: 0 (or a date already past) is still a pause, not a tight loop hammering the platform", async () => {
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 300 });
-    try {
-      const s = await seedTriple(t.db, emu.emulator, { contextId: "o1z", resourceLinkId: "r1z", withLineItem: true });
-      await recordScores(scoresFor(s, 1), { source: "webhook" });
-      emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 0, remaining: 50 };
-      await pushContextUnit(s.contextRef, null);
-      // One 429, then the row waits (at least a second) longer than this run is willing to: it ends, pending.
-      expect(scorePosts().length).toBe(1);
-      expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "pending", attempts: 0 });
-      const { rows } = (await t.db.execute(
-        sql`SELECT next_attempt_at > now() + interval '500 milliseconds' AS later FROM grade_rows`,
-      )) as unknown as { rows: { later: boolean }[] };
-      expect(rows[0].later).toBe(true);
-    } finally {
-      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-    }
+    g.configure({ push: { maxWaitMs: 300 } });
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o1z", resourceLinkId: "r1z", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 0, remaining: 50 };
+    await g.push(s.contextRef);
+    // One 429, then the row waits (at least a second) longer than this run is willing to: it ends, pending.
+    expect(scorePosts().length).toBe(1);
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "pending", attempts: 0 });
+    const { rows } = (await t.db.execute(
+      sql`SELECT next_attempt_at > now() + interval '500 milliseconds' AS later FROM grade_rows`,
+    )) as unknown as { rows: { later: boolean }[] };
+    expect(rows[0].later).toBe(true);
   });
 
   it("a long Retry-After does not stall the run: requests queued for the platform give up and their rows wait, pending", { timeout: 20_000 }, async () => {
@@ -77,7 +68,7 @@ describe("outcomes", () => {
     for (const c of ["a", "b", "c", "d"]) seeded.push(await seedTriple(t.db, emu.emulator, { platformId: "slow", contextId: `ra-${c}`, resourceLinkId: "r", withLineItem: true }));
     await recordScores(seeded.flatMap((s) => scoresFor(s, 3)), { source: "webhook" });
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.outcome).toBe("partial");
     expect(run.counts.sent + run.counts.pending).toBe(12);
     expect(run.counts.pending).toBeGreaterThan(0);
@@ -91,7 +82,7 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o2", resourceLinkId: "r2", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
     emu.emulator.faults.rateLimit = { style: "canvas403", remaining: 2 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 3, failed: 0, pending: 0 });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
     expect(row.attempts).toBe(0);
@@ -102,7 +93,7 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o3", resourceLinkId: "r3", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
     emu.emulator.faults.serverErrors = { status: 503, remaining: 2 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 1, failed: 0, pending: 0 });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
     expect(await attempts(row.id)).toEqual([
@@ -116,14 +107,14 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o4", resourceLinkId: "r4", withLineItem: true });
     await recordScores(scoresFor(s, 1), { source: "webhook" });
     emu.emulator.faults.serverErrors = { status: 500, remaining: 1000 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "partial", counts: { sent: 0, failed: 1 } });
     const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
     expect(row).toMatchObject({ state: "failed", attempts: MAX_ATTEMPTS });
     expect(row.reason).toMatch(/^max_attempts: retry_later/);
     expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ failed: 1, pending: 0 });
     emu.emulator.faults.serverErrors = undefined;
-    const retry = await runJobInline("retry-failed", {}, "test");
+    const retry = await g.run("retry-failed");
     expect(retry).toMatchObject({ outcome: "completed", counts: { sent: 1, failed: 0, pending: 0 } });
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
   });
@@ -133,7 +124,7 @@ describe("outcomes", () => {
     await recordScores(scoresFor(s, 1, () => 4), { source: "webhook" });
     await t.db.execute(sql`UPDATE grade_rows SET attempts = ${MAX_ATTEMPTS - 1}::int`);
     emu.emulator.faults.serverErrors = { status: 500, remaining: 1 };
-    const base = await pushDeps(null, "inline");
+    const base = await g.deps();
     let injected = false;
     // The new score lands between reading the row's attempts and recording the failed one.
     const db = new Proxy(base.db, {
@@ -144,38 +135,34 @@ describe("outcomes", () => {
           const out = await target.execute(q as never);
           if (!injected && JSON.stringify(q.queryChunks ?? "").includes("SELECT attempts FROM grade_rows")) {
             injected = true;
-            await recordScores(scoresFor(s, 1, () => 9), { source: "webhook", schedule: false });
+            await recordScores(scoresFor(s, 1, () => 9), { source: "webhook" });
           }
           return out;
         };
       },
     });
-    await pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, { ...base, db });
+    await g.pushElsewhere(s.contextRef, { ...base, db });
     expect(injected).toBe(true);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ revision: 2, state: "sent", sent_revision: 2 });
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.scoreGiven)).toEqual([9]);
   });
 
   it("timeout: retried later, sent once the LMS answers in time", async () => {
-    setGradeClientForTests(createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey, timeoutMs: 150 }));
-    try {
-      const s = await seedTriple(t.db, emu.emulator, { contextId: "o5", resourceLinkId: "r5", withLineItem: true });
-      await recordScores(scoresFor(s, 1), { source: "webhook" });
-      emu.emulator.faults.hangMs = 400;
-      const first = pushContextUnit(s.contextRef, null);
-      // Let the first attempt time out, then the LMS recovers before the retry.
-      await new Promise((r) => setTimeout(r, 250));
-      emu.emulator.faults.hangMs = undefined;
-      await first;
-      const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
-      expect(row.state).toBe("sent");
-      const a = await attempts(row.id);
-      expect(a[0]).toMatchObject({ outcome: "retry_later", http_status: null });
-      expect(a.at(-1)).toMatchObject({ outcome: "sent" });
-      expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
-    } finally {
-      setGradeClientForTests(undefined);
-    }
+    g.configure({ ltiaas: createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey, timeoutMs: 150 }) });
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "o5", resourceLinkId: "r5", withLineItem: true });
+    await recordScores(scoresFor(s, 1), { source: "webhook" });
+    emu.emulator.faults.hangMs = 400;
+    const first = g.push(s.contextRef);
+    // Let the first attempt time out, then the LMS recovers before the retry.
+    await new Promise((r) => setTimeout(r, 250));
+    emu.emulator.faults.hangMs = undefined;
+    await first;
+    const row = await gradeRow(t.db, s.resourceLinkRef, "learner-1");
+    expect(row.state).toBe("sent");
+    const a = await attempts(row.id);
+    expect(a[0]).toMatchObject({ outcome: "retry_later", http_status: null });
+    expect(a.at(-1)).toMatchObject({ outcome: "sent" });
+    expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(1);
   });
 
   it("422 not gradable and Canvas max attempts: skipped with the reason, never retried", async () => {
@@ -183,12 +170,12 @@ describe("outcomes", () => {
     emu.emulator.faults.notGradable.add("learner-2");
     emu.emulator.faults.maxAttempts.add("learner-3");
     await recordScores(scoresFor(s, 3), { source: "webhook" });
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "completed", counts: { sent: 1, skipped: 2, failed: 0, pending: 0 } });
     expect((await gradeRow(t.db, s.resourceLinkRef, "learner-2")).reason).toMatch(/^not_gradable: .*not a student/i);
     expect((await gradeRow(t.db, s.resourceLinkRef, "learner-3")).reason).toMatch(/maximum number of allowed attempts/i);
     const before = scorePosts().length;
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     expect(scorePosts().length).toBe(before);
     expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ sent: 1, skipped: 2 });
   });
@@ -198,7 +185,7 @@ describe("outcomes", () => {
     const b = await seedTriple(t.db, emu.emulator, { contextId: "o8", resourceLinkId: "r8", withLineItem: true });
     await recordScores([...scoresFor(a, 5), ...scoresFor(b, 2)], { source: "webhook" });
     emu.emulator.revokeServiceKey(a.serviceKey);
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "partial", counts: { sent: 2, failed: 0, pending: 5 } });
     expect(await counters(t.db, a.resourceLinkRef)).toMatchObject({ pending: 5, sent: 0 });
     const { rows } = (await t.db.execute(sql`SELECT state, state_reason FROM service_keys WHERE resource_link_ref = ${a.resourceLinkRef}::uuid`)) as unknown as {
@@ -209,11 +196,11 @@ describe("outcomes", () => {
     expect(scorePosts().filter((p) => p.status === 401).length).toBeLessThanOrEqual(2);
     // The next push does not even try the stopped link.
     const before = scorePosts().length;
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     expect(scorePosts().length).toBe(before);
     // A relaunch brings a fresh key: everything pending goes out.
     await seedTriple(t.db, emu.emulator, { contextId: "o7", resourceLinkId: "r7", lineItemId: a.lineItemId });
-    const after = await runJobInline("push-grades", {}, "test");
+    const after = await g.run("push-grades");
     expect(after.counts).toMatchObject({ sent: 5, pending: 0 });
   });
 
@@ -222,27 +209,23 @@ describe("outcomes", () => {
     await recordScores(scoresFor(s, 2), { source: "webhook" });
     emu.emulator.revokeServiceKey(s.serviceKey);
     let relaunched = false;
-    setPushTuningForTests({
-      backoffBaseMs: 50,
-      maxWaitMs: 5_000,
-      hook: async (point) => {
-        if (point !== "answered" || relaunched) return;
-        relaunched = true;
-        // The 401 is in hand; before it is acted on, a launch stores a fresh key.
-        await seedTriple(t.db, emu.emulator, { contextId: "o7r", resourceLinkId: "r7r", lineItemId: s.lineItemId });
+    g.configure({
+      push: {
+        hook: async (point) => {
+          if (point !== "answered" || relaunched) return;
+          relaunched = true;
+          // The 401 is in hand; before it is acted on, a launch stores a fresh key.
+          await seedTriple(t.db, emu.emulator, { contextId: "o7r", resourceLinkId: "r7r", lineItemId: s.lineItemId });
+        },
       },
     });
-    try {
-      await pushContextUnit(s.contextRef, null);
-    } finally {
-      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-    }
+    await g.push(s.contextRef);
     expect(relaunched).toBe(true);
     const { rows } = (await t.db.execute(sql`SELECT state FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`)) as unknown as {
       rows: { state: string }[];
     };
     expect(rows[0].state).toBe("active");
-    const after = await runJobInline("push-grades", {}, "test");
+    const after = await g.run("push-grades");
     expect(after.counts).toMatchObject({ sent: 2, pending: 0 });
   });
 
@@ -253,7 +236,7 @@ describe("outcomes", () => {
     // The other link's sealed key copied onto this row: bound to another triple, it must not open.
     await t.db.execute(sql`UPDATE service_keys SET sealed = (SELECT sealed FROM service_keys WHERE resource_link_ref = ${good.resourceLinkRef}::uuid)
       WHERE resource_link_ref = ${bad.resourceLinkRef}::uuid`);
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "partial", counts: { sent: 3, failed: 0, pending: 2 } });
     expect(emu.emulator.scores(good.lineItemId!)).toHaveLength(3);
     expect(await counters(t.db, bad.resourceLinkRef)).toMatchObject({ pending: 2, sent: 0 });
@@ -265,20 +248,20 @@ describe("outcomes", () => {
     await recordScores(scoresFor(s, 2), { source: "webhook" });
     emu.emulator.deleteLineItem(s.lineItemId!);
     const other = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Again", scoreMaximum: 10, resourceLinkId: "r9" });
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     expect(emu.emulator.scores(other)).toHaveLength(2);
 
     await recordScores(scoresFor(s, 2, () => 3), { source: "webhook" });
     emu.emulator.deleteLineItem(other);
     await new Promise((r) => setTimeout(r, 1000));
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run).toMatchObject({ outcome: "partial", counts: { pending: 2 } });
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(0);
     const { rows } = (await t.db.execute(sql`SELECT line_item_state FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`)) as unknown as {
       rows: { line_item_state: string }[];
     };
     expect(rows[0].line_item_state).toBe("missing");
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(0);
   });
 
@@ -288,16 +271,11 @@ describe("outcomes", () => {
     await recordScores([...scoresFor(s, 2), ...scoresFor(other, 2)], { source: "webhook" });
     emu.emulator.deleteLineItem(s.lineItemId!);
     const real = createLtiaasClient({ baseUrl: emu.url, apiKey: TEST_KEYS.apiKey });
-    setGradeClientForTests({
-      ...real,
-      listLineItems: () => Promise.reject(new LtiaasError({ kind: "retry_later", operation: "listLineItems", status: 503 })),
+    g.configure({
+      ltiaas: { ...real, listLineItems: () => Promise.reject(new LtiaasError({ kind: "retry_later", operation: "listLineItems", status: 503 })) },
     });
-    try {
-      const run = await runJobInline("push-grades", {}, "test");
-      expect(run).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 } });
-    } finally {
-      setGradeClientForTests(undefined);
-    }
+    const run = await g.run("push-grades");
+    expect(run).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 } });
     expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ pending: 2, sent: 0 });
     const { rows } = (await t.db.execute(sql`SELECT line_item_state FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`)) as unknown as {
       rows: { line_item_state: string }[];
@@ -309,9 +287,9 @@ describe("outcomes", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o10", resourceLinkId: "r10", withLineItem: true, productFamilyCode: "moodle" });
     emu.emulator.faults.moodleSameSecond = true;
     await recordScores(scoresFor(s, 1, () => 5), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     await recordScores(scoresFor(s, 1, () => 6), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     const posts = emu.emulator.scores(s.lineItemId!);
     expect(posts.map((p) => p.scoreGiven)).toEqual([5, 6]);
     expect(new Date(posts[1].timestamp).getTime() - new Date(posts[0].timestamp).getTime()).toBeGreaterThanOrEqual(1000);
@@ -321,11 +299,11 @@ describe("outcomes", () => {
   it("never Pending after a grade: the row is skipped (would_clear_grade) and nothing is sent", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "o11", resourceLinkId: "r11", withLineItem: true });
     await recordScores(scoresFor(s, 1, () => 7), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     await recordScores(scoresFor(s, 1, () => 7, { gradingProgress: "Pending", activityProgress: "Submitted" }), { source: "webhook" });
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "skipped", reason: "would_clear_grade", revision: 2 });
     const before = scorePosts().length;
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     expect(scorePosts().length).toBe(before);
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.gradingProgress)).toEqual(["FullyGraded"]);
   });
@@ -335,7 +313,7 @@ describe("outcomes", () => {
     const seeded = [];
     for (const p of ["pa", "pb"]) for (const c of ["x", "y", "z"]) seeded.push(await seedTriple(t.db, emu.emulator, { platformId: p, contextId: `${p}-${c}`, resourceLinkId: "r", withLineItem: true }));
     await recordScores(seeded.flatMap((s) => scoresFor(s, 6)), { source: "webhook" });
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 36, pending: 0 });
     const stats = emu.emulator.stats().inFlightMaxByPlatform;
     expect(stats.pa).toBe(2);
@@ -351,7 +329,7 @@ describe("outcomes", () => {
     }
     await recordScores(seeded.flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
     emu.emulator.faults.latencyMs = 40;
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.counts).toMatchObject({ sent: 6, pending: 0 });
     expect(emu.emulator.stats().inFlightMaxByPlatform.pl).toBeLessThanOrEqual(2);
   });
@@ -366,7 +344,7 @@ describe("outcomes", () => {
     await recordScores(seeded.flatMap((s) => scoresFor(s, 1)), { source: "webhook" });
     emu.emulator.faults.latencyMs = 20;
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3600, remaining: 1 };
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.outcome).toBe("partial");
     expect(run.counts.sent + run.counts.pending).toBe(3);
     expect(run.counts.pending).toBeGreaterThan(0);

@@ -1,14 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import type { GradeClient } from "@/lib/grades/client";
-import { platformGate } from "@/lib/grades/gate";
 import { prepareLinks } from "@/lib/grades/push";
 import { recordScores } from "@/lib/grades/record";
 import { createLtiaasClient } from "@/lib/ltiaas";
-import { pushDeps, setPushTuningForTests } from "@/lib/jobs/deps";
-import { pushContextHandler, pushContextUnit } from "@/lib/jobs/push-context";
-import { inlineRunner } from "@/lib/jobs/runner";
-import { runJobInline } from "@/lib/jobs/inline";
+import { pushDepsOf } from "@/lib/jobs/definitions/push-context";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS } from "../support/env";
@@ -16,7 +12,7 @@ import { counters, gradeRow, scoresFor, seedTriple, useGradeEnv, type Seeded } f
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
@@ -26,7 +22,7 @@ describe("push: the happy path", () => {
   it("sends every pending score once, with scoreMaximum and comment, and a second run sends nothing", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl1", withLineItem: true });
     await recordScores(scoresFor(s, 7), { source: "webhook" });
-    const run = await runJobInline("push-grades", {}, "test");
+    const run = await g.run("push-grades");
     expect(run.outcome).toBe("completed");
     expect(run.counts).toMatchObject({ sent: 7, skipped: 0, failed: 0, pending: 0 });
     const posts = emu.emulator.scores(s.lineItemId!);
@@ -35,7 +31,7 @@ describe("push: the happy path", () => {
     expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ pending: 0, sent: 7, oldest_pending_at: null });
 
     const before = emu.emulator.log.length;
-    const again = await runJobInline("push-grades", {}, "test");
+    const again = await g.run("push-grades");
     expect(again.counts.sent).toBe(0);
     expect(emu.emulator.log.length).toBe(before);
   });
@@ -43,12 +39,12 @@ describe("push: the happy path", () => {
   it("creates exactly one line item for a link that never had one and reuses it", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c2", resourceLinkId: "rl2", title: "Lab 2" });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     const items = emu.emulator.lineItems(s.platformId, s.contextId);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ label: "Lab 2", resourceLinkId: "rl2", tag: "gradesync" });
     await recordScores(scoresFor(s, 3, () => 9), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
     expect(emu.emulator.scores(items[0].id)).toHaveLength(6);
     expect((await gradeRow(t.db, s.resourceLinkRef, "learner-1")).sent_revision).toBe(2);
@@ -58,7 +54,7 @@ describe("push: the happy path", () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c3", resourceLinkId: "rl3" });
     const id = emu.emulator.addLineItem(s.platformId, s.contextId, { label: "Theirs", scoreMaximum: 10, resourceLinkId: "rl3" });
     await recordScores(scoresFor(s, 2), { source: "webhook" });
-    await pushContextUnit(s.contextRef, null);
+    await g.push(s.contextRef);
     expect(emu.emulator.lineItems(s.platformId, s.contextId)).toHaveLength(1);
     expect(emu.emulator.scores(id)).toHaveLength(2);
   });
@@ -80,7 +76,7 @@ describe("push: the happy path", () => {
     await pushWhileAnotherRunStarts(s, 1_200, async () => {
       // Another request of this platform was throttled just now: the whole platform waits 1.5 s,
       // longer than the lease. The second run starts once the lease would have run out.
-      platformGate().hold(s.platformId, Date.now() + 1_500);
+      g.overrides.gate!.hold(s.platformId, Date.now() + 1_500);
     });
     expect(emu.emulator.scores(s.lineItemId!).map((p) => p.userId)).toEqual(["learner-1"]);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", sent_revision: 1 });
@@ -91,19 +87,15 @@ describe("push: the happy path", () => {
     await recordScores(scoresFor(s, 3), { source: "webhook" });
     // A short lease for the test, still well above one request's time even on a loaded machine (a
     // lease shorter than a request would let another run re-send it: production's is 5 min, requests time out at 20 s).
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, leaseMs: 2_000 });
-    const otherDeps = await pushDeps(null, "inline");
+    const otherDeps = await g.deps();
+    g.configure({ push: { leaseMs: 2_000 } });
     // One of the first two requests is throttled for 3 s; the other is sent, and its answer waits in
     // the chunk's buffer while the third row waits for the platform — longer than the lease.
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 3, remaining: 1 };
-    try {
-      const first = pushContextUnit(s.contextRef, null);
-      // Another process's push, after the first chunk's leases would have run out.
-      const second = pause(2_600).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
-      await Promise.all([first, second]);
-    } finally {
-      setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-    }
+    const first = g.push(s.contextRef);
+    // Another process's push, after the first chunk's leases would have run out.
+    const second = pause(2_600).then(() => g.pushElsewhere(s.contextRef, otherDeps));
+    await Promise.all([first, second]);
     const sentUsers = emu.emulator.scores(s.lineItemId!).map((p) => p.userId);
     // Each learner's one revision reached the LMS exactly once.
     expect(sentUsers.sort()).toEqual(["learner-1", "learner-2", "learner-3"]);
@@ -133,7 +125,7 @@ describe("push: the happy path", () => {
       // platform is throttled: the create waits 2 s for the platform (well past the takeover below,
       // even on a loaded machine)…
       if (look !== 4) return;
-      platformGate().hold(s.platformId, Date.now() + 2_000);
+      g.overrides.gate!.hold(s.platformId, Date.now() + 2_000);
       // …during which the claim runs out, another run takes it over and creates the line item.
       otherCreated = pause(200).then(async () => {
         await anotherRunTakesTheClaim(s);
@@ -155,24 +147,20 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 async function pushWhileAnotherRunStarts(s: Seeded, secondAfterMs: number, atSend: () => Promise<void>) {
   await recordScores(scoresFor(s, 1), { source: "webhook" });
-  const otherDeps = await pushDeps(null, "inline");
+  const otherDeps = await g.deps();
   let second: Promise<unknown> | undefined;
-  setPushTuningForTests({
-    backoffBaseMs: 50,
-    maxWaitMs: 5_000,
-    leaseMs: 1_000,
-    hook: async (point) => {
-      if (point !== "before_send" || second) return;
-      await atSend();
-      second = pause(secondAfterMs).then(() => pushContextHandler(inlineRunner(() => Promise.resolve()), { contextRef: s.contextRef, runId: null }, otherDeps));
+  g.configure({
+    push: {
+      leaseMs: 1_000,
+      hook: async (point) => {
+        if (point !== "before_send" || second) return;
+        await atSend();
+        second = pause(secondAfterMs).then(() => g.pushElsewhere(s.contextRef, otherDeps));
+      },
     },
   });
-  try {
-    await pushContextUnit(s.contextRef, null);
-    await second;
-  } finally {
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000 });
-  }
+  await g.push(s.contextRef);
+  await second;
 }
 
 /** Resolves the link's line item with a client that calls `afterLook(n)` after its n-th look-up. */
@@ -188,7 +176,7 @@ async function resolveWith(s: Seeded, afterLook: (look: number) => Promise<void>
       return items;
     },
   };
-  const link = (await prepareLinks({ ...(await pushDeps(null, "inline")), client }, s.contextRef)).links[0];
+  const link = (await prepareLinks({ ...pushDepsOf(await g.deps(), null), client }, s.contextRef)).links[0];
   return { link, looks };
 }
 

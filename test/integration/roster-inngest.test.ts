@@ -3,39 +3,29 @@
  * fans contexts out as roster-context events, the per-context function refreshes and counts, and
  * the configuration Inngest itself enforces (cron, concurrency keys, debounce) is asserted.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
-import { EVENTS } from "@/lib/jobs/events";
-import {
-  functions,
-  platformAndContextConcurrency,
-  refreshRosterContextFn,
-  refreshRostersFn,
-  refreshRosterSoonFn,
-  rosterCron,
-} from "@/lib/inngest/functions";
-import { resetPlatformGateForTests } from "@/lib/grades/gate";
-import { setRosterSchedulerForTests, setRosterTuningForTests } from "@/lib/roster";
+import { functions, inngestFunction, platformAndContextConcurrency } from "@/lib/inngest/functions";
+import { refreshRostersJob, rosterCron } from "@/lib/jobs/definitions/refresh-rosters";
+import { rosterContextJob } from "@/lib/jobs/definitions/roster-context";
+import { expectUnits } from "@/lib/jobs/runs";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { seedTriple, useGradeEnv } from "../support/seed";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
-beforeAll(() => {
-  setRosterTuningForTests({ backoffBaseMs: 5 });
-  setRosterSchedulerForTests(null);
-});
-afterAll(() => {
-  setRosterTuningForTests(undefined);
-  setRosterSchedulerForTests(undefined);
-});
 beforeEach(async () => {
   await truncateAll(t.db);
+  g.configure({ roster: { backoffBaseMs: 5 } });
 });
+
+const EVENTS = { refreshRosters: refreshRostersJob.event, rosterContext: rosterContextJob.event, rosterSoon: rosterContextJob.flow.soon!.event };
+/** The function with this test's dependencies (a fresh platform gate: a test's 429 holds only its own). */
+const fn = (id: string) => inngestFunction(id, g.functions());
 
 const learners = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `learner-${i + 1}`, roles: ["Learner"] }));
 
@@ -49,7 +39,7 @@ describe("Inngest: refresh-rosters", () => {
     expect(rosterCron({ ROSTER_MAX_AGE_HOURS: "3" })).toBe("TZ=UTC 45 */3 * * *");
     expect(rosterCron({ ROSTER_MAX_AGE_HOURS: "24" })).toBe("TZ=UTC 45 3 * * *");
     expect(rosterCron({ ROSTER_MAX_AGE_HOURS: "72" })).toBe("TZ=UTC 45 3 */3 * *");
-    expect(refreshRostersFn.opts.triggers).toEqual([{ event: EVENTS.refreshRosters }, { cron: rosterCron() }]);
+    expect(fn("refresh-rosters").opts.triggers).toEqual([{ event: EVENTS.refreshRosters }, { cron: rosterCron() }]);
 
     const a = await seedTriple(t.db, emu.emulator, { contextId: "ca", resourceLinkId: "rla" });
     const b = await seedTriple(t.db, emu.emulator, { platformId: "platform-2", contextId: "cb", resourceLinkId: "rlb" });
@@ -58,7 +48,7 @@ describe("Inngest: refresh-rosters", () => {
     await t.db.execute(sql`UPDATE contexts SET roster_refreshed_at = now() WHERE context_id = 'cc'`);
 
     const engine = new InngestTestEngine({
-      function: refreshRostersFn,
+      function: fn("refresh-rosters"),
       events: [{ name: EVENTS.refreshRosters, data: {} }],
       // No Inngest server to take the events: the fan-out step is mocked, its arguments recorded.
       steps: [{ id: "fan-out-0", handler: () => ({ ids: ["e1", "e2"] }) }],
@@ -69,8 +59,8 @@ describe("Inngest: refresh-rosters", () => {
     const sent = (ctx.step.sendEvent as unknown as { mock: { calls: unknown[][] } }).mock.calls.flatMap((c) => c[1] as { name: string; data: Record<string, unknown> }[]);
     expect(sent.map((e) => e.name)).toEqual([EVENTS.rosterContext, EVENTS.rosterContext]);
     expect(sent.map((e) => e.data).sort((x, y) => String(x.platformId).localeCompare(String(y.platformId)))).toEqual([
-      { contextRef: a.contextRef, platformId: "platform-1", runId: out.runId, reason: "run", force: false },
-      { contextRef: b.contextRef, platformId: "platform-2", runId: out.runId, reason: "run", force: false },
+      { contextRef: a.contextRef, platformId: "platform-1", runId: out.runId, force: false },
+      { contextRef: b.contextRef, platformId: "platform-2", runId: out.runId, force: false },
     ]);
     // Fanning out sends no LTIAAS request.
     expect(emu.emulator.log.filter((e) => e.path.startsWith("/api/memberships"))).toHaveLength(0);
@@ -81,7 +71,7 @@ describe("Inngest: refresh-rosters", () => {
     // Its units run on their own: the run reads `running` until the last one is done.
     expect(await run()).toMatchObject({ outcome: "running", counts: { queued: 2 } });
     for (const [i, e] of sent.entries()) {
-      await new InngestTestEngine({ function: refreshRosterContextFn, events: [e] }).execute();
+      await new InngestTestEngine({ function: fn("refresh-roster-context"), events: [e] }).execute();
       expect((await run()).outcome).toBe(i === sent.length - 1 ? "completed" : "running");
     }
     expect((await run()).counts).toMatchObject({ queued: 2, refreshed: 2 });
@@ -90,19 +80,19 @@ describe("Inngest: refresh-rosters", () => {
 
 describe("Inngest: refresh-roster-context", () => {
   it("shares the push functions' flow control and refreshes one context, counting into the run", async () => {
-    expect(refreshRosterContextFn.opts.concurrency).toEqual(platformAndContextConcurrency());
-    expect(refreshRosterContextFn.opts.triggers).toEqual([{ event: EVENTS.rosterContext, if: "event.data.reason != 'launch'" }]);
-    expect(functions).toContain(refreshRosterContextFn);
-    expect(functions).toContain(refreshRosterSoonFn);
-    expect(functions).toContain(refreshRostersFn);
+    expect(fn("refresh-roster-context").opts.concurrency).toEqual(platformAndContextConcurrency());
+    expect(fn("refresh-roster-context").opts.triggers).toEqual([{ event: EVENTS.rosterContext }]);
+    expect(functions.map((f) => f.opts.id)).toEqual(expect.arrayContaining(["refresh-roster-context", "refresh-roster-soon", "refresh-rosters"]));
 
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl1", learners: 0 });
     emu.emulator.setRoster(s.platformId, s.contextId, learners(70));
     const [{ id: runId }] = await q<{ id: string }>(sql`INSERT INTO sync_runs (kind, trigger) VALUES ('refresh-rosters', 'inngest') RETURNING id`);
+    // As the run's fan-out does before it sends the event.
+    await expectUnits(t.db, runId, [s.contextRef]);
 
     const engine = new InngestTestEngine({
-      function: refreshRosterContextFn,
-      events: [{ name: EVENTS.rosterContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId, reason: "run" } }],
+      function: fn("refresh-roster-context"),
+      events: [{ name: EVENTS.rosterContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId } }],
     });
     const { result } = await engine.execute();
     // 70 learners and the teacher who launched.
@@ -116,23 +106,18 @@ describe("Inngest: refresh-roster-context", () => {
   it("turns a Retry-After too long to sleep through into a RetryAfterError on the step, roster untouched", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c3", resourceLinkId: "rl3", learners: 3 });
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 90, remaining: 1 };
-    try {
-      const engine = new InngestTestEngine({
-        function: refreshRosterContextFn,
-        events: [{ name: EVENTS.rosterContext, data: { contextRef: s.contextRef, platformId: s.platformId, reason: "run" } }],
-      });
-      const { error } = await engine.execute();
-      expect(error).toMatchObject({ name: "RetryAfterError" });
-      const [c] = await q<{ roster_refreshed_at: Date | null }>(sql`SELECT roster_refreshed_at FROM contexts WHERE id = ${s.contextRef}::uuid`);
-      expect(c.roster_refreshed_at).toBeNull();
-    } finally {
-      // The 429 held the platform for 90 s in this process.
-      resetPlatformGateForTests();
-    }
+    const engine = new InngestTestEngine({
+      function: fn("refresh-roster-context"),
+      events: [{ name: EVENTS.rosterContext, data: { contextRef: s.contextRef, platformId: s.platformId } }],
+    });
+    const { error } = await engine.execute();
+    expect(error).toMatchObject({ name: "RetryAfterError" });
+    const [c] = await q<{ roster_refreshed_at: Date | null }>(sql`SELECT roster_refreshed_at FROM contexts WHERE id = ${s.contextRef}::uuid`);
+    expect(c.roster_refreshed_at).toBeNull();
   });
 
   it("refuses a malformed event without retrying", async () => {
-    const engine = new InngestTestEngine({ function: refreshRosterContextFn, events: [{ name: EVENTS.rosterContext, data: { contextRef: "nope" } }] });
+    const engine = new InngestTestEngine({ function: fn("refresh-roster-context"), events: [{ name: EVENTS.rosterContext, data: { contextRef: "nope" } }] });
     const { error } = await engine.execute();
     expect((error as { name?: string })?.name).toBe("NonRetriableError");
   });
@@ -140,14 +125,14 @@ describe("Inngest: refresh-roster-context", () => {
 
 describe("Inngest: refresh-roster-soon", () => {
   it("is debounced per context and, as its own run, refreshes a stale roster after a launch", async () => {
-    expect(refreshRosterSoonFn.opts.debounce).toMatchObject({ key: "event.data.contextRef" });
-    expect(refreshRosterSoonFn.opts.concurrency).toEqual(platformAndContextConcurrency());
-    expect(refreshRosterSoonFn.opts.triggers).toEqual([{ event: EVENTS.rosterContext, if: "event.data.reason == 'launch'" }]);
+    expect(fn("refresh-roster-soon").opts.debounce).toMatchObject({ key: "event.data.contextRef" });
+    expect(fn("refresh-roster-soon").opts.concurrency).toEqual(platformAndContextConcurrency());
+    expect(fn("refresh-roster-soon").opts.triggers).toEqual([{ event: EVENTS.rosterSoon }]);
 
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c2", resourceLinkId: "rl2", learners: 5 });
     const engine = new InngestTestEngine({
-      function: refreshRosterSoonFn,
-      events: [{ name: EVENTS.rosterContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null, reason: "launch" } }],
+      function: fn("refresh-roster-soon"),
+      events: [{ name: EVENTS.rosterSoon, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
     });
     const { result } = await engine.execute();
     expect(result).toMatchObject({ outcome: "refreshed", members: 6 });

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import type { Member } from "@/lib/emulator/types";
 import { memberKind } from "@/lib/contexts/queries";
-import { runJobInline } from "@/lib/jobs/inline";
 import { recordLaunch } from "@/lib/launch/record";
 import { ltiaas } from "@/lib/ltiaas";
-import { platformGate, resetPlatformGateForTests } from "@/lib/grades/gate";
 import { recordScores } from "@/lib/grades/record";
-import {
-  explainNotGradable,
-  pendingRosterRefreshes,
-  requestRosterRefresh,
-  rosterView,
-  setRosterClientForTests,
-  setRosterSchedulerForTests,
-  setRosterTuningForTests,
-} from "@/lib/roster";
+import { explainNotGradable, rosterView } from "@/lib/roster";
 import { seal } from "@/lib/crypto/seal";
-import { refreshContext, rosterDeps } from "@/lib/roster/refresh";
+import { rosterDepsOf } from "@/lib/jobs/definitions/roster-context";
+import { dispatcher } from "@/lib/jobs/dispatch";
+import { refreshRosterSoon } from "@/lib/jobs/requests";
+import { refreshContext } from "@/lib/roster/refresh";
 import { listRosterTargets } from "@/lib/roster/targets";
 import { onPostgres, truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -26,22 +19,15 @@ import { scoresFor, seedTriple, useGradeEnv, type Seeded } from "../support/seed
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
-beforeAll(() => {
-  setRosterTuningForTests({ backoffBaseMs: 5, maxWaitMs: 2_000, debounceMs: 30 });
-  setRosterSchedulerForTests(null);
-});
-afterAll(() => {
-  setRosterTuningForTests(undefined);
-  setRosterSchedulerForTests(undefined);
-  setRosterClientForTests(undefined);
-});
 beforeEach(async () => {
   await truncateAll(t.db);
-  setRosterClientForTests(undefined);
-  resetPlatformGateForTests(); // a test's platform hold must not reach the next test
+  // (Every test also gets a fresh platform gate: a test's platform hold must not reach the next test.)
+  g.configure({ roster: { backoffBaseMs: 5, maxWaitMs: 2_000 } });
 });
+
+const rosterDeps = async () => rosterDepsOf(await g.deps());
 
 const TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant";
 const TEST_USER = "http://purl.imsglobal.org/vocab/lti/system/person#TestUser";
@@ -116,7 +102,7 @@ async function launchAs(s: Seeded, userId: string, roles: string[], at: Date) {
 describe("roster refresh: a complete refresh", () => {
   it("pages through 120 members (3 pages of at most 50), stores roles, statuses and PII, and counts the roster", async () => {
     const s = await seeded();
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect(run.outcome).toBe("completed");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0, members: 120 });
 
@@ -144,14 +130,14 @@ describe("roster refresh: a complete refresh", () => {
 
   it("does not refresh a fresh roster again, and --context forces one", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const before = membershipRequests().length;
-    const again = await runJobInline("refresh-rosters", {}, "test");
+    const again = await g.run("refresh-rosters");
     expect((await runCounts(again.runId)).counts).toMatchObject({ refreshed: 0 });
     expect(membershipRequests().length).toBe(before);
 
     // The /api/status id (a resource link) names the context.
-    const forced = await runJobInline("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "cli");
+    const forced = await g.run("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "cli");
     expect((await runCounts(forced.runId)).counts).toMatchObject({ refreshed: 1 });
     expect(membershipRequests().length).toBe(before + 3);
   });
@@ -169,7 +155,7 @@ describe("roster refresh: a complete refresh", () => {
 
   it("stores a member whose name or email carries a NUL character (Postgres text cannot hold one)", async () => {
     const s = await seeded("c1", "rl1", [...mixedRoster().slice(0, 5), { userId: "odd-1", roles: ["Learner"], name: "Ada\u0000Lovelace", email: "ada\u0000@example.edu" }]);
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0 });
     expect((await memberships(s)).find((m) => m.user_id === "odd-1")).toMatchObject({ name: "AdaLovelace", email: "ada@example.edu" });
   });
@@ -186,7 +172,7 @@ describe("roster refresh: a complete refresh", () => {
     ];
     const s = await seeded("c1", "rl1", [...mixedRoster().slice(0, 5), ...odd]);
     for (let i = 0; i < 2; i++) {
-      const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+      const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
       expect(run.outcome).toBe("completed");
       expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0, dropped: 3, members: 7 });
     }
@@ -198,9 +184,9 @@ describe("roster refresh: a complete refresh", () => {
 
   it("keeps names it knew when the LMS withholds PII", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     emu.emulator.faults.withholdPii = true;
-    await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     const m = (await memberships(s)).find((r) => r.user_id === "learner-7")!;
     expect(m).toMatchObject({ name: "Learner 7", email: "l7@example.edu" });
   });
@@ -211,12 +197,12 @@ describe("roster refresh: Inactive marking", () => {
     const s = await seeded();
     // Launched an hour ago, never on the LMS's roster.
     await launchAs(s, "guest-1", ["Learner"], new Date(Date.now() - 3_600_000));
-    await runJobInline("refresh-rosters", {}, "test");
-    await recordScores(scoresFor(s, 3), { source: "webhook", schedule: false });
+    await g.run("refresh-rosters");
+    await recordScores(scoresFor(s, 3), { source: "webhook" });
 
     const dropped = new Set(Array.from({ length: 10 }, (_, i) => `learner-${i + 2}`));
     emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().filter((m) => !dropped.has(m.userId)));
-    const run = await runJobInline("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "test");
+    const run = await g.run("refresh-rosters", { contextRefs: [s.resourceLinkRef] }, "test");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, inactivated: 10 });
 
     const rows = await memberships(s);
@@ -231,7 +217,7 @@ describe("roster refresh: Inactive marking", () => {
 
     // Back on the roster: Active again.
     emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster());
-    await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect((await memberships(s)).find((r) => r.user_id === "learner-2")).toMatchObject({ status: "Active" });
   });
 
@@ -240,19 +226,22 @@ describe("roster refresh: Inactive marking", () => {
     emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().filter((m) => m.userId !== "learner-3"));
     const real = ltiaas();
     let launched = false;
-    setRosterClientForTests({
-      async listMembershipsPage(auth, query) {
-        const page = await real.listMembershipsPage(auth, query);
-        if (!launched && query && "url" in query) {
-          launched = true;
-          // Newer evidence than the roster being read: a new teacher, and learner-3 now teaching.
-          await launchAs(s, "new-teacher", ["Instructor"], new Date());
-          await launchAs(s, "learner-3", ["Instructor"], new Date());
-        }
-        return page;
+    g.configure({
+      ltiaas: {
+        ...real,
+        async listMembershipsPage(auth, query) {
+          const page = await real.listMembershipsPage(auth, query);
+          if (!launched && query && "url" in query) {
+            launched = true;
+            // Newer evidence than the roster being read: a new teacher, and learner-3 now teaching.
+            await launchAs(s, "new-teacher", ["Instructor"], new Date());
+            await launchAs(s, "learner-3", ["Instructor"], new Date());
+          }
+          return page;
+        },
       },
     });
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     expect(launched).toBe(true);
     const rows = await memberships(s);
     expect(rows.find((r) => r.user_id === "new-teacher")).toMatchObject({ status: "Active", kind: "teacher" });
@@ -263,7 +252,7 @@ describe("roster refresh: Inactive marking", () => {
 describe("roster refresh: failures leave the previous roster", () => {
   it("a page 2 that keeps failing changes nothing; the next good refresh swaps in", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const before = { rows: await memberships(s), context: await contextRow(s) };
 
     const changed = mixedRoster()
@@ -272,7 +261,7 @@ describe("roster refresh: failures leave the previous roster", () => {
     emu.emulator.setRoster(s.platformId, s.contextId, changed);
     emu.emulator.faults.failMembershipsOnPage = 2;
     emu.emulator.log.length = 0;
-    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect(run.outcome).toBe("partial");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, failed: 1, failed_retry_later: 1 });
     // Page 1 once, page 2 tried the bounded number of times.
@@ -281,7 +270,7 @@ describe("roster refresh: failures leave the previous roster", () => {
     expect(await contextRow(s)).toEqual(before.context);
 
     emu.emulator.faults.failMembershipsOnPage = undefined;
-    const ok = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const ok = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect(ok.outcome).toBe("completed");
     expect(await contextRow(s)).toMatchObject({ roster_members: 120 });
     expect((await memberships(s)).find((r) => r.user_id === "teacher-1")).toMatchObject({ kind: "learner" });
@@ -291,25 +280,25 @@ describe("roster refresh: failures leave the previous roster", () => {
   it("retries 5xx and 429 (Retry-After holds the platform) and then completes", async () => {
     const s = await seeded();
     emu.emulator.faults.serverErrors = { status: 503, remaining: 2 };
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, retried: 2 });
 
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 1, remaining: 1 };
     const t0 = Date.now();
-    const again = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const again = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect((await runCounts(again.runId)).counts).toMatchObject({ refreshed: 1, retried: 1 });
-    expect(platformGate().heldUntil(s.platformId)).toBeGreaterThanOrEqual(t0 + 1_000);
+    expect(g.overrides.gate!.heldUntil(s.platformId)).toBeGreaterThanOrEqual(t0 + 1_000);
     expect(await contextRow(s)).toMatchObject({ roster_members: 120 });
   });
 
   it("a platform held longer than a refresh may wait is retried later without a request or a stall", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const before = await memberships(s);
     // A score post was told to wait an hour: the roster refresh must not sit out that hour.
-    platformGate().hold(s.platformId, Date.now() + 3_600_000);
+    g.overrides.gate!.hold(s.platformId, Date.now() + 3_600_000);
     const requests = emu.emulator.log.length;
-    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect(run.outcome).toBe("partial");
     expect((await runCounts(run.runId)).counts).toMatchObject({ failed: 1, failed_retry_later: 1 });
     expect(emu.emulator.log.length).toBe(requests);
@@ -320,7 +309,7 @@ describe("roster refresh: failures leave the previous roster", () => {
     const s = await seeded();
     emu.emulator.revokeServiceKey(s.serviceKey);
     emu.emulator.faults.latencyMs = 1_000;
-    const running = runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const running = g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     // While the refused request is out, the teacher relaunches and a fresh key is stored.
     await new Promise((r) => setTimeout(r, 100));
     const { serviceKey } = emu.emulator.createLaunch({ platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, user: { id: "teacher-1" }, roles: ["Instructor"] });
@@ -334,18 +323,18 @@ describe("roster refresh: failures leave the previous roster", () => {
 
   it("a 401 marks the key needs_relaunch like a push, keeps the roster, and the context is then skipped", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const before = await memberships(s);
     emu.emulator.revokeServiceKey(s.serviceKey);
     emu.emulator.setRoster(s.platformId, s.contextId, mixedRoster().slice(0, 10));
-    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect(run.outcome).toBe("partial");
     expect((await runCounts(run.runId)).counts).toMatchObject({ failed: 1, failed_needs_relaunch: 1 });
     const [key] = await q<{ state: string; state_reason: string }>(t.db, sql`SELECT state, state_reason FROM service_keys WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
     expect(key).toEqual({ state: "needs_relaunch", state_reason: "roster_401" });
     expect(await memberships(s)).toEqual(before);
 
-    const next = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const next = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect((await runCounts(next.runId)).counts).toMatchObject({ skipped: 1, skipped_needs_relaunch: 1, failed: 0 });
   });
 
@@ -354,7 +343,7 @@ describe("roster refresh: failures leave the previous roster", () => {
     const s2 = await seedTriple(t.db, emu.emulator, { contextId: "c9", resourceLinkId: "rl-b" });
     emu.emulator.setRoster(s1.platformId, "c9", mixedRoster());
     emu.emulator.revokeServiceKey(s2.serviceKey);
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0 });
     const keys = await q<{ resource_link_ref: string; state: string }>(t.db, sql`SELECT resource_link_ref, state FROM service_keys`);
     expect(new Map(keys.map((k) => [k.resource_link_ref, k.state]))).toEqual(
@@ -370,18 +359,21 @@ describe("roster refresh: failures leave the previous roster", () => {
     const bad = await seeded("c-bad", "rl-bad");
     const good = await seeded("c-good", "rl-good");
     const real = ltiaas();
-    setRosterClientForTests({
-      async listMembershipsPage(auth, query) {
-        if ("serviceKey" in auth && auth.serviceKey === bad.serviceKey) throw new TypeError("unexpected");
-        return real.listMembershipsPage(auth, query);
+    g.configure({
+      ltiaas: {
+        ...real,
+        async listMembershipsPage(auth, query) {
+          if ("serviceKey" in auth && auth.serviceKey === bad.serviceKey) throw new TypeError("unexpected");
+          return real.listMembershipsPage(auth, query);
+        },
       },
     });
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect(run.outcome).toBe("partial");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 1, failed_error: 1 });
     // The run says what went wrong (the error's name; never its message, which may quote an answer).
     const [r] = await q<{ error: string | null }>(t.db, sql`SELECT error FROM sync_runs WHERE id = ${run.runId}::uuid`);
-    expect(r.error).toBe("1 course(s) could not be refreshed: TypeError");
+    expect(r.error).toBe("1 context(s) gave up after their retries: TypeError");
     expect(await contextRow(good)).toMatchObject({ roster_members: 120 });
     expect((await contextRow(bad)).roster_refreshed_at).toBeNull();
   });
@@ -389,7 +381,7 @@ describe("roster refresh: failures leave the previous roster", () => {
   it("skips a context whose key has no Names and Roles, with that reason", async () => {
     const s = await seeded();
     await t.db.execute(sql`UPDATE service_keys SET has_nrps = false WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     expect(run.outcome).toBe("completed");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1 });
     expect(membershipRequests()).toHaveLength(0);
@@ -400,14 +392,14 @@ describe("roster refresh: failures leave the previous roster", () => {
 describe("roster refresh: contexts without Names and Roles", () => {
   it("skips, rather than fails, a context whose key LTIAAS says has no Names and Roles", async () => {
     const s = await seeded();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const before = { rows: await memberships(s), context: await contextRow(s) };
     // The LMS dropped Names and Roles from this link: its fresh key is refused by the service.
     const { serviceKey } = emu.emulator.createLaunch({ platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, user: { id: "teacher-1" }, roles: ["Instructor"], nrps: false });
     const sealed = await seal(serviceKey!, { platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId });
     await t.db.execute(sql`UPDATE service_keys SET sealed = ${sealed.sealed}, key_id = ${sealed.keyId} WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
     emu.emulator.log.length = 0;
-    const run = await runJobInline("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+    const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
     expect(membershipRequests().map((e) => e.status)).toEqual([400]);
     expect(run.outcome).toBe("completed");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 0, skipped: 1, skipped_no_nrps: 1, failed: 0 });
@@ -417,7 +409,7 @@ describe("roster refresh: contexts without Names and Roles", () => {
 
   it("names why a context listed as due has no usable key by the time it is refreshed", async () => {
     const s = await seeded();
-    const deps = rosterDeps(t.db);
+    const deps = await rosterDeps();
     await t.db.execute(sql`UPDATE service_keys SET state = 'needs_relaunch' WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
     expect(await refreshContext(deps, s.contextRef, { force: true })).toMatchObject({ outcome: "skipped", reason: "needs_relaunch" });
     await t.db.execute(sql`UPDATE service_keys SET state = 'active', has_nrps = false WHERE resource_link_ref = ${s.resourceLinkRef}::uuid`);
@@ -431,7 +423,7 @@ describe("roster refresh: concurrency (Postgres)", () => {
   it("two processes refreshing one context while its teachers launch converge on one row per member", async (ctx) => {
     if (!onPostgres()) ctx.skip();
     const s = await seeded();
-    const deps = rosterDeps(t.db);
+    const deps = await rosterDeps();
     // Two refreshes without the in-process lock, as two servers would run them, and launches meanwhile.
     const [a, b] = await Promise.all([
       refreshContext(deps, s.contextRef, { force: true }),
@@ -456,7 +448,7 @@ describe("roster refresh: what the pages see", () => {
     expect((await memberKind(t.db, s.contextRef, t2.userRef))?.kind).toBe("teacher");
     expect((await memberKind(t.db, s.contextRef, t3.userRef))?.kind).toBe("teacher");
     emu.emulator.setRoster(s.platformId, s.contextId, [...mixedRoster(), { userId: "teacher-2", roles: ["Learner"] }]);
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     expect((await memberKind(t.db, s.contextRef, t2.userRef))?.kind).toBe("learner");
     expect((await memberKind(t.db, s.contextRef, t3.userRef))?.kind).toBe("inactive");
   });
@@ -467,7 +459,7 @@ describe("roster refresh: what the pages see", () => {
     const admin = await launchAs(s, "admin-1", ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], hour);
     const sysadmin = await launchAs(s, "root-1", ["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"], hour);
     await t.db.execute(sql`UPDATE memberships SET kind = 'teacher' WHERE user_ref IN (${admin.userRef}::uuid, ${sysadmin.userRef}::uuid)`);
-    const run = await runJobInline("refresh-rosters", {}, "test");
+    const run = await g.run("refresh-rosters");
     const { counts } = await runCounts(run.runId);
     expect(counts.refreshed).toBe(1);
     expect((counts as Record<string, number>).inactivated ?? 0).toBe(0);
@@ -479,7 +471,7 @@ describe("roster refresh: what the pages see", () => {
     const s = await seeded();
     const never = await rosterView(t.db, s.contextRef);
     expect(never.refreshedAt).toBeNull();
-    await runJobInline("refresh-rosters", {}, "test");
+    await g.run("refresh-rosters");
     const view = await rosterView(t.db, s.contextRef);
     expect(view.refreshedAt).toBeInstanceOf(Date);
     expect(view.size).toBe(120);
@@ -499,23 +491,24 @@ describe("roster refresh: the shared platform gate", () => {
     const contexts: Seeded[] = [];
     for (let i = 1; i <= 4; i++) contexts.push(await seeded(`g${i}`, `rl-g${i}`));
     const push = await seedTriple(t.db, emu.emulator, { contextId: "gp", resourceLinkId: "rl-gp", withLineItem: true });
-    await recordScores(scoresFor(push, 20), { source: "webhook", schedule: false });
+    await recordScores(scoresFor(push, 20), { source: "webhook" });
     emu.emulator.faults.latencyMs = 15;
-    const [rosters, grades] = await Promise.all([runJobInline("refresh-rosters", {}, "test"), runJobInline("push-grades", {}, "test")]);
+    const [rosters, grades] = await Promise.all([g.run("refresh-rosters"), g.run("push-grades")]);
     expect((await runCounts(rosters.runId)).counts).toMatchObject({ refreshed: 5 });
     expect(grades.counts.sent).toBe(20);
     // The bound was reached (so it was exercised) and never passed.
     expect(emu.emulator.stats().inFlightMaxByPlatform[push.platformId]).toBe(2);
-    expect(platformGate().maxInFlight(push.platformId)).toBe(2);
+    expect(g.overrides.gate!.maxInFlight(push.platformId)).toBe(2);
   });
 });
 
 describe("roster refresh: after a teacher's launch", () => {
   it("debounces requests for a stale roster into one refresh, and asks for none once it is fresh", async () => {
     const s = await seeded();
-    expect(await requestRosterRefresh(s.contextRef)).toBe("scheduled");
-    expect(await requestRosterRefresh(s.contextRef)).toBe("already_scheduled");
-    expect(pendingRosterRefreshes()).toEqual([s.contextRef]);
+    const jobs = g.jobs({ soonDelayMs: { "roster-context": 30 } });
+    expect(await refreshRosterSoon(s.contextRef, jobs)).toBe("scheduled");
+    expect(await refreshRosterSoon(s.contextRef, jobs)).toBe("already_scheduled");
+    expect(jobs.waiting("roster-context")).toEqual([s.contextRef]);
     for (let i = 0; i < 200; i++) {
       const [r] = await q<{ outcome: string }>(t.db, sql`SELECT outcome FROM sync_runs WHERE kind = 'refresh-rosters' AND trigger = 'debounce'`);
       if (r && r.outcome !== "running") break;
@@ -524,23 +517,24 @@ describe("roster refresh: after a teacher's launch", () => {
     const runs = await q<{ outcome: string; context_ref: string }>(t.db, sql`SELECT outcome, context_ref FROM sync_runs WHERE kind = 'refresh-rosters'`);
     expect(runs).toEqual([{ outcome: "completed", context_ref: s.contextRef }]);
     expect(membershipRequests()).toHaveLength(3);
-    expect(await requestRosterRefresh(s.contextRef)).toBe("not_needed");
+    expect(await refreshRosterSoon(s.contextRef, jobs)).toBe("not_needed");
   });
 
   it("a teacher's launch asks for a refresh of its context, a learner's does not", async () => {
-    const calls: string[] = [];
-    setRosterSchedulerForTests((ref) => calls.push(ref));
+    const { GET } = await import("@/app/launch/route");
+    const jobs = dispatcher();
+    const open = (ltik: string) => GET(new Request(`http://localhost/launch?ltik=${encodeURIComponent(ltik)}`));
     try {
-      const { launch } = await import("@/lib/launch/launch");
       const learner = emu.emulator.createLaunch({ contextId: "cl", resourceLinkId: "rl-l", user: { id: "s1" }, roles: ["Learner"] });
-      const r1 = await launch(learner.ltik);
-      expect(r1.ok).toBe(true);
-      expect(calls).toEqual([]);
+      expect((await open(learner.ltik)).status).toBe(303);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(jobs.waiting("roster-context")).toEqual([]);
       const teacher = emu.emulator.createLaunch({ contextId: "cl", resourceLinkId: "rl-l", user: { id: "t1" }, roles: ["Instructor"] });
-      const r2 = await launch(teacher.ltik);
-      expect(r2.ok && calls).toEqual([r2.ok ? r2.refs.contextRef : ""]);
+      expect((await open(teacher.ltik)).status).toBe(303);
+      const [c] = await q<{ id: string }>(t.db, sql`SELECT id FROM contexts WHERE context_id = 'cl'`);
+      await vi.waitFor(() => expect(jobs.waiting("roster-context")).toEqual([c.id]));
     } finally {
-      setRosterSchedulerForTests(null);
+      jobs.cancelWaiting();
     }
   });
 });

@@ -4,7 +4,6 @@ import { GET } from "@/app/api/status/route";
 import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
-import { runJobInline } from "@/lib/jobs/inline";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
@@ -13,7 +12,7 @@ import { brokenDb, expectJson500 } from "../support/broken-db";
 
 const t = useTestDb();
 const emu = useEmulator({ resetEach: true });
-useGradeEnv(emu);
+const g = useGradeEnv(emu);
 
 beforeEach(async () => {
   await truncateAll(t.db);
@@ -43,7 +42,7 @@ describe("GET /api/status", () => {
     emu.emulator.revokeServiceKey(relaunch.serviceKey);
     emu.emulator.faults.notGradable.add("learner-2");
     emu.emulator.faults.serverErrors = { status: 500, remaining: 5, platformId: "none" };
-    await runJobInline("push-grades", {}, "test");
+    await g.run("push-grades");
     await t.db.execute(sql`UPDATE grade_rows SET state = 'failed', failed_at = now(), reason = 'max_attempts: x' WHERE resource_link_ref = ${failing.resourceLinkRef}::uuid`);
     await recordScores(scoresFor(pending, 3), { source: "webhook" });
 

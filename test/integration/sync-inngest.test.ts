@@ -5,11 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
-import { requestRetryFailed, requestSync } from "@/lib/contexts/sync";
+import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { inngest } from "@/lib/inngest/client";
-import { pushContextFn } from "@/lib/inngest/functions";
-import { EVENTS } from "@/lib/jobs/events";
+import { inngestFunction } from "@/lib/inngest/functions";
+import { pushContextJob } from "@/lib/jobs/definitions/push-context";
 import { contextRuns } from "@/lib/views/teacher";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -53,13 +53,13 @@ describe("Sync now and Retry failed under Inngest", () => {
     // Inngest drops an event whose id it has seen: the second click sends the first one's id.
     expect(sent.map((e) => e.id)).toEqual([id(first), id(first), id(retry)]);
     expect(id(retry)).not.toBe(id(first));
-    expect(sent[0]).toMatchObject({ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } });
+    expect(sent[0]).toMatchObject({ name: pushContextJob.event, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } });
     // Nothing went to the LMS from the request itself.
     expect(emu.emulator.log).toHaveLength(0);
 
     // What Inngest then runs for that event.
     vi.useRealTimers();
-    const { result, error } = await new InngestTestEngine({ function: pushContextFn, events: [sent[0]] }).execute();
+    const { result, error } = await new InngestTestEngine({ function: inngestFunction("push-context"), events: [sent[0]] }).execute();
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ sent: 3 });
     const runs = await contextRuns(t.db, { contextRef: s.contextRef, resourceLinkRef: s.resourceLinkRef });

@@ -10,7 +10,8 @@ import { requireSession } from "@/app/_lib/page-session";
 import { backfillAction, type BackfillState } from "@/app/admin/actions";
 import { selectorKey } from "@/app/admin/selector-key";
 import type { Db } from "@/lib/db/client";
-import { requestRetryFailed, requestSync } from "@/lib/contexts/sync";
+import { inngest } from "@/lib/inngest/client";
+import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { setEnvForTests } from "@/lib/env";
 import { createSession, SESSION_COOKIE } from "@/lib/session/session";
@@ -29,13 +30,7 @@ vi.mock("next/headers", () => ({
   }),
   headers: async () => new Headers({ host: "localhost:3000" }),
 }));
-const sent = vi.hoisted(() => [] as { name: string; id: string }[]);
-vi.mock("@/lib/inngest/client", () => ({
-  sendJobEvent: async (name: string, _data: unknown, id: string) => {
-    sent.push({ name, id });
-    return id;
-  },
-}));
+const sent: { name: string; id: string }[] = [];
 vi.mock("next/navigation", () => {
   const thrower = (what: string) => () => {
     throw new Error(what);
@@ -50,6 +45,11 @@ useGradeEnv(emu);
 beforeEach(async () => {
   jar.clear();
   await truncateAll(t.db);
+  // Jobs on Inngest: what would be sent is kept here.
+  vi.spyOn(inngest, "send").mockImplementation((async (e: { name: string; id: string }) => {
+    sent.push({ name: e.name, id: e.id });
+    return { ids: [e.id] };
+  }) as never);
 });
 
 const one = async <T>(db: Db, q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as { rows: T[] }).rows[0];
@@ -129,7 +129,7 @@ describe("the backfill form", () => {
 });
 
 describe("the teacher's Retry failed, inline", () => {
-  it("pushes the re-queued rows even when it joins a push that started before they were re-queued", async () => {
+  it("pushes the re-queued rows even when a push of the course started before they were re-queued", async () => {
     const b = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl-b", withLineItem: true, learners: 5 });
     const a = await seedTriple(t.db, emu.emulator, { contextId: "c1", resourceLinkId: "rl-a", withLineItem: true, learners: 5 });
     await recordScores(scoresFor(b, 2), { source: "webhook" });
@@ -140,7 +140,7 @@ describe("the teacher's Retry failed, inline", () => {
     // A push of the course is under way (it prepared its links while rl-b had nothing pending)…
     const first = requestSync(a.contextRef);
     await vi.waitFor(() => expect(emu.emulator.scores(a.lineItemId!).length).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
-    // …when a teacher presses Retry failed: it joins that push, which passes rl-b by.
+    // …when a teacher presses Retry failed: that push passes rl-b by; the retry's own push, queued behind it, sends it.
     const retry = await requestRetryFailed(a.contextRef);
     await first;
     expect(retry).toMatchObject({ status: "done", reset: 2 });

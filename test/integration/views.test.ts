@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/lib/db/client";
 import { getResourceLinkView } from "@/lib/contexts/queries";
-import { requestRetryFailed, requestSync } from "@/lib/contexts/sync";
+import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
 import { learnerResult, QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";

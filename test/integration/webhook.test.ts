@@ -4,7 +4,7 @@ import { POST } from "@/app/api/webhooks/grades/route";
 import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { pruneDeliveries } from "@/lib/grades/deliveries";
-import { setPushSchedulerForTests } from "@/lib/grades/schedule";
+import { dispatcher } from "@/lib/jobs/dispatch";
 import { signatureHeader } from "@/lib/grades/signature";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -17,14 +17,12 @@ const emu = useEmulator();
 useGradeEnv(emu);
 
 let s: Seeded;
-let scheduled: string[];
 beforeEach(async () => {
   await truncateAll(t.db);
   s = await seedTriple(t.db, emu.emulator, { contextId: "wc1", resourceLinkId: "wrl1", withLineItem: true });
-  scheduled = [];
-  setPushSchedulerForTests((ref) => scheduled.push(ref));
 });
-afterEach(() => setPushSchedulerForTests(null));
+// The route asks the process's dispatcher for a push soon: nothing is left to fire after a test.
+afterEach(() => dispatcher().cancelWaiting());
 
 const entry = (over: Record<string, unknown> = {}) => ({
   platformId: s.platformId,
@@ -54,7 +52,7 @@ describe("POST /api/webhooks/grades", () => {
     expect(await res.json()).toEqual({ accepted: 2 });
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "pending", revision: 1, score_given: 8 });
     expect(await counters(t.db, s.resourceLinkRef)).toMatchObject({ pending: 2, sent: 0 });
-    expect(scheduled).toEqual([s.contextRef]);
+    expect(dispatcher().waiting("push-context")).toEqual([s.contextRef]);
   });
 
   it("answers 503 when the secret is unset", async () => {

@@ -4,14 +4,19 @@
  * and turns off the debounced push timers (tests push explicitly).
  */
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { Db } from "@/lib/db/client";
 import { seal } from "@/lib/crypto/seal";
 import type { Emulator } from "@/lib/emulator";
-import { setEnvForTests } from "@/lib/env";
-import { resetPlatformGateForTests } from "@/lib/grades/gate";
-import { setPushSchedulerForTests } from "@/lib/grades/schedule";
-import { setPushTuningForTests, type PushTuning } from "@/lib/jobs/deps";
+import { env, setEnvForTests } from "@/lib/env";
+import { PlatformGate } from "@/lib/ltiaas/gate";
+import type { PushTuning } from "@/lib/grades/push";
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from "@/lib/jobs/dispatch";
+import { jobDeps, type DepsOverrides, type JobDeps } from "@/lib/jobs/deps";
+import { inlineStep, type InlineRun } from "@/lib/jobs/inline";
+import { executeJob } from "@/lib/jobs/execute";
+import { pushContextJob, type ContextTotals } from "@/lib/jobs/definitions/push-context";
+import { createFunctions } from "@/lib/inngest/functions";
 import { testEnv } from "./env";
 
 export interface SeedInput {
@@ -93,23 +98,68 @@ export function scoresFor(s: Seeded, n: number, score = (i: number) => i % 11, e
   }));
 }
 
+/** Jobs as a grade test runs them: its dependencies handed in, fresh for every test. */
+export interface GradeEnv {
+  /** This test's dependency overrides (a fresh platform gate, quick retries, the client if replaced). */
+  readonly overrides: DepsOverrides;
+  /** Replaces some dependencies for the rest of this test (a client that counts, other timings). */
+  configure(o: DepsOverrides): void;
+  deps(engine?: "inline" | "inngest"): Promise<JobDeps>;
+  /** An inline dispatcher with this test's dependencies ("soon" waits as configured). */
+  jobs(opts?: Omit<DispatcherOptions, "deps">): Dispatcher;
+  /** Runs a job here to its end, as the command line does. */
+  run(kind: string, payload?: object, trigger?: string): Promise<InlineRun>;
+  /** Pushes one context now, as a run of its own (what Sync now does inline). */
+  push(contextRef: string): Promise<InlineRun>;
+  /**
+   * A push of one context as another process would run it: no shared per-context lock. `deps`
+   * (default: this test's now) lets it keep timings taken before the test changed them.
+   */
+  pushElsewhere(contextRef: string, deps?: JobDeps): Promise<ContextTotals>;
+  /** The Inngest functions with this test's dependencies. */
+  functions(): ReturnType<typeof createFunctions>;
+}
+
 /**
- * For grade tests: the process talks to this emulator, pushes are explicit (no debounce timers),
- * retries are quick. Call after useEmulator().
+ * For grade tests: the process talks to this emulator, jobs get quick retries and a fresh platform
+ * gate per test, and nothing is pushed unless the test asks. Call after useEmulator().
  */
-export function useGradeEnv(emu: { readonly url: string }, tuning: PushTuning = {}, overrides: Record<string, string> = {}) {
+export function useGradeEnv(emu: { readonly url: string }, tuning: Partial<PushTuning> = {}, envOverrides: Record<string, string> = {}): GradeEnv {
+  let overrides: DepsOverrides = {};
+  const fresh = (): DepsOverrides => ({ gate: new PlatformGate(env().platformConcurrency), push: { backoffBaseMs: 50, maxWaitMs: 5_000, ...tuning } });
   beforeAll(() => {
-    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, ...overrides }));
-    setPushSchedulerForTests(null);
-    setPushTuningForTests({ backoffBaseMs: 50, maxWaitMs: 5_000, ...tuning });
-    resetPlatformGateForTests();
+    setEnvForTests(testEnv({ LTIAAS_URL: emu.url, ...envOverrides }));
+    overrides = fresh();
   });
-  afterAll(() => {
-    setEnvForTests(testEnv());
-    setPushSchedulerForTests(undefined);
-    setPushTuningForTests(undefined);
-    resetPlatformGateForTests();
+  beforeEach(() => {
+    overrides = fresh();
   });
+  afterAll(() => setEnvForTests(testEnv()));
+  const g: GradeEnv = {
+    get overrides() {
+      return overrides;
+    },
+    configure(o) {
+      overrides = { ...overrides, ...o, push: { ...overrides.push, ...o.push }, roster: { ...overrides.roster, ...o.roster } };
+    },
+    deps: (engine = "inline") => jobDeps(engine, overrides),
+    jobs: (opts = {}) => createDispatcher({ mode: "inline", ...opts, deps: overrides }),
+    run: (kind, payload = {}, trigger = "test") => g.jobs().runHere(kind, payload, trigger),
+    async push(contextRef) {
+      const { db } = await g.deps();
+      const [c] = ((await db.execute(sql`SELECT p.platform_id FROM contexts c JOIN platforms p ON p.id = c.platform_ref WHERE c.id = ${contextRef}::uuid`)) as unknown as {
+        rows: { platform_id: string }[];
+      }).rows;
+      return g.run("push-context", { contextRef, platformId: c?.platform_id ?? "unknown", runId: null }, "manual");
+    },
+    async pushElsewhere(contextRef, deps) {
+      const d = deps ?? (await g.deps());
+      const payload = { contextRef, platformId: "elsewhere", runId: null };
+      return (await executeJob(pushContextJob, payload, { step: inlineStep(d), deps: d, trigger: "test" })).result as ContextTotals;
+    },
+    functions: () => createFunctions(overrides),
+  };
+  return g;
 }
 
 export async function gradeRow(db: Db, resourceLinkRef: string, userId: string) {

@@ -148,3 +148,116 @@ describe("the simulator's platform URL on a public host", () => {
     expect(token.launch.presentation.returnUrl).not.toContain("evil.example");
   });
 });
+
+describe("LMS simulator gradebook page", () => {
+  const base = "http://127.0.0.1:3000/emulator";
+  const gradebook = `${base}/lms/gradebook?platformId=demo-canvas&contextId=bio101`;
+
+  /** A launch that makes Lab 1's column, and the column's id. */
+  async function withColumn(emu: Emulator) {
+    await page(emu, `${base}/lms/launch?link=bio101-lab1&user=u-ada&lineItem=with`);
+    return emu.lineItems("demo-canvas", "bio101")[0].id;
+  }
+
+  async function postScore(emu: Emulator, lineItemId: string, body: Record<string, unknown>) {
+    const { serviceKey } = emu.createLaunch({ platformId: "demo-canvas", contextId: "bio101", resourceLinkId: "bio101-lab1", user: { id: "u-ada" }, roles: ["Instructor"] });
+    const res = await emu.handle(
+      new Request(`${base}/api/lineitems/${encodeURIComponent(lineItemId)}/scores`, {
+        method: "POST",
+        headers: { authorization: `SERVICE-AUTH-V1 ${API_KEY}:${serviceKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ activityProgress: "Completed", gradingProgress: "FullyGraded", scoreMaximum: 10, ...body }),
+      }),
+    );
+    expect(res.status).toBe(204);
+  }
+
+  it("is linked from the LMS and the course page, and shows every learner's cell with a form", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    const home = await page(emu, `${base}/lms`);
+    expect(home.html).toContain(`href="${gradebook.replaceAll("&", "&amp;")}"`);
+    const course = await page(emu, `${base}/lms/launch?link=bio101-lab1&user=u-ada&lineItem=with`);
+    expect(course.html).toContain("Edit grades and LMS settings");
+
+    const p = await page(emu, gradebook);
+    expect(p.status).toBe(200);
+    expect(p.html).toContain("Lab 1: Cells");
+    for (const text of ["Alan Turing", "Margaret Hamilton", 'name="do" value="clear"', 'name="family"', 'name="mode"', 'name="due"', "Canvas (emulated)"]) {
+      expect(p.html).toContain(text);
+    }
+    expect(p.html).not.toContain("Ada Lovelace</td>"); // a teacher has no cell
+    expect((await page(emu, `${base}/lms/gradebook?platformId=demo-canvas&contextId=nope`)).status).toBe(404);
+    expect((await page(emu, `${base}/lms/gradebook`)).status).toBe(400);
+  });
+
+  it("sets and clears a grade by hand (a person's), and the panel shows it", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    const id = await withColumn(emu);
+    await postScore(emu, id, { userId: "u-alan", scoreGiven: 7 });
+    const set = await page(emu, gradebook, form({ action: "grade", lineItemId: id, userId: "u-alan", do: "set", value: "42.5" }));
+    expect(set.status).toBe(303);
+    expect(set.headers.get("location")).toMatch(/^http:\/\/127\.0\.0\.1:3000\/emulator\/lms\/gradebook\?platformId=demo-canvas&contextId=bio101&notice=/);
+    expect(emu.gradebook(id).find((c) => c.userId === "u-alan")).toMatchObject({ resultScore: 42.5, setBy: "person", listed: true });
+    const after = await page(emu, set.headers.get("location")!);
+    expect(after.html).toContain("Set Alan Turing&#39;s grade in Lab 1: Cells to 42.5 by hand.");
+    expect(after.html).toMatch(/<span class="value">42\.5<\/span><span class="tag hand">by hand<\/span><span class="tag">1 attempt<\/span>/);
+    const panel = await page(emu, `${base}/lms/panel?platformId=demo-canvas&contextId=bio101`);
+    expect(panel.html).toMatch(/>42\.5<span class="tag hand">by hand<\/span><\/td>/);
+
+    expect((await page(emu, gradebook, form({ action: "grade", lineItemId: id, userId: "u-alan", do: "clear" }))).status).toBe(303);
+    const cleared = emu.gradebook(id).find((c) => c.userId === "u-alan")!;
+    expect(cleared).toMatchObject({ setBy: "person", listed: false });
+    expect(cleared).not.toHaveProperty("resultScore");
+
+    const bad = await page(emu, gradebook, form({ action: "grade", lineItemId: id, userId: "u-alan", do: "set", value: "-3" }));
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain("is not a number of 0 or more");
+    expect((await page(emu, gradebook, form({ action: "grade", lineItemId: id, userId: "u-alan", do: "set", value: "" }))).html).toContain("Type a grade");
+    expect((await page(emu, gradebook, form({ action: "explode" }))).status).toBe(400);
+  });
+
+  it("sets a column's due date and knobs; the panel marks a late Canvas submission", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    const id = await withColumn(emu);
+    const saved = await page(emu, gradebook, form({ action: "lineItem", lineItemId: id, due: "2020-01-31T23:59", dropZeroScores: "on", discardScores: "inherit" }));
+    expect(saved.status).toBe(303);
+    expect(emu.lineItems("demo-canvas", "bio101")[0].endDateTime).toBe("2020-01-31T23:59:00.000Z");
+    expect(emu.gradebookKnobs(id)).toEqual({ dropZeroScores: true, discardScores: false });
+    expect((await page(emu, gradebook)).html).toContain('value="2020-01-31T23:59"');
+
+    await postScore(emu, id, { userId: "u-katherine", scoreGiven: 9 });
+    const panel = await page(emu, `${base}/lms/panel?platformId=demo-canvas&contextId=bio101`);
+    expect(panel.html).toMatch(/>90<span class="tag late">late<\/span><\/td>/);
+
+    await page(emu, gradebook, form({ action: "lineItem", lineItemId: id, due: "", dropZeroScores: "inherit", discardScores: "inherit" }));
+    expect(emu.lineItems("demo-canvas", "bio101")[0]).not.toHaveProperty("endDateTime");
+    expect(emu.gradebookKnobs(id).dropZeroScores).toBe(false);
+  });
+
+  it("switches the platform's LMS family, knobs and throttle", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    await withColumn(emu);
+    expect(emu.lmsFamily("demo-canvas")).toBe("canvas");
+    await page(emu, gradebook, form({ action: "lms", family: "moodle", discardScores: "on" }));
+    expect(emu.lmsFamily("demo-canvas")).toBe("moodle");
+    const id = emu.lineItems("demo-canvas", "bio101")[0].id;
+    expect(emu.gradebookKnobs(id)).toEqual({ dropZeroScores: false, discardScores: true });
+
+    const t = await page(emu, gradebook, form({ action: "throttle", mode: "canvas", highWaterMark: "100", requestCost: "0.5", upFrontCost: "" }));
+    expect(t.status).toBe(303);
+    expect(emu.throttle("demo-canvas")).toMatchObject({
+      settings: { mode: "canvas", highWaterMark: 100, requestCost: 0.5, upFrontCost: 50, outflowPerSecond: 10 },
+      relayHeaders: false,
+    });
+    await page(emu, gradebook, form({ action: "throttle", mode: "d2l", credits: "500", relayHeaders: "on" }));
+    expect(emu.throttle("demo-canvas")).toMatchObject({ settings: { mode: "d2l", credits: 500, costPerCall: 10 }, relayHeaders: true });
+    const shown = await page(emu, gradebook);
+    expect(shown.html).toContain('<option value="d2l" selected>');
+    expect(shown.html).toContain('<option value="moodle" selected>');
+
+    await page(emu, gradebook, form({ action: "lms", family: "auto" }));
+    expect(emu.lmsFamily("demo-canvas")).toBe("canvas");
+    const badThrottle = await page(emu, gradebook, form({ action: "throttle", mode: "d2l", windowSeconds: "0" }));
+    expect(badThrottle.status).toBe(400);
+    expect(badThrottle.html).toContain("windowSeconds must be &gt; 0");
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PlatformGate, throttlesPlatform } from "@/lib/grades/gate";
+import { PlatformGate, throttlesPlatform } from "@/lib/ltiaas/gate";
 import { LtiaasError, type LtiaasErrorInit } from "@/lib/ltiaas/errors";
 
 const tick = () => new Promise((r) => setImmediate(r));

@@ -6,10 +6,21 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { setEnvForTests } from "@/lib/env";
 import { testEnv } from "../support/env";
 
+// A forged backfill that got through would record its scores: count every attempt to.
 const ran = vi.hoisted(() => ({ handlers: 0 }));
-vi.mock("@/lib/jobs/backfill", async (importOriginal) => {
-  const real = await importOriginal<typeof import("@/lib/jobs/backfill")>();
-  return { ...real, backfillHandler: async () => (ran.handlers++, { dryRun: false, revised: 1, contexts: 0, contextRefs: [] }) };
+vi.mock("@/lib/grades/record", async (importOriginal) => {
+  const real = await importOriginal<typeof import("@/lib/grades/record")>();
+  return {
+    ...real,
+    recordScores: async () => {
+      ran.handlers++;
+      return { duplicate: true };
+    },
+    findUnknownTriples: async () => {
+      ran.handlers++;
+      return [];
+    },
+  };
 });
 
 const { GET, POST, PUT } = await import("@/app/api/inngest/route");

@@ -6,15 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { NonRetriableError, RetryAfterError } from "inngest";
 import { SealError } from "@/lib/crypto/seal";
-import { EVENTS } from "@/lib/jobs/events";
-import {
-  functions,
-  platformConcurrency,
-  pushContextFn,
-  pushContextSoonFn,
-  pushGradesFn,
-  stepRunner,
-} from "@/lib/inngest/functions";
+import { functions, inngestFunction, platformConcurrency, stepRunner } from "@/lib/inngest/functions";
+import { pushContextJob } from "@/lib/jobs/definitions/push-context";
+
+const EVENTS = { pushContext: pushContextJob.event, contextChanged: pushContextJob.flow.soon!.event };
+const pushContextFn = inngestFunction("push-context");
+const pushContextSoonFn = inngestFunction("push-context-soon");
+const pushGradesFn = inngestFunction("push-grades");
 
 const fakeStep = () => {
   const calls: string[] = [];

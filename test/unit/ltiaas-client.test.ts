@@ -12,7 +12,9 @@ import {
   parseRetryAfter,
   serviceKeyHeader,
   type LtiaasAuth,
+  type AnswerMeta,
   type LtiaasClient,
+  type Score,
 } from "@/lib/ltiaas";
 import { testEnv } from "../support/env";
 
@@ -152,6 +154,23 @@ describe("auth headers", () => {
   });
 });
 
+describe("keys that cannot be sent", () => {
+  it.each([
+    ["a line break", "abc\r\nX-Evil: 1"],
+    ["a NUL", "abc\u0000def"],
+    ["a character past U+00FF", "abc€"],
+  ])("refuses a key with %s before any request, quoting nothing", async (_name, key) => {
+    const { c, sent } = client();
+    const seen: AnswerMeta[] = [];
+    const svc = await failure(c.postScore({ serviceKey: key }, LINE_ITEM, score, { onAnswer: (a) => seen.push(a) }));
+    expect(svc).toMatchObject({ kind: "needs_relaunch", reason: "service key is not a valid header value" });
+    const ltik = await failure(c.getIdToken(key));
+    expect(ltik).toMatchObject({ kind: "refused", reason: "ltik is not a valid header value" });
+    expect(sent).toHaveLength(0);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe("id token parsing", () => {
   it("parses the reference token and keeps extra fields", async () => {
     const { c } = client(json(idToken));
@@ -238,8 +257,12 @@ describe("the outcome table", () => {
     ["401 on an ltik score post", () => text("", 401), LTIK_AUTH, "score", { kind: "refused", status: 401 }],
     ["400 inactive platform on the id token", () => ltiaasError(400, "UNREGISTERED_OR_INACTIVE_PLATFORM"), LTIK_AUTH, "idtoken", { kind: "refused", status: 400, code: "UNREGISTERED_OR_INACTIVE_PLATFORM", reason: "Error", fromLms: false }],
     ["400 LTIAAS service refusal on a score post is not 'not gradable'", () => ltiaasError(400, "SERVICE_NOT_AVAILABLE_FOR_CONTEXT", "Assignment and Grades is not available."), SVC_AUTH, "score", { kind: "refused", code: "SERVICE_NOT_AVAILABLE_FOR_CONTEXT", fromLms: false }],
-    ["400 LTIAAS validation on a score post is not gradable", () => ltiaasError(400, "INVALID_PARAMETERS", "scoreGiven: must be 0 or more"), SVC_AUTH, "score", { kind: "not_gradable", code: "INVALID_PARAMETERS", reason: "scoreGiven: must be 0 or more" }],
+    // LTIAAS refusing a field it was sent says nothing about the learner: refused (retried, bounded), never skipped for good.
+    ["400 LTIAAS validation on a score post is refused, not 'not gradable'", () => ltiaasError(400, "INVALID_PARAMETERS", "scoreGiven: must be 0 or more"), SVC_AUTH, "score", { kind: "refused", code: "INVALID_PARAMETERS", reason: "scoreGiven: must be 0 or more", fromLms: false }],
     ["400 on a list is refused, not 'not gradable'", () => text("bad", 400), SVC_AUTH, "list", { kind: "refused", status: 400 }],
+    ["400 LTIAAS-shaped on a score post, as LTIAAS refuses a field", () => ltiaasError(400, "submission.submittedAt: must be an ISO 8601 date"), SVC_AUTH, "score", { kind: "refused", status: 400, fromLms: false }],
+    ["400 earlier timestamp relayed in LTIAAS's shape stays a conflict", () => ltiaasError(400, "Provided timestamp of 2026-01-01T00:00:00Z before last updated timestamp of 2026-01-01T00:00:01Z"), SVC_AUTH, "score", { kind: "conflict", status: 400, fromLms: false }],
+    ["Canvas 403 throttle without Retry-After carries its rate headers", () => text("403 Forbidden (Rate Limit Exceeded)", 403, { "x-rate-limit-remaining": "0.0", "x-request-cost": "50" }), SVC_AUTH, "score", { kind: "retry_later", status: 403, retryAfterSeconds: undefined, rateLimit: { remaining: 0, cost: 50 } }],
     ["404 line item", () => text("Not Found", 404), SVC_AUTH, "score", { kind: "not_found", status: 404 }],
     ["404 on a list", () => json({ errors: [{ message: "The specified resource does not exist." }] }, 404), SVC_AUTH, "list", { kind: "not_found" }],
     ["408", () => text("", 408), SVC_AUTH, "list", { kind: "retry_later", status: 408 }],
@@ -472,6 +495,218 @@ describe("scores", () => {
       `${BASE}api/lineitems/${encodeURIComponent(LINE_ITEM)}/scores?userId=u1`,
       `${BASE}api/lineitems/${encodeURIComponent(LINE_ITEM)}/scores?url=${encodeURIComponent(next)}`,
     ]);
+  });
+});
+
+describe("submission times", () => {
+  const submitted: Score = {
+    ...score,
+    submission: { startedAt: "2026-11-20T08:00:00Z", submittedAt: "2026-11-20T08:59:59.123+01:00" },
+    "https://canvas.instructure.com/lti/submission": { prioritize_non_tool_grade: true, new_submission: false, submitted_at: "2026-11-20T08:59:59.123+01:00" },
+  };
+
+  it("sends the submission and Canvas's extension as given", async () => {
+    const { c, sent } = client(noContent());
+    await c.postScore(SVC_AUTH, LINE_ITEM, submitted);
+    const body = JSON.parse(sent[0].body!);
+    expect(body).toEqual({ ...score, submission: submitted.submission, "https://canvas.instructure.com/lti/submission": submitted["https://canvas.instructure.com/lti/submission"] });
+    expect(body.submission.submittedAt).toBe("2026-11-20T08:59:59.123+01:00");
+  });
+
+  it("sends only the parts given", async () => {
+    const { c, sent } = client(noContent(), noContent());
+    await c.postScore(SVC_AUTH, LINE_ITEM, { ...score, submission: { submittedAt: "2026-11-20T08:00:00Z" } });
+    await c.postScore(SVC_AUTH, LINE_ITEM, { ...score, "https://canvas.instructure.com/lti/submission": { new_submission: true } });
+    expect(JSON.parse(sent[0].body!)).toEqual({ ...score, submission: { submittedAt: "2026-11-20T08:00:00Z" } });
+    expect(JSON.parse(sent[1].body!)).toEqual({ ...score, "https://canvas.instructure.com/lti/submission": { new_submission: true } });
+  });
+
+  it.each([
+    ["a date without a time", { submission: { submittedAt: "2026-11-20" } }],
+    ["a time without a zone", { submission: { startedAt: "2026-11-20T08:00:00" } }],
+    ["not a date", { "https://canvas.instructure.com/lti/submission": { submitted_at: "yesterday" } }],
+    ["a flag that is not a boolean", { "https://canvas.instructure.com/lti/submission": { prioritize_non_tool_grade: "yes" } }],
+  ])("does not send %s", async (_name, extra) => {
+    const { c, sent } = client();
+    const err = await failure(c.postScore(SVC_AUTH, LINE_ITEM, { ...score, ...extra } as never));
+    expect(err.kind).toBe("not_gradable");
+    expect(err.reason).toMatch(/^invalid request: (submission|https:\/\/canvas)/);
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe("results, a page at a time", () => {
+  const scoresPath = `${BASE}api/lineitems/${encodeURIComponent(LINE_ITEM)}/scores`;
+
+  it("reads a first page with a limit, then follows next through ?url=", async () => {
+    const next = "https://lms.example.com/api/lti/courses/1/line_items/7/results?page=2&per_page=2";
+    const { c, sent } = client(
+      json({
+        scores: [
+          { id: "r1", userId: "u1", scoreOf: LINE_ITEM, resultScore: 7.5, resultMaximum: 10, comment: "ok", timestamp: "2026-11-20T08:00:00Z" },
+          // A person cleared it, or the LMS keeps no score yet: no resultScore.
+          { id: "r2", userId: 2, scoreOf: LINE_ITEM, resultScore: null, resultMaximum: 10 },
+        ],
+        next,
+      }),
+      json({ scores: [{ id: "r3", userId: "u3", resultScore: "4", resultMaximum: "5" }] }),
+    );
+    const first = await c.listResultsPage(SVC_AUTH, LINE_ITEM, { limit: 2 });
+    expect(first.next).toBe(next);
+    expect(first.results).toEqual([
+      expect.objectContaining({ id: "r1", userId: "u1", scoreOf: LINE_ITEM, resultScore: 7.5, resultMaximum: 10, comment: "ok" }),
+      expect.objectContaining({ id: "r2", userId: "2", resultMaximum: 10 }),
+    ]);
+    expect(first.results[1].resultScore).toBeUndefined();
+    // Extra fields an LMS adds are kept, not refused.
+    expect((first.results[0] as unknown as Record<string, unknown>).timestamp).toBe("2026-11-20T08:00:00Z");
+    const second = await c.listResultsPage(SVC_AUTH, LINE_ITEM, { url: first.next! });
+    expect(second).toEqual({ results: [expect.objectContaining({ id: "r3", userId: "u3", resultScore: 4, resultMaximum: 5 })] });
+    expect(second.next).toBeUndefined();
+    expect(sent.map((x) => x.url)).toEqual([`${scoresPath}?limit=2`, `${scoresPath}?url=${encodeURIComponent(next)}`]);
+  });
+
+  it("reads one user's result", async () => {
+    const { c, sent } = client(json({ scores: [{ id: "r1", userId: "user 1&2", resultScore: 3, resultMaximum: 10 }] }), json({ scores: [] }));
+    const page = await c.listResultsPage(SVC_AUTH, LINE_ITEM, { userId: "user 1&2" });
+    expect(page.results.map((r) => r.userId)).toEqual(["user 1&2"]);
+    expect(sent[0].url).toBe(`${scoresPath}?userId=user%201%262`);
+    await expect(c.listResultsPage(SVC_AUTH, LINE_ITEM)).resolves.toEqual({ results: [] });
+    expect(sent[1].url).toBe(scoresPath);
+  });
+
+  it("refuses bad queries before any request, and pages without a userId or scores array", async () => {
+    const { c, sent } = client(json({ scores: [{ resultScore: 1 }] }), json({ results: [] }));
+    for (const q of [{ limit: 0 }, { limit: 1.5 }, { userId: "" }, { url: "" }]) expect((await failure(c.listResultsPage(SVC_AUTH, LINE_ITEM, q))).kind).toBe("refused");
+    expect((await failure(c.listResultsPage(SVC_AUTH, "", {}))).kind).toBe("refused");
+    expect(sent).toHaveLength(0);
+    expect((await failure(c.listResultsPage(SVC_AUTH, LINE_ITEM))).kind).toBe("bad_response");
+    expect((await failure(c.listResultsPage(SVC_AUTH, LINE_ITEM))).kind).toBe("bad_response");
+  });
+});
+
+describe("what each answer says about pacing", () => {
+  const ok = () => json({ lineItems: [] });
+
+  it("reports an answer without rate headers: status and latency only", async () => {
+    const { c } = client(noContent());
+    const seen: AnswerMeta[] = [];
+    await c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer: (a) => seen.push(a) });
+    expect(seen).toEqual([{ status: 204, latencyMs: expect.any(Number) }]);
+    expect(seen[0]).not.toHaveProperty("rateLimit");
+    expect(seen[0].latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reports the rate headers of a success and of a failure, which also carries them", async () => {
+    const { c } = client(
+      json({ lineItems: [] }, 200, { "x-rate-limit-remaining": "598.25", "x-request-cost": "1.75" }),
+      text("", 429, { "retry-after": "3", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "42", "x-request-cost": "10" }),
+    );
+    const seen: AnswerMeta[] = [];
+    await c.listLineItemsPage(SVC_AUTH, {}, { onAnswer: (a) => seen.push(a) });
+    const err = await failure(c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer: (a) => seen.push(a) }));
+    expect(seen).toEqual([
+      { status: 200, latencyMs: expect.any(Number), rateLimit: { remaining: 598.25, cost: 1.75 } },
+      { status: 429, latencyMs: expect.any(Number), rateLimit: { remaining: 0, resetSeconds: 42, cost: 10 } },
+    ]);
+    expect(err).toMatchObject({ kind: "retry_later", retryAfterSeconds: 3, rateLimit: { remaining: 0, resetSeconds: 42, cost: 10 } });
+    expect(JSON.parse(JSON.stringify(err)).rateLimit).toEqual({ remaining: 0, resetSeconds: 42, cost: 10 });
+    expect(inspect(err)).toContain("resetSeconds: 42");
+  });
+
+  it("ignores garbage rate headers rather than failing the call", async () => {
+    const { c } = client(noContent(), json({ lineItems: [] }, 200, { "x-rate-limit-remaining": "lots", "x-rate-limit-reset": "-", "x-request-cost": "5" }));
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer });
+    await c.listLineItemsPage(SVC_AUTH, {}, { onAnswer });
+    expect(seen.map((a) => a.rateLimit)).toEqual([undefined, { cost: 5 }]);
+  });
+
+  it("reports a transport failure once, with no status", async () => {
+    const { c } = client(() => {
+      throw new TypeError("fetch failed", { cause: { code: "ECONNRESET" } });
+    });
+    const seen: AnswerMeta[] = [];
+    await failure(c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer: (a) => seen.push(a) }));
+    expect(seen).toEqual([{ status: null, latencyMs: expect.any(Number) }]);
+  });
+
+  it("reports a 2xx that does not parse, and a bad_response carries the rate headers too", async () => {
+    const { c } = client(text("<html/>", 200, { "x-rate-limit-remaining": "5" }));
+    const seen: AnswerMeta[] = [];
+    const err = await failure(c.listLineItemsPage(SVC_AUTH, {}, { onAnswer: (a) => seen.push(a) }));
+    expect(err).toMatchObject({ kind: "bad_response", rateLimit: { remaining: 5 } });
+    expect(seen.map((a) => a.status)).toEqual([200]);
+  });
+
+  it("reports every page of a call that follows pages", async () => {
+    const { c } = client(
+      json({ scores: [{ userId: "u1" }], next: "https://n/2" }, 200, { "x-rate-limit-remaining": "10" }),
+      json({ scores: [{ userId: "u2" }], next: "https://n/3" }),
+      json({ scores: [] }, 200, { "x-rate-limit-remaining": "8" }),
+    );
+    const seen: AnswerMeta[] = [];
+    await c.listScores(SVC_AUTH, LINE_ITEM, {}, { onAnswer: (a) => seen.push(a) });
+    expect(seen.map((a) => [a.status, a.rateLimit?.remaining])).toEqual([
+      [200, 10],
+      [200, undefined],
+      [200, 8],
+    ]);
+  });
+
+  it("reports before the call settles, and a throwing onAnswer changes nothing", async () => {
+    const { c } = client(noContent(), text("", 422));
+    const order: string[] = [];
+    await c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer: () => void order.push("answer") }).then(() => order.push("resolved"));
+    await c
+      .postScore(SVC_AUTH, LINE_ITEM, score, {
+        onAnswer: () => {
+          order.push("answer");
+          throw new Error("bookkeeping broke");
+        },
+      })
+      .catch((e: LtiaasError) => order.push(`rejected ${e.kind}`));
+    expect(order).toEqual(["answer", "resolved", "answer", "rejected not_gradable"]);
+  });
+
+  it("reports nothing when nothing was sent", async () => {
+    const { c, sent } = client();
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await failure(c.postScore(SVC_AUTH, LINE_ITEM, { ...score, scoreGiven: -1 }, { onAnswer }));
+    await failure(c.postScore({ serviceKey: "" }, LINE_ITEM, score, { onAnswer }));
+    await expect(c.postScore(SVC_AUTH, LINE_ITEM, score, { onAnswer, beforeSend: () => Promise.reject(new Error("no slot")) })).rejects.toThrow("no slot");
+    expect(seen).toEqual([]);
+    expect(sent).toHaveLength(0);
+  });
+
+  it("runs beforeSend before every request of every method", async () => {
+    const { c, sent } = client(
+      json(idToken),
+      ok(),
+      json({ lineItems: [], next: "https://n/2" }),
+      ok(),
+      json({ id: "li", label: "x", scoreMaximum: 1 }),
+      noContent(),
+      json({ scores: [] }),
+      json({ scores: [], next: "https://n/2" }),
+      json({ scores: [] }),
+      json({ members: [] }),
+    );
+    const at: number[] = [];
+    const opts = { beforeSend: async () => void at.push(sent.length) };
+    await c.getIdToken(LTIK, opts);
+    await c.listLineItemsPage(SVC_AUTH, {}, opts);
+    await c.listLineItems(SVC_AUTH, {}, opts);
+    await c.getLineItem(SVC_AUTH, "li", opts);
+    await c.postScore(SVC_AUTH, LINE_ITEM, score, opts);
+    await c.listResultsPage(SVC_AUTH, LINE_ITEM, {}, opts);
+    await c.listScores(SVC_AUTH, LINE_ITEM, {}, opts);
+    await c.listMembershipsPage(SVC_AUTH, {}, opts);
+    // Each ran with exactly the requests before it sent (listLineItems and listScores: one per page).
+    expect(at).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sent).toHaveLength(10);
   });
 });
 

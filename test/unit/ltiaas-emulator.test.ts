@@ -1,7 +1,7 @@
 /** The client's outcome mapping end to end, against the bundled emulator on a local port. */
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLtiaasClient, LtiaasError, type LtiaasAuth, type LtiaasClient } from "@/lib/ltiaas";
+import { createLtiaasClient, LtiaasError, type AnswerMeta, type LtiaasAuth, type LtiaasClient } from "@/lib/ltiaas";
 import { TEST_KEYS } from "../support/env";
 import { useEmulator } from "../support/emulator";
 
@@ -141,6 +141,44 @@ describe("scores", () => {
     expect(results.map((r) => r.userId).sort()).toEqual(["u1", "u2", "u3", "u4", "u5"]);
   });
 
+  it("reads results a page at a time, following next, or one user's", async () => {
+    const { c, auth, item } = await course(5);
+    for (let i = 1; i <= 5; i++) await c.postScore(auth, item.id, graded(`u${i}`, i));
+    const pages = [await c.listResultsPage(auth, item.id, { limit: 2 })];
+    while (pages.at(-1)!.next) pages.push(await c.listResultsPage(auth, item.id, { url: pages.at(-1)!.next! }));
+    expect(pages.map((p) => p.results.length)).toEqual([2, 2, 1]);
+    expect(pages.flatMap((p) => p.results.map((r) => r.userId)).sort()).toEqual(["u1", "u2", "u3", "u4", "u5"]);
+    const one = await c.listResultsPage(auth, item.id, { userId: "u3" });
+    expect(one).toEqual({ results: [expect.objectContaining({ userId: "u3", scoreOf: item.id, resultScore: 3, resultMaximum: 10 })] });
+    expect(await c.listResultsPage(auth, item.id, { userId: "nobody" })).toEqual({ results: [] });
+  });
+
+  it("sends a score with submission times and Canvas's extension, which the LMS takes", async () => {
+    const { c, auth, item } = await course();
+    await c.postScore(auth, item.id, {
+      ...graded("u1", 4),
+      submission: { startedAt: "2026-11-20T08:00:00Z", submittedAt: "2026-11-20T09:00:00Z" },
+      "https://canvas.instructure.com/lti/submission": { prioritize_non_tool_grade: true, new_submission: true, submitted_at: "2026-11-20T09:00:00Z" },
+    });
+    expect(await c.listScores(auth, item.id, { userId: "u1" })).toEqual([expect.objectContaining({ userId: "u1", resultScore: 4 })]);
+  });
+
+  it("reports each answer's status and latency, and Canvas's rate header on its throttle", async () => {
+    const { c, auth, item } = await course();
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    emu.emulator.faults.rateLimit = { style: "canvas403", remaining: 1 };
+    const err = await failure(c.postScore(auth, item.id, graded("u1", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 403, retryAfterSeconds: undefined, rateLimit: { remaining: 0 } });
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.listResultsPage(auth, item.id, {}, { onAnswer });
+    expect(seen).toEqual([
+      { status: 403, latencyMs: expect.any(Number), rateLimit: { remaining: 0 } },
+      { status: 204, latencyMs: expect.any(Number) },
+      { status: 200, latencyMs: expect.any(Number) },
+    ]);
+  });
+
   it("maps a user who is not a student to not_gradable, with the LMS's reason", async () => {
     const { c, auth, item } = await course();
     const err = await failure(c.postScore(auth, item.id, graded("stranger", 5)));
@@ -206,6 +244,60 @@ describe("throttling, outages and timeouts", () => {
     expect(err).toMatchObject({ kind: "retry_later", reason: "timed out after 100 ms" });
     emu.emulator.faults.hangMs = undefined;
     expect(emu.emulator.scores(item.id)).toEqual([]);
+  });
+});
+
+describe("what the LMS's throttles tell the client", () => {
+  it("Canvas's bucket: the remaining units and cost of every answer, then a 403 throttle without Retry-After", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "canvas", highWaterMark: 10, upFrontCost: 5, requestCost: 3, outflowPerSecond: 0 });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.listResultsPage(auth, item.id, {}, { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u2", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 403, retryAfterSeconds: undefined, rateLimit: { remaining: 0 } });
+    expect(seen).toEqual([
+      { status: 204, latencyMs: expect.any(Number), rateLimit: { remaining: 7, cost: 3 } },
+      { status: 200, latencyMs: expect.any(Number), rateLimit: { remaining: 4, cost: 3 } },
+      { status: 403, latencyMs: expect.any(Number), rateLimit: { remaining: 0 } },
+    ]);
+  });
+
+  it("D2L's credits: remaining, reset and cost, then a 429 with Retry-After", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "d2l", credits: 20, costPerCall: 10, windowSeconds: 60 });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.listMembershipsPage(auth, {}, { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u2", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 429, rateLimit: { remaining: 0 } });
+    expect(err.retryAfterSeconds).toBeGreaterThan(50);
+    expect(err.rateLimit?.resetSeconds).toBe(err.retryAfterSeconds);
+    expect(seen.map((a) => [a.status, a.rateLimit?.remaining, a.rateLimit?.cost])).toEqual([
+      [204, 10, 10],
+      [200, 0, 10],
+      [429, 0, undefined],
+    ]);
+    expect(seen[0].rateLimit?.resetSeconds).toBeGreaterThan(50);
+  });
+
+  it("without the headers relayed, the statuses alone still classify, and no rateLimit is made up", async () => {
+    const { c, auth, item } = await course();
+    emu.emulator.setThrottle("platform-1", { mode: "canvas", highWaterMark: 10, upFrontCost: 5, requestCost: 3, outflowPerSecond: 0, relayHeaders: false });
+    const seen: AnswerMeta[] = [];
+    const onAnswer = (a: AnswerMeta) => seen.push(a);
+    await c.postScore(auth, item.id, graded("u1", 5), { onAnswer });
+    await c.postScore(auth, item.id, graded("u2", 5), { onAnswer });
+    const err = await failure(c.postScore(auth, item.id, graded("u3", 5), { onAnswer }));
+    expect(err).toMatchObject({ kind: "retry_later", status: 403 });
+    expect(err.rateLimit).toBeUndefined();
+    expect(seen.map((a) => [a.status, "rateLimit" in a])).toEqual([
+      [204, false],
+      [204, false],
+      [403, false],
+    ]);
   });
 });
 

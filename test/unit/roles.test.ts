@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyRoles, hasCourseRole, type RoleKind } from "@/lib/launch/roles";
+import { classifyRoles, hasCourseRole, type RoleKind } from "@/lib/lti/roles";
 
 const LIS = "http://purl.imsglobal.org/vocab/lis/v2";
 const M = `${LIS}/membership`;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PlatformGate } from "@/lib/grades/gate";
+import { PlatformGate } from "@/lib/ltiaas/gate";
 import { LtiaasError } from "@/lib/ltiaas";
 import { toRows } from "@/lib/roster/apply";
 import { fetchRoster, RosterRetryLater } from "@/lib/roster/fetch";
-import { tally } from "@/lib/roster/job";
+import { tally } from "@/lib/roster/refresh";
 import { staleAfterSeconds } from "@/lib/roster/targets";
 import { explainNotGradable, type RosterMember } from "@/lib/roster/view";
 

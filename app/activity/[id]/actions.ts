@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { actionAccess, ACCESS_WORDS, type ActionAccess } from "@/app/_lib/action-session";
 import { field, formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
 import { recordScores } from "@/lib/grades/record";
+import { pushSoon } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { withSession } from "@/lib/session/session";
 import { QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
@@ -50,7 +51,7 @@ export async function submitQuizAction(_prev: QuizState, payload: FormData): Pro
   const { correct, total } = scoreQuiz(read.answers);
   const { view, member, token } = access;
   try {
-    await recordScores(
+    const recorded = await recordScores(
       [
         {
           platformId: view.platform.platformId,
@@ -67,6 +68,7 @@ export async function submitQuizAction(_prev: QuizState, payload: FormData): Pro
       ],
       { source: "activity" },
     );
+    if (!recorded.duplicate) pushSoon(recorded.changed);
   } catch (error) {
     log.error("activity.record_failed", { resourceLinkRef: view.id, ...errorFields(error) });
     return { error: NOT_SAVED, missing: [], answers };

@@ -7,7 +7,7 @@
 import { refresh } from "next/cache";
 import { ACCESS_WORDS, actionAccess } from "@/app/_lib/action-session";
 import { formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
-import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/contexts/sync";
+import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { nextSeq } from "./answers";
 

@@ -4,7 +4,7 @@
  * `Retry-After` has passed. Platforms do not wait on each other.
  */
 import { env } from "../env";
-import type { LtiaasError } from "../ltiaas/errors";
+import type { LtiaasError } from "./errors";
 
 interface Lane {
   active: number;
@@ -97,8 +97,4 @@ export function platformGate(): PlatformGate {
   if (!holder.__gradesyncGate || holder.__gradesyncGate.limit !== env().platformConcurrency)
     holder.__gradesyncGate = new PlatformGate(env().platformConcurrency);
   return holder.__gradesyncGate;
-}
-
-export function resetPlatformGateForTests(): void {
-  holder.__gradesyncGate = undefined;
 }

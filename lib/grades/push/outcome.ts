@@ -1,0 +1,51 @@
+/**
+ * What an LTIAAS answer to a score post means for its row — one pure mapping (the outcome table of
+ * ltiaas-reference.md): sent; skipped for a reason (not gradable); stop the link (the key needs a
+ * relaunch, the line item is gone); or retry later — holding the whole platform when the answer asks
+ * everyone to wait, and without using up an attempt when it is only the platform's pace.
+ */
+import { LtiaasError } from "../../ltiaas/errors";
+import { throttlesPlatform } from "../../ltiaas/gate";
+import { MIN_RETRY_AFTER_MS } from "./deps";
+
+export type Outcome =
+  | { kind: "sent" }
+  | { kind: "skipped"; reason: string; status: number | null }
+  | { kind: "stop"; stop: "needs_relaunch"; code: string; status: number | null }
+  | { kind: "stop"; stop: "not_found"; status: number | null }
+  | {
+      kind: "retry";
+      reason: string;
+      status: number | null;
+      /** Not before this (the answer's Retry-After, at least MIN_RETRY_AFTER_MS). */
+      waitMs?: number;
+      /** The whole platform waits this long (a throttle, or any Retry-After). */
+      holdMs?: number;
+      /** Rate limits are the platform's pace, not this row's fault: they do not use up attempts. */
+      countsAttempt: boolean;
+    };
+
+/** `error`: what postScore threw, or undefined when it answered 2xx. */
+export function outcomeOf(error: unknown, backoffBaseMs: number): Outcome {
+  if (error === undefined) return { kind: "sent" };
+  const e = error instanceof LtiaasError ? error : undefined;
+  const kind = e?.kind ?? "retry_later";
+  const status = e?.status ?? null;
+  if (kind === "not_gradable") return { kind: "skipped", reason: `not_gradable: ${e?.reason ?? `HTTP ${e?.status ?? "?"}`}`, status };
+  if (kind === "needs_relaunch") return { kind: "stop", stop: "needs_relaunch", code: e?.code ?? "unauthorized", status };
+  if (kind === "not_found") return { kind: "stop", stop: "not_found", status };
+  const rateLimited = e?.status === 429 || (e?.status === 403 && kind === "retry_later");
+  // `Retry-After: 0` (or an HTTP date already past, e.g. a skewed LMS clock) still means "not now":
+  // without a floor the row would be due at once and the run would hammer the platform.
+  const waitMs = e?.retryAfterSeconds !== undefined ? Math.max(MIN_RETRY_AFTER_MS, e.retryAfterSeconds * 1000) : undefined;
+  const reason = e ? `${kind}${e.status ? `: HTTP ${e.status}` : e.reason ? `: ${e.reason}` : ""}` : "retry_later: transport";
+  return {
+    kind: "retry",
+    reason,
+    status,
+    waitMs,
+    // A throttle without Retry-After holds the platform for a short pause.
+    holdMs: e && throttlesPlatform(e) ? (waitMs ?? backoffBaseMs) : undefined,
+    countsAttempt: !rateLimited,
+  };
+}
