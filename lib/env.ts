@@ -80,6 +80,8 @@ export type DatabaseConfig =
 
 export interface Env {
   production: boolean;
+  /** VERCEL=1: the platform sets X-Forwarded-For itself, so a client's address can be trusted. */
+  vercel: boolean;
   database: DatabaseConfig;
   ltiaasUrl: string;
   ltiaasApiKey: string;
@@ -210,12 +212,17 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const inngestDev = v.INNGEST_DEV !== undefined && !/^(0|false)$/i.test(v.INNGEST_DEV);
   const inngestConfigured = inngestDev || Boolean(v.INNGEST_EVENT_KEY);
   const jobsMode = v.JOBS_MODE ?? (inngestConfigured ? "inngest" : "inline");
-  if (production && jobsMode === "inngest" && !inngestDev && !v.INNGEST_SIGNING_KEY)
+  // In dev mode the SDK checks no signature, signing key or not: anyone could call /api/inngest
+  // and have a forged grade recorded and sent. Production never runs it, whatever else is set.
+  if (production && inngestDev)
+    problems.push("INNGEST_DEV must not be set in production (Inngest's dev mode accepts unsigned calls to /api/inngest); remove it, or set it to 0");
+  else if (production && jobsMode === "inngest" && !v.INNGEST_SIGNING_KEY)
     missing("INNGEST_SIGNING_KEY", "INNGEST_SIGNING_KEY is required in production when jobs run on Inngest");
 
   if (problems.length) throw new EnvError(problems);
   return {
     production,
+    vercel: v.VERCEL === "1",
     database,
     ltiaasUrl: ltiaasUrl!.replace(/\/+$/, ""),
     ltiaasApiKey: ltiaasApiKey!,

@@ -38,7 +38,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   const stateParsed = adminStateSchema.safeParse(param(query, "state"));
   const state = stateParsed.success ? stateParsed.data : null;
   const page = pageNumber(param(query, "page"));
-  const q = searchQuerySchema.safeParse(param(query, "q") ?? "");
+  const typed = param(query, "q") ?? "";
+  const q = searchQuerySchema.safeParse(typed);
   const db = await getDb();
   const list = await adminList(db, { state, page });
 
@@ -69,6 +70,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
           <Suspense key={q.data} fallback={<div className="skeleton block" aria-busy="true" />}>
             <Search query={q.data} />
           </Suspense>
+        ) : typed.trim() ? (
+          <p className="empty" role="status">
+            Nothing searched: an id {q.error.issues[0]?.message ?? "is not valid here"}.
+          </p>
         ) : null}
       </section>
 

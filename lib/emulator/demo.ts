@@ -109,11 +109,24 @@ export function demoRoster(): Member[] {
   });
 }
 
+function isLoopbackOrigin(base: string): boolean {
+  try {
+    const u = new URL(base);
+    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** Creates a demo course's platform, course and roster the first time a simulator page needs them. */
 export function ensureDemoCourse(state: LmsState, course: DemoCourse, base: string): void {
   const platform = DEMO_PLATFORMS[course.platformId];
-  // The LMS's issuer is this page's origin, so the tool's frame-ancestors (from platform.url) admit it.
-  const platformUrl = `${base}/lms/${course.platformId}`;
+  // On a loopback origin (the simulator on a developer's machine, beside the tool on another host or
+  // port) the LMS's issuer is this page's origin, so the tool's frame-ancestors admit it. Any other
+  // origin comes from a Host header a client chooses, and the first launch fixes a platform's URL for
+  // everyone: there the platform keeps its made-up example.com URL, and the simulator, served on the
+  // tool's own origin, frames the tool as 'self'.
+  const platformUrl = isLoopbackOrigin(base) ? `${base}/lms/${course.platformId}` : undefined;
   state.platform({ platformId: course.platformId, platformName: platform.name, platformUrl, productFamilyCode: platform.productFamilyCode });
   if (!state.findCourse(course.platformId, course.contextId)) {
     state.course(course.platformId, course.contextId, { label: course.label, title: course.title });

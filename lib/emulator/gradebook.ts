@@ -4,7 +4,7 @@
  * results list. The facts are in ltiaas-reference.md (Canvas's prioritize_non_tool_grade and late
  * marking, Moodle's same-second refusal, D2L's clipping, dropped and discarded grades).
  */
-import { ltiaasError } from "./http";
+import { ltiaasError, urlPart } from "./http";
 import type { LmsState, StoredLineItem } from "./state";
 import type {
   ActivityProgress,
@@ -243,7 +243,7 @@ export function isListed(cell: Cell, family: LmsFamily): boolean {
 
 /** The AGS result of a listed cell. */
 export function resultOf(item: StoredLineItem, cell: Cell): Record<string, unknown> {
-  const row: Record<string, unknown> = { id: `${item.id}/results/${encodeURIComponent(cell.userId)}`, userId: cell.userId, scoreOf: item.id };
+  const row: Record<string, unknown> = { id: `${item.id}/results/${urlPart(cell.userId)}`, userId: cell.userId, scoreOf: item.id };
   if (cell.points !== undefined) {
     row.resultScore = cell.points;
     row.resultMaximum = item.scoreMaximum;

@@ -23,13 +23,14 @@ const LOG_CAP = 100_000;
 /**
  * The origin the client used. Next hands route handlers a URL on "localhost" whatever the browser
  * asked for, which would put the LMS page on the tool's own site; the Host header says what was asked.
+ * X-Forwarded-Host is not read: Next passes a client's own value through, and this origin names the
+ * LMS (see lms.ts) — which decides who may frame the tool.
  */
 function publicOrigin(req: Request, url: URL): string {
-  const host = req.headers.get("x-forwarded-host")?.split(",")[0].trim() || req.headers.get("host");
+  const host = req.headers.get("host");
   if (!host) return url.origin;
-  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0].trim() || url.protocol.replace(/:$/, "");
   try {
-    return new URL(`${proto}://${host}`).origin;
+    return new URL(`${url.protocol}//${host}`).origin;
   } catch {
     return url.origin;
   }

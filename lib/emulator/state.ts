@@ -4,6 +4,7 @@
  * from it.
  */
 import { randomBytes } from "node:crypto";
+import { urlPart } from "./http";
 import { familyFromCode, type Cell } from "./gradebook";
 import { expandRoles } from "./roles";
 import type { Throttle } from "./throttle";
@@ -74,6 +75,7 @@ export type IdTokenBody = {
 };
 
 const token = () => randomBytes(24).toString("base64url");
+
 const courseKey = (platformId: string, contextId: string) => `${platformId}\u0000${contextId}`;
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "lms";
 const defined = <T extends object>(o: T): T =>
@@ -131,7 +133,7 @@ export class LmsState {
 
   /** Base of a course's LMS service URLs (line items, names and roles). */
   courseUrl(platformId: string, contextId: string): string {
-    return `${this.platform({ platformId }).url}/api/lti/courses/${encodeURIComponent(contextId)}`;
+    return `${this.platform({ platformId }).url}/api/lti/courses/${urlPart(contextId)}`;
   }
 
   createLaunch(input: LaunchInput, now = Date.now()): { ltik: string; serviceKey?: string; idtoken: IdTokenBody } {
@@ -167,7 +169,7 @@ export class LmsState {
 
     const presentation: Record<string, unknown> = {
       locale: "en",
-      returnUrl: `${platform.url}/courses/${encodeURIComponent(contextId ?? "none")}/external_content/success/external_tool_redirect`,
+      returnUrl: `${platform.url}/courses/${urlPart(contextId ?? "none")}/external_content/success/external_tool_redirect`,
     };
     presentation[input.documentTargetSpelling === "document_target" ? "document_target" : "documentTarget"] = "iframe";
 

@@ -4,12 +4,14 @@
  */
 import { z } from "zod";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "../ltiaas/client";
+import { boundedDate, hasNul, isWellFormed, ltiId, text } from "../validation";
 import type { LedgerScore } from "./score";
 
-/** Text Postgres can store: it refuses NUL characters (in text and in jsonb alike). */
-export const pgText = () => z.string().refine((v) => !v.includes("\u0000"), "must not contain NUL characters");
+/** Text Postgres can store: no NUL (text and jsonb refuse it), no lone surrogate (jsonb refuses it). */
+export const pgText = () =>
+  z.string().refine(isWellFormed, "must be valid Unicode (no lone surrogate)").refine((v) => !hasNul(v), "must not contain NUL characters");
 
-const id = pgText().trim().min(1, "required").max(1024);
+const id = ltiId();
 
 export const scoreEntrySchema = z
   .object({
@@ -19,13 +21,14 @@ export const scoreEntrySchema = z
     userId: id,
     scoreGiven: z.number().finite().min(0).optional(),
     scoreMaximum: z.number().finite().positive().optional(),
-    comment: pgText().max(10_000).optional(),
+    comment: text(10_000).optional(),
     activityProgress: z.enum(ACTIVITY_PROGRESS).default("Completed"),
     gradingProgress: z.enum(GRADING_PROGRESS).default("FullyGraded"),
-    gradedAt: z.iso.datetime({ offset: true }).optional(),
+    // Bounded: a far-future gradedAt would make every later score look older (the row freezes).
+    gradedAt: boundedDate().optional(),
     /** When the learner handed the work in (default: gradedAt); LMSs judge lateness by it. */
-    submittedAt: z.iso.datetime({ offset: true }).optional(),
-    startedAt: z.iso.datetime({ offset: true }).optional(),
+    submittedAt: boundedDate().optional(),
+    startedAt: boundedDate().optional(),
   })
   .superRefine((v, ctx) => {
     if (v.scoreGiven !== undefined && v.scoreMaximum === undefined)

@@ -6,14 +6,15 @@
 import { z } from "zod";
 import { env } from "../env";
 import { errorFields, log } from "../log";
-import { issuesOf, pgText, scoreEntrySchema } from "./entry";
+import { ltiId } from "../validation";
+import { issuesOf, scoreEntrySchema } from "./entry";
 import { recordScores, UnknownTripleError, type ChangedContext } from "./record";
 import { verifySignature } from "./signature";
 
 export const MAX_BODY_BYTES = 1_048_576;
 
 export const webhookBodySchema = z.object({
-  id: pgText().trim().min(1).max(200),
+  id: ltiId(),
   scores: z.array(scoreEntrySchema).min(1).max(1000),
 });
 

@@ -5,6 +5,7 @@
  */
 import { runKindOf, type JobDefinition, type JobEvent, type StepRunner, type Trigger } from "./definition";
 import type { JobDeps } from "./deps";
+import { describeError } from "../log";
 import { ownRunId, runFailed, SELF, startRun, unitDone } from "./runs";
 
 export class InvalidPayload extends Error {
@@ -61,7 +62,8 @@ export async function executeJob(def: JobDefinition, data: unknown, x: Execution
 /**
  * A job gave up (Inngest's onFailure after its retries; inline, its body threw). A unit still counts
  * as done, given up, so its run settles as partial instead of reading `running` for ever; a run's
- * own body failing fails the run. Only the error's name is kept. Returns whether a run was found.
+ * own body failing fails the run. Only the error's name (or database condition) is kept. Returns
+ * whether a run was found.
  */
 export async function jobGaveUp(
   def: JobDefinition,
@@ -74,7 +76,8 @@ export async function jobGaveUp(
   const payload = parsed.data as Record<string, unknown>;
   const runId = (def.unitOf ? (payload.runId as string | null) : null) ?? at.runId ?? (at.engineRunId ? ownRunId(at.engineRunId) : null);
   if (!runId) return false;
-  const name = errorName(at.error);
+  // Named by describeError: a database refusal by its SQLSTATE, anything else by its name.
+  const name = describeError(at.error);
   if (!def.unitOf) {
     await runFailed(deps.db, runId, name);
     return true;
@@ -82,11 +85,6 @@ export async function jobGaveUp(
   const counts = (await def.gaveUpCounts?.({ payload, deps, runId })) ?? {};
   await unitDone(deps.db, runId, unitOf(def, payload), counts, name);
   return true;
-}
-
-function errorName(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" && name ? name : "Error";
 }
 
 /** Fan-out helper for engines: which contexts a batch of unit events registers under which run. */

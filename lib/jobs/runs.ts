@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { describeError } from "../log";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
 
@@ -112,6 +113,12 @@ export async function unitDone(
  * Ends the run once none of its units is left, by the outcome rule. Only the first of two
  * concurrent callers settles it; a run already settled (or failed) is left as it is.
  */
+/** The run's error when units gave up: how many, and what they ran into (each named by describeError). */
+function gaveUpError(n: number, causes: string | null): string {
+  const head = `${n} context(s) gave up after their retries`;
+  return causes ? `${head}: ${causes.length > 300 ? `${causes.slice(0, 299)}…` : causes}` : head;
+}
+
 async function settleIfDone(db: Db, runId: string): Promise<void> {
   // Every unit calls this as it finishes: while any is left, one probe of the partial index answers.
   const [open] = await rowsOf<{ left: boolean }>(
@@ -119,9 +126,10 @@ async function settleIfDone(db: Db, runId: string): Promise<void> {
     sql`SELECT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL) AS left`,
   );
   if (open?.left) return;
-  const [r] = await rowsOf<{ counts: Record<string, number> | string; gave_up: number }>(
+  const [r] = await rowsOf<{ counts: Record<string, number> | string; gave_up: number; causes: string | null }>(
     db,
-    sql`SELECT r.counts, (SELECT count(error)::int FROM sync_run_units WHERE run_id = r.id) AS gave_up
+    sql`SELECT r.counts, (SELECT count(error)::int FROM sync_run_units WHERE run_id = r.id) AS gave_up,
+          (SELECT string_agg(DISTINCT e.error, '; ') FROM (SELECT error FROM sync_run_units WHERE run_id = r.id AND error IS NOT NULL LIMIT 20) e) AS causes
         FROM sync_runs r WHERE r.id = ${runId}::uuid AND r.outcome = 'running'`,
   );
   if (!r) return;
@@ -130,17 +138,17 @@ async function settleIfDone(db: Db, runId: string): Promise<void> {
   const outcome = runOutcome({ failed: counts.failed ?? 0, pending: counts.pending ?? 0, gaveUp });
   await db.execute(sql`UPDATE sync_runs SET outcome = ${outcome}::text, finished_at = now(),
       counts = counts || jsonb_build_object('pending', ${counts.pending ?? 0}::int),
-      error = ${gaveUp > 0 ? `${gaveUp} context(s) gave up after their retries` : null}::text
+      error = ${gaveUp > 0 ? gaveUpError(gaveUp, r.causes) : null}::text
     WHERE id = ${runId}::uuid AND outcome = 'running'
       AND NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL)`);
 }
 
 /**
  * A run's own body threw, or failed for good under Inngest: failed, unless its units already
- * settled it. Only the error's name is kept (its message may quote an LMS's answer).
+ * settled it. Only the error's name (or database condition) is kept: its message may quote an LMS's answer.
  */
 export async function runFailed(db: Db, runId: string, error: unknown): Promise<void> {
-  const name = error instanceof Error ? error.name : typeof error === "string" && error ? error : "Error";
+  const name = typeof error === "string" && error ? error : describeError(error);
   await db.execute(sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${name}::text
     WHERE id = ${runId}::uuid AND outcome = 'running'`);
 }

@@ -10,6 +10,8 @@ import { createSession, type SessionRole } from "../session/session";
 import { log } from "../log";
 import { recordLaunch, type LaunchRefs } from "./record";
 import { classifyRoles } from "../lti/roles";
+import { frameAncestorOrigin } from "../session/frame-ancestors";
+import { cleanOptional, cleanText, isStorableId } from "../validation";
 
 export interface LaunchSuccess {
   ok: true;
@@ -41,28 +43,41 @@ const fail = (status: LaunchFailure["status"], code: string, title: string, mess
 /** LTIAAS codes that refuse the platform or the service, not this one launch link. */
 const ACCOUNT_REFUSALS = new Set(["UNREGISTERED_OR_INACTIVE_PLATFORM", "INACTIVE_SERVICE"]);
 
-function originOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    return u.protocol === "https:" || u.protocol === "http:" ? u.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Who may frame our pages: the platform's URL and the origin of the launch's return URL. Both are
  * needed: Canvas's issuer (canvas.instructure.com) is not the school's own host, its return URL is.
+ * Only plain https origins pass (see frameAncestorOrigin): the values become a CSP header.
  */
 function lmsOrigins(idtoken: IdToken): string[] {
-  const found = [originOf(idtoken.platform.url), originOf(idtoken.launch.presentation?.returnUrl)];
+  const found = [frameAncestorOrigin(idtoken.platform.url), frameAncestorOrigin(idtoken.launch.presentation?.returnUrl)];
   return [...new Set(found.filter((o): o is string => Boolean(o)))];
+}
+
+/**
+ * An ltik travels in an Authorization header: one holding CR, LF, NUL, spaces or non-ASCII cannot
+ * be sent (fetch throws, which would look like LTIAAS being down). It is the caller's link that is
+ * wrong, so it is refused without calling LTIAAS. LTIAAS's ltiks are JWTs, far below the cap.
+ */
+const LTIK_SHAPE = /^[\x21-\x7e]{1,8192}$/;
+
+/** The first id of the idtoken the database cannot key by (over 255 characters, NUL, lone surrogate). */
+function unparseableId(idtoken: IdToken): string | undefined {
+  const ids: [string, string | undefined][] = [
+    ["user.id", idtoken.user.id],
+    ["platform.id", idtoken.platform.id],
+    ["launch.context.id", idtoken.launch.context?.id],
+    ["launch.resourceLink.id", idtoken.launch.resourceLink?.id],
+  ];
+  return ids.find(([, v]) => v !== undefined && !isStorableId(v))?.[0];
 }
 
 export async function launch(ltik: string | null | undefined): Promise<LaunchSuccess | LaunchFailure> {
   if (!ltik || ltik.trim() === "") {
     return fail(400, "missing_ltik", "This page needs a launch from your course", "Open Gradesync from the assignment link in your course; this address does not work on its own.");
+  }
+
+  if (!LTIK_SHAPE.test(ltik)) {
+    return fail(401, "malformed_ltik", "This launch link is not valid", "The address that opened Gradesync is damaged. Go back to your course and open the assignment again.");
   }
 
   let idtoken: IdToken;
@@ -90,6 +105,14 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     throw error;
   }
 
+  // The contract: an idtoken whose ids exceed 255 characters does not parse (502), like any other
+  // answer Gradesync cannot read; the id is never stored cut or altered (it would name someone else).
+  const badId = unparseableId(idtoken);
+  if (badId) {
+    log.warn("launch.idtoken_unparseable", { field: badId });
+    return fail(502, "idtoken_unparseable", "Your course could not be reached", "The LTI service sent launch details Gradesync cannot read. Open the assignment again from your course; if it keeps happening, tell your administrator.");
+  }
+
   const context = idtoken.launch.context;
   const link = idtoken.launch.resourceLink;
   if (idtoken.launch.type !== "LtiResourceLinkRequest" || !context?.id || !link?.id) {
@@ -112,15 +135,24 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
       }
     : undefined;
 
+  // LMS text is stored cleaned (lone surrogates become U+FFFD, NUL goes), never refused.
+  const p = idtoken.platform;
   const refs = await recordLaunch(await getDb(), {
-    platform: idtoken.platform,
-    context,
-    resourceLink: link,
-    user: idtoken.user,
-    roles: idtoken.user.roles,
+    platform: {
+      id: p.id,
+      url: cleanOptional(p.url),
+      clientId: cleanOptional(p.clientId),
+      deploymentId: cleanOptional(p.deploymentId),
+      name: cleanOptional(p.name),
+      productFamilyCode: cleanOptional(p.productFamilyCode),
+    },
+    context: { id: context.id, label: cleanOptional(context.label), title: cleanOptional(context.title) },
+    resourceLink: { id: link.id, title: cleanOptional(link.title) },
+    user: { id: idtoken.user.id, name: cleanOptional(idtoken.user.name), email: cleanOptional(idtoken.user.email) },
+    roles: idtoken.user.roles.map(cleanText),
     kind: roles.kind,
     testUser: roles.testUser,
-    lineItemId: idtoken.services?.assignmentAndGrades?.lineItemId,
+    lineItemId: cleanOptional(idtoken.services?.assignmentAndGrades?.lineItemId),
     sealedKey,
   });
 

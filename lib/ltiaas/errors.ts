@@ -99,9 +99,60 @@ function truncate(text: string): string {
   return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH - 1)}…` : clean;
 }
 
-/** Replaces every occurrence of a secret (an LMS may echo what it was sent) before text is kept. */
+/** Encoded forms shorter than this are not looked for: they would match ordinary text. */
+const MIN_FORM_LENGTH = 6;
+
+/**
+ * The characters of base64 (or base64url) text that stand for the secret alone, for each of the
+ * three ways it can line up inside longer encoded text (e.g. base64("apiKey:serviceKey")): the
+ * first and last characters, which share bits with neighbouring bytes, are left out.
+ */
+function base64Cores(secret: Buffer, encoding: "base64" | "base64url"): string[] {
+  const cores: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), secret]).toString(encoding);
+    const start = Math.ceil((shift * 8) / 6);
+    const end = Math.floor(((shift + secret.length) * 8) / 6);
+    cores.push(encoded.slice(start, end));
+  }
+  return cores;
+}
+
+/** The forms a secret can take when an LMS or a proxy echoes what it was sent. */
+function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms = new Set<string>([secret]);
+  const uri = encodeURIComponent(secret);
+  forms.add(uri);
+  forms.add(uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+  forms.add(uri.replaceAll("%20", "+"));
+  forms.add(new URLSearchParams({ x: secret }).toString().slice(2)); // form encoding
+  forms.add(encodeURI(secret));
+  forms.add(JSON.stringify(secret).slice(1, -1)); // JSON-escaped
+  for (const encoding of ["base64", "base64url"] as const) for (const core of base64Cores(bytes, encoding)) forms.add(core);
+  forms.add(bytes.toString("hex"));
+  forms.add(bytes.toString("hex").toUpperCase());
+  return [...forms].filter((f) => f.length >= Math.min(MIN_FORM_LENGTH, secret.length));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Replaces every occurrence of a secret before text is kept: as it is, and in the encoded forms an
+ * LMS may echo (URL- and form-encoded, JSON-escaped, base64 and base64url at any alignment, hex).
+ * Hex is matched whatever its case. Longer forms are replaced first.
+ */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[redacted]");
+  const forms = new Set<string>();
+  for (const s of secrets) if (s && s.length >= 4) for (const f of secretForms(s)) forms.add(f);
+  if (!forms.size) return text;
+  const pattern = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
+  const hex = [...new Set(secrets.filter((s): s is string => Boolean(s && s.length >= 4)))].map((s) => Buffer.from(s, "utf8").toString("hex"));
+  // Hex in mixed case ("aB3f…") too: case-insensitive for those forms only.
+  const hexPattern = hex.length ? new RegExp(hex.map(escapeRegExp).join("|"), "gi") : undefined;
+  let out = text.replace(new RegExp(pattern, "g"), "[redacted]");
+  if (hexPattern) out = out.replace(hexPattern, "[redacted]");
   return out;
 }

@@ -17,10 +17,13 @@ const optString = z
   .nullish()
   .transform((v) => (v === null || v === undefined ? undefined : withoutNul(String(v)) || undefined));
 
-/** Ids are strings in the spec; some LMSs send numbers. */
+/**
+ * Ids are strings in the spec; some LMSs send numbers. Kept exactly as sent (an id with a NUL
+ * removed would name someone else): the launch refuses one it cannot store, a roster leaves it out.
+ */
 const id = z
   .union([z.string(), z.number()])
-  .transform((v) => withoutNul(String(v)))
+  .transform((v) => String(v))
   .pipe(z.string().min(1));
 
 const optNumber = z

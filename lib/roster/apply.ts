@@ -13,6 +13,8 @@ import type { Db, Tx } from "../db/client";
 import { classifyRoles, hasCourseRole } from "../lti/roles";
 import type { Member } from "../ltiaas";
 import { rowsOf } from "../db/rows";
+import { log } from "../log";
+import { cleanOptional, cleanText, isStorableId } from "../validation";
 
 /** Members per statement: 20 LMS pages of 50, far below any parameter or statement limit (one JSON parameter). */
 export const APPLY_BATCH = 1_000;
@@ -30,6 +32,8 @@ export interface ApplyResult {
   activeLearners: number;
   /** Memberships that became Inactive because the roster no longer lists them. */
   inactivated: number;
+  /** Members left out because their id cannot be stored as it is (see storableMembers). */
+  dropped: number;
   /** SQL statements the swap took (BEGIN and COMMIT included). */
   statements: number;
 }
@@ -45,21 +49,36 @@ interface Row {
 }
 
 function displayName(m: Member): string | null {
-  if (m.name) return m.name;
-  const parts = [m.givenName, m.familyName].filter(Boolean);
+  const name = cleanOptional(m.name);
+  if (name) return name;
+  const parts = [cleanOptional(m.givenName), cleanOptional(m.familyName)].filter(Boolean);
   return parts.length ? parts.join(" ") : null;
 }
 
-/** One row per user id (the last one an LMS listed wins: an upsert may not touch a row twice). */
+/**
+ * One member the database cannot store must not block a whole roster (every later refresh would
+ * fail the same way): text is cleaned (toRows), and a member whose id is not one Gradesync can key
+ * by (over 255 characters, a lone surrogate) is left out — an altered id would name someone else.
+ */
+export function storableMembers(members: Member[]): { members: Member[]; dropped: number } {
+  const kept = members.filter((m) => isStorableId(m.userId));
+  return { members: kept, dropped: members.length - kept.length };
+}
+
+/**
+ * One row per user id (the last one an LMS listed wins: an upsert may not touch a row twice), its
+ * text cleaned: the batch travels as jsonb, which refuses a lone surrogate anywhere in it.
+ */
 export function toRows(members: Member[]): Row[] {
   const byUser = new Map<string, Row>();
   for (const m of members) {
-    const c = classifyRoles(m.roles);
+    const roles = m.roles.map(cleanText);
+    const c = classifyRoles(roles);
     byUser.set(m.userId, {
       user_id: m.userId,
       name: displayName(m),
-      email: m.email ?? null,
-      roles: m.roles,
+      email: cleanOptional(m.email) ?? null,
+      roles,
       kind: c.kind,
       test_user: c.testUser,
       status: m.status,
@@ -101,7 +120,9 @@ export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResul
   // One lock order for every writer, so concurrent refreshes and launches cannot deadlock: the
   // context row first (a launch upserts it before its user and membership), then users by id
   // (two courses of one platform share users).
-  const rows = toRows(input.members).sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
+  const storable = storableMembers(input.members);
+  if (storable.dropped) log.warn("roster.members_dropped", { contextRef: input.contextRef, dropped: storable.dropped, reason: "id_not_storable" });
+  const rows = toRows(storable.members).sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
   let statements = 3;
   const result = await db.transaction(async (tx) => {
     await tx.execute(sql`SELECT id FROM contexts WHERE id = ${input.contextRef}::uuid FOR UPDATE`);
@@ -142,5 +163,5 @@ export async function applyRoster(db: Db, input: ApplyInput): Promise<ApplyResul
       inactivated,
     };
   });
-  return { ...result, statements };
+  return { ...result, dropped: storable.dropped, statements };
 }

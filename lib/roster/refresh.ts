@@ -31,6 +31,8 @@ export type ContextOutcome =
       members: number;
       activeLearners: number;
       inactivated: number;
+      /** Members left out: their id cannot be stored (see storableMembers). */
+      dropped?: number;
       pages: number;
       retried: number;
       statements: number;
@@ -39,8 +41,10 @@ export type ContextOutcome =
   | {
       contextRef: string;
       outcome: "failed";
-      /** needs_relaunch (every key answered 401), retry_later, or the LTIAAS error kind. */
+      /** needs_relaunch (every key answered 401), retry_later, the LTIAAS error kind, or error. */
       reason: string;
+      /** For an unexpected error: what it was (see describeError), for the run's error. */
+      detail?: string;
       retried: number;
       /** Under Inngest the step is retried after this long (the platform's Retry-After). */
       retryAfterMs?: number;
@@ -75,7 +79,7 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
       const fetched = await fetchRoster(deps, target.platformId, serviceKey);
       retried += fetched.retried;
       const applied = await applyRoster(db, { contextRef, platformRef: target.platformRef, members: fetched.members, fetchStartedAt });
-      log.info("roster.refreshed", { contextRef, members: applied.members, pages: fetched.pages, inactivated: applied.inactivated });
+      log.info("roster.refreshed", { contextRef, members: applied.members, pages: fetched.pages, inactivated: applied.inactivated, dropped: applied.dropped });
       return { contextRef, outcome: "refreshed", ...applied, pages: fetched.pages, retried };
     } catch (error) {
       if (error instanceof RosterRetryLater) {
@@ -123,6 +127,7 @@ export function tally(outcomes: readonly ContextOutcome[]): Record<string, numbe
     if (o.outcome === "refreshed") {
       add("members", o.members);
       add("inactivated", o.inactivated);
+      if (o.dropped) add("dropped", o.dropped);
       if (o.retried) add("retried", o.retried);
     } else if (o.outcome === "skipped") add(`skipped_${o.reason}`);
     else {

@@ -7,15 +7,15 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
-import { pgText } from "../grades/entry";
+import { isPgTimestamptzText, ltiId, text } from "../validation";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "./urgency";
 
 export const statusQuerySchema = z.object({
-  platformId: pgText().min(1).max(1024).optional(),
-  contextId: pgText().min(1).max(1024).optional(),
+  platformId: ltiId().optional(),
+  contextId: ltiId().optional(),
   state: z.enum(URGENCY_STATES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
+  cursor: text(500).optional(),
 });
 export type StatusQuery = z.infer<typeof statusQuerySchema>;
 
@@ -36,7 +36,7 @@ export interface StatusEntry {
 
 // The middle part goes back to Postgres as a timestamptz: only what Postgres wrote (ISO DateStyle).
 const PG_TIMESTAMPTZ = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/;
-const cursorSchema = z.tuple([z.number().int().min(0).max(3), z.string().max(40).regex(PG_TIMESTAMPTZ), z.uuid()]);
+const cursorSchema = z.tuple([z.number().int().min(0).max(3), z.string().max(40).regex(PG_TIMESTAMPTZ).refine(isPgTimestamptzText), z.uuid()]);
 
 export class BadCursorError extends Error {}
 

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { text } from "../validation";
 import type { Db } from "../db/client";
 import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "../status/urgency";
 import { rowsOf, toDate, toNullableNumber, toNumber } from "../db/rows";
@@ -219,7 +220,7 @@ export interface SearchResult {
 }
 
 export const SEARCH_LIMIT = 20;
-export const searchQuerySchema = z.string().trim().min(1).max(1024);
+export const searchQuerySchema = z.string().trim().min(1).pipe(text(1024));
 
 /** A delivery id (webhook) first, else an LMS user id: each matching score with its whole story. */
 export async function searchScores(db: Db, query: string): Promise<SearchResult> {

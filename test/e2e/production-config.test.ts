@@ -66,3 +66,22 @@ it("serves the emulator in production only with GRADESYNC_EMULATOR=1", async () 
     await demo.stop();
   }
 });
+
+// Inngest's SDK checks no signature in dev mode, signing key or not: a production server in dev mode
+// would let anyone record a grade through /api/inngest and have it sent with the stored serviceKey.
+it("refuses to start in production with INNGEST_DEV set, with a signing key or without", async () => {
+  const complete = {
+    ENCRYPTION_KEYS: Buffer.alloc(32, 6).toString("base64url"),
+    SESSION_SECRET: "production-session-secret-of-enough-length",
+    LTIAAS_URL: "https://school.ltiaas.com",
+    LTIAAS_API_KEY: "prod-api-key",
+  };
+  const signingKey = "signkey-prod-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const settings: Record<string, string>[] = [{ INNGEST_DEV: "1" }, { INNGEST_DEV: "1", INNGEST_SIGNING_KEY: signingKey, INNGEST_EVENT_KEY: "evt" }];
+  for (const inngest of settings) {
+    const { code, output } = await runUntilExit({ ...complete, ...inngest, PGLITE_DIR: path.join(dataDir, "inngest-dev") }, await freePort());
+    expect(code).toBe(1);
+    expect(output).toContain("INNGEST_DEV must not be set in production");
+    expect(output).not.toContain(signingKey);
+  }
+});

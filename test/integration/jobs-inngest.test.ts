@@ -177,7 +177,7 @@ describe("a fanned-out run under Inngest", () => {
     await new InngestTestEngine({ function: fn("push-context"), events: [ok] }).execute();
     // What Inngest hands onFailure: the failure event wrapping the original one.
     await unitGaveUp({ event: { data: { event: gaveUp } }, error: new Error("boom") });
-    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 }, error: "1 context(s) gave up after their retries" });
+    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 2, pending: 2 }, error: "1 context(s) gave up after their retries: Error" });
     // Malformed or run-less failures are ignored.
     await expect(unitGaveUp({ event: { data: { event: { data: { contextRef: a.contextRef, runId: null } } } } })).resolves.toEqual({ settled: false });
   });
@@ -191,7 +191,7 @@ describe("a fanned-out run under Inngest", () => {
     await startRun(t.db, { kind: "push-grades", trigger: "debounce", engineRunId, contextRef: a.contextRef, unit: a.contextRef });
     expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "running" });
     await unitGaveUp({ event: { data: { run_id: engineRunId, event } }, error: new Error("boom") });
-    expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "partial", counts: { pending: 2 }, error: "1 context(s) gave up after their retries" });
+    expect(await run(ownRunId(engineRunId))).toMatchObject({ outcome: "partial", counts: { pending: 2 }, error: "1 context(s) gave up after their retries: Error" });
     expect(ownRunId(engineRunId)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
@@ -215,7 +215,7 @@ describe("a fanned-out run under Inngest", () => {
     await new InngestTestEngine({ function: fn("push-context"), events: [events[0]], steps: [{ id: "finish", handler: () => null }] }).execute();
     expect(emu.emulator.scores(a.lineItemId!)).toHaveLength(3);
     await unitGaveUp({ event: { data: { event: events[0] } }, error: new Error("boom") });
-    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 3, pending: 0 }, error: "1 context(s) gave up after their retries" });
+    expect(await run(runId)).toMatchObject({ outcome: "partial", counts: { sent: 3, pending: 0 }, error: "1 context(s) gave up after their retries: Error" });
   });
 
   it("a fan-out function whose retries ran out leaves its run failed, saying why, not running", async () => {

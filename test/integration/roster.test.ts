@@ -160,6 +160,28 @@ describe("roster refresh: a complete refresh", () => {
     expect((await memberships(s)).find((m) => m.user_id === "odd-1")).toMatchObject({ name: "AdaLovelace", email: "ada@example.edu" });
   });
 
+  // Postgres refuses a lone surrogate in jsonb (the batch travels as one jsonb parameter): before,
+  // one such name failed that course's roster at every refresh, for good.
+  it("never lets one member the database cannot store block a roster: text is cleaned, an unstorable id left out", async () => {
+    const odd: Member[] = [
+      { userId: "odd-name", roles: ["Learner", "Learner\ud800"], name: "bad \ud800 name", email: "x\udfffy@example.edu", givenName: "\ud83d" },
+      { userId: "odd-parts", roles: ["Learner"], givenName: "Grace\ud800", familyName: "Hopper" },
+      { userId: "x".repeat(256), roles: ["Learner"], name: "Too long an id" },
+      { userId: "\u4e00".repeat(1024), roles: ["Learner"], name: "An id over the index's limit" },
+      { userId: "id-\udc00", roles: ["Learner"], name: "A lone surrogate in the id" },
+    ];
+    const s = await seeded("c1", "rl1", [...mixedRoster().slice(0, 5), ...odd]);
+    for (let i = 0; i < 2; i++) {
+      const run = await g.run("refresh-rosters", { contextRefs: [s.contextRef] }, "test");
+      expect(run.outcome).toBe("completed");
+      expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 0, dropped: 3, members: 7 });
+    }
+    const rows = await memberships(s);
+    expect(rows.map((r) => r.user_id).sort()).toEqual([...mixedRoster().slice(0, 5).map((m) => m.userId), "odd-name", "odd-parts"].sort());
+    expect(rows.find((m) => m.user_id === "odd-name")).toMatchObject({ name: "bad \ufffd name", email: "x\ufffdy@example.edu", roles: expect.arrayContaining(["Learner\ufffd"]), kind: "learner" });
+    expect(rows.find((m) => m.user_id === "odd-parts")?.name).toBe("Grace\ufffd Hopper");
+  });
+
   it("keeps names it knew when the LMS withholds PII", async () => {
     const s = await seeded();
     await g.run("refresh-rosters");
@@ -349,6 +371,9 @@ describe("roster refresh: failures leave the previous roster", () => {
     const run = await g.run("refresh-rosters");
     expect(run.outcome).toBe("partial");
     expect((await runCounts(run.runId)).counts).toMatchObject({ refreshed: 1, failed: 1, failed_error: 1 });
+    // The run says what went wrong (the error's name; never its message, which may quote an answer).
+    const [r] = await q<{ error: string | null }>(t.db, sql`SELECT error FROM sync_runs WHERE id = ${run.runId}::uuid`);
+    expect(r.error).toBe("1 context(s) gave up after their retries: TypeError");
     expect(await contextRow(good)).toMatchObject({ roster_members: 120 });
     expect((await contextRow(bad)).roster_refreshed_at).toBeNull();
   });

@@ -114,10 +114,16 @@ describe("the backfill form", () => {
 
   it("answers a date the job cannot take with words, not a crash", async () => {
     jar.set(ADMIN_COOKIE, adminCookieValue(TEST_KEYS.admin).value);
-    for (const since of ["99999-01-01", "not a date"]) {
+    for (const [since, words] of [
+      ["not a date", "must be a date"],
+      // Dates JavaScript reads but the database cannot store (year 0) or the contract refuses.
+      ["99999-01-01", "must lie between 2000-01-01"],
+      ["0000-01-01", "must lie between 2000-01-01"],
+      ["1999-12-31", "must lie between 2000-01-01"],
+    ]) {
       const answer = await backfillAction(initial, form({ platformId: "p", since, intent: "preview" }));
       expect(answer).toMatchObject({ step: "edit", selector: { platformId: "p", since } });
-      expect(answer.error).toContain("must be a date");
+      expect(answer.error).toContain(words);
     }
   });
 });

@@ -20,3 +20,20 @@ export async function expectJson500(res: Response): Promise<void> {
   expect(JSON.parse(text)).toEqual({ error: "internal_error" });
   expect(text).not.toMatch(/hunter2|exploded|at .*\.ts/);
 }
+
+/**
+ * A database that is down: every query, however it is built (drizzle's chained builders included),
+ * rejects when awaited — and only then, so nothing rejects unobserved.
+ */
+export const downDb: DbHandle = (() => {
+  const refusal = () => new Error("db exploded: postgres://u:hunter2@db/prod");
+  const chain: unknown = new Proxy(() => undefined, {
+    get: (_t, k) => (k === "then" ? (_ok: unknown, fail: (e: Error) => void) => fail(refusal()) : chain),
+    apply: () => chain,
+  });
+  return {
+    db: new Proxy({}, { get: (_t, k) => (k === "then" ? undefined : chain) }) as never,
+    driver: "node-postgres",
+    close: async () => undefined,
+  };
+})();

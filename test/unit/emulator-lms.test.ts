@@ -117,6 +117,38 @@ describe("LMS simulator page", () => {
   });
 });
 
+// Demo mode (GRADESYNC_EMULATOR=1) serves this simulator on a public host. The platform's URL it
+// launches with becomes the tool's frame-ancestors, and the first launch fixes it for everyone.
+describe("the simulator's platform URL on a public host", () => {
+  const launchWith = (emu: Emulator, url: string, headers: Record<string, string>) =>
+    page(emu, url, { ...form({ link: "bio101-lab2", user: "u-alan", role: "Learner", lineItem: "with" }), headers: { ...form({}).headers, ...headers } });
+
+  it("is never taken from X-Forwarded-Host (or X-Forwarded-Proto), which a client sends as it likes", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    const p = await launchWith(emu, "https://demo.gradesync.example/emulator/lms/launch", {
+      host: "demo.gradesync.example",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-proto": "https",
+    });
+    expect(p.status).toBe(200);
+    const token = await idtoken(emu, new URL(iframeSrc(p.html)).searchParams.get("ltik")!);
+    expect(JSON.stringify(token)).not.toContain("evil.example");
+    // A later visitor on the real host launches with the same platform URL: still nothing of the attacker's.
+    const later = await launchWith(emu, "https://demo.gradesync.example/emulator/lms/launch", { host: "demo.gradesync.example" });
+    const again = await idtoken(emu, new URL(iframeSrc(later.html)).searchParams.get("ltik")!);
+    expect(again.platform.url).toBe(token.platform.url);
+    expect(again.platform.url).toMatch(/^https:\/\/[a-z0-9-]+\.lms\.example\.com$/);
+  });
+
+  it("is not taken from a Host header naming another site either", async () => {
+    const emu = createEmulator({ apiKey: API_KEY, basePath: "/emulator" });
+    const p = await launchWith(emu, "https://evil.example/emulator/lms/launch", { host: "evil.example" });
+    const token = await idtoken(emu, new URL(iframeSrc(p.html)).searchParams.get("ltik")!);
+    expect(token.platform.url).not.toContain("evil.example");
+    expect(token.launch.presentation.returnUrl).not.toContain("evil.example");
+  });
+});
+
 describe("LMS simulator gradebook page", () => {
   const base = "http://127.0.0.1:3000/emulator";
   const gradebook = `${base}/lms/gradebook?platformId=demo-canvas&contextId=bio101`;

@@ -142,6 +142,23 @@ describe("configuration", () => {
     expect(parseEnv({ INNGEST_DEV: "http://127.0.0.1:8288" }, tmp())).toMatchObject({ jobsMode: "inngest", inngest: { dev: true } });
     for (const off of ["0", "false", "FALSE"])
       expect(problems({ ...production, INNGEST_EVENT_KEY: "evt", INNGEST_DEV: off })).toEqual([expect.stringMatching(/^INNGEST_SIGNING_KEY /)]);
-    expect(problems({ ...production, INNGEST_EVENT_KEY: "evt", INNGEST_DEV: "1" })).toEqual([]);
+    expect(problems({ ...production, INNGEST_SIGNING_KEY: "signkey-prod-1", INNGEST_EVENT_KEY: "evt", INNGEST_DEV: "0" })).toEqual([]);
+  });
+
+  // The SDK skips signature checks in dev mode even with a signing key: /api/inngest would take unsigned calls.
+  it("refuses Inngest's dev mode in production, whatever else is set", () => {
+    const devMode = expect.stringMatching(/^INNGEST_DEV must not be set in production/);
+    for (const dev of ["1", "true", "http://127.0.0.1:8288"]) {
+      expect(problems({ ...production, INNGEST_DEV: dev })).toEqual([devMode]);
+      expect(problems({ ...production, INNGEST_DEV: dev, INNGEST_SIGNING_KEY: "signkey-prod-1" })).toEqual([devMode]);
+      expect(problems({ ...production, INNGEST_DEV: dev, INNGEST_SIGNING_KEY: "signkey-prod-1", INNGEST_EVENT_KEY: "evt", JOBS_MODE: "inline" })).toEqual([devMode]);
+    }
+    // Outside production, dev mode is what `npx inngest-cli dev` needs.
+    expect(parseEnv({ INNGEST_DEV: "1" }, tmp()).inngest.dev).toBe(true);
+  });
+
+  it("wants a signing key whenever production runs jobs on Inngest, JOBS_MODE=inngest included", () => {
+    expect(problems({ ...production, JOBS_MODE: "inngest" })).toEqual([expect.stringMatching(/^INNGEST_SIGNING_KEY /)]);
+    expect(problems({ ...production, JOBS_MODE: "inngest", INNGEST_SIGNING_KEY: "signkey-prod-1" })).toEqual([]);
   });
 });

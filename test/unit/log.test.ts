@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { log } from "@/lib/log";
+import { describeError, errorFields, log } from "@/lib/log";
 
 const before = process.env.GRADESYNC_LOG;
 afterEach(() => {
@@ -32,5 +32,25 @@ describe("log", () => {
     const text = JSON.stringify(line);
     for (const secret of ["lt-1", "SERVICE-AUTH-V1", "sk-2"]) expect(text).not.toContain(secret);
     expect(line).toMatchObject({ ltik: "[redacted]", request: { headers: { Authorization: "[redacted]" }, items: [{ serviceKey: "[redacted]" }] }, count: 2 });
+  });
+});
+
+describe("what an error is called in logs and runs", () => {
+  // drizzle wraps the driver's error (its name left "Error") and keeps Postgres's as the cause.
+  const refused = () => Object.assign(new Error("Failed query: SELECT $1::jsonb\nparams: {\"name\":\"secret \\ud800\"}"), {
+    cause: Object.assign(new Error('invalid input syntax for type json: "secret"'), { code: "22P02" }),
+  });
+
+  it("names a database refusal by its SQLSTATE and condition, never by a message that quotes the data", () => {
+    expect(errorFields(refused())).toEqual({ error: "Error", code: "22P02", condition: "invalid_text_representation" });
+    expect(describeError(refused())).toBe("the database refused a statement (SQLSTATE 22P02: invalid_text_representation)");
+    expect(describeError(Object.assign(new Error("x"), { code: "54001" }))).toContain("SQLSTATE 54001: program_limit_exceeded");
+    expect(describeError(refused())).not.toContain("secret");
+  });
+
+  it("names any other error by its name (and a code-like code)", () => {
+    expect(describeError(new TypeError("a.get is not a function"))).toBe("TypeError");
+    expect(describeError(Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:5432"), { code: "ECONNREFUSED" }))).toBe("Error (ECONNREFUSED)");
+    expect(describeError("a string")).toBe("string");
   });
 });

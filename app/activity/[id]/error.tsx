@@ -5,7 +5,7 @@ export default function ActivityError({ reset }: { error: Error & { digest?: str
     <main>
       <div className="card" role="alert">
         <h1>This activity could not load</h1>
-        <p>Nothing you submitted is lost. Try again in a moment, or open the activity again from your course.</p>
+        <p>Try again in a moment, or open the activity again from your course. A score you saw confirmed here is kept.</p>
         <button type="button" onClick={() => reset()}>Try again</button>
       </div>
     </main>

@@ -23,7 +23,8 @@ export function QuizForm({ link, token, questions }: { link: string; token: stri
               <legend>{q.prompt}</legend>
               {q.choices.map((c) => (
                 <label key={c.id} className="choice">
-                  <input type="radio" name={q.id} value={c.id} required /> {c.text}
+                  {/* A refused submit hands the choices back: React resets the form after an action, to these. */}
+                  <input type="radio" name={q.id} value={c.id} required defaultChecked={state.answers?.[q.id] === c.id} /> {c.text}
                 </label>
               ))}
             </fieldset>

@@ -6,6 +6,7 @@
  */
 import { refresh } from "next/cache";
 import { ACCESS_WORDS, actionAccess } from "@/app/_lib/action-session";
+import { formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
 import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { nextSeq } from "./answers";
@@ -31,16 +32,22 @@ function describe(result: SyncRequestResult, what: "sync" | "retry"): Omit<SyncA
   return { tone, message: `${resetWords}${joined}${parts.join(", ")}.` };
 }
 
-async function run(what: "sync" | "retry", prev: SyncActionState, form: FormData): Promise<SyncActionState> {
-  const seq = nextSeq(prev?.seq ?? 0);
-  const access = await actionAccess(form, "teacher");
-  if (!access.ok) return { tone: "bad", message: ACCESS_WORDS[access.error], seq };
+async function run(what: "sync" | "retry", prev: SyncActionState, payload: FormData): Promise<SyncActionState> {
+  const prevSeq = (prev as Partial<SyncActionState> | null)?.seq;
+  const seq = nextSeq(typeof prevSeq === "number" && Number.isFinite(prevSeq) ? prevSeq : 0);
+  const form = formPayload(payload);
+  if (!form) return { tone: "bad", message: UNREADABLE_FORM, seq };
+  let contextRef: string | undefined;
   try {
+    // Inside the try: the access check reads the database, which may be down.
+    const access = await actionAccess(form, "teacher");
+    if (!access.ok) return { tone: "bad", message: ACCESS_WORDS[access.error], seq };
+    contextRef = access.view.contextRef;
     const result = what === "sync" ? await requestSync(access.view.contextRef) : await requestRetryFailed(access.view.contextRef);
     refresh();
     return { ...describe(result, what), seq };
   } catch (error) {
-    log.error("teacher.sync_failed", { contextRef: access.view.contextRef, ...errorFields(error) });
+    log.error("teacher.sync_failed", { contextRef, ...errorFields(error) });
     return { tone: "bad", message: "The sync could not run just now. Your grades are kept; try again in a few minutes.", seq };
   }
 }

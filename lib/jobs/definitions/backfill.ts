@@ -7,20 +7,21 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../../grades/backfill";
-import { pgText, scoreEntrySchema } from "../../grades/entry";
+import { scoreEntrySchema } from "../../grades/entry";
 import { findUnknownTriples, recordScores, UnknownTripleError } from "../../grades/record";
 import { readLink } from "../../grades/readback";
 import { contextsWithPending } from "../../grades/targets";
+import { boundedDate, ltiId } from "../../validation";
 import { defineJob, unitEvents, type JobContext } from "../definition";
 import { pushContextJob } from "./push-context";
 
-const id = pgText().trim().min(1).max(1024);
+const id = ltiId();
 
 export const backfillSelectorSchema = z.strictObject({
   platformId: id,
   contextId: id.optional(),
   resourceLinkId: id.optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: boundedDate().optional(),
   dryRun: z.boolean().optional(),
   /** Also send over grades a person set in the LMS (without it, a backfill never replaces one). */
   overwrite: z.boolean().optional(),
