@@ -14,6 +14,7 @@ import { markKeyNeedsRelaunch } from "../../service-keys";
 import type { GradeClient } from "../client";
 import { resolveLineItem, type LinkInfo } from "../line-items";
 import { MIN_RETRY_AFTER_MS, type PushDeps } from "./deps";
+import { outcomeOf } from "./outcome";
 
 export interface PreparedLink {
   linkRef: string;
@@ -21,6 +22,8 @@ export interface PreparedLink {
   state: "ok" | "needs_relaunch" | "no_key" | "unreadable_key" | "missing" | "unresolved" | "retry_later";
   lineItemId?: string;
   reason?: string;
+  /** retry_later because the line item look-up never reached LTIAAS. */
+  unreachable?: boolean;
 }
 
 export interface PreparedContext {
@@ -84,6 +87,11 @@ export function gatedClient(deps: PushDeps, platformId: string): GradeClient {
       } catch (error) {
         if (error instanceof LtiaasError && throttlesPlatform(error))
           gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
+        else {
+          // LTIAAS unreachable: held as a score post would hold it (outcome.ts decides how long).
+          const outcome = outcomeOf(error, deps.backoffBaseMs);
+          if (outcome.kind === "retry" && outcome.unreachable && outcome.holdMs) gate.hold(platformId, Date.now() + outcome.holdMs);
+        }
         throw error;
       } finally {
         release();
@@ -147,7 +155,7 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
         await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized", r.sealed);
         out.links.push({ linkRef: r.id, state: "needs_relaunch" });
       } else if (error instanceof LtiaasError) {
-        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind });
+        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind, ...(error.unreachable ? { unreachable: true } : {}) });
       } else throw error;
     }
   }

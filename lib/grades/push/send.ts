@@ -26,6 +26,8 @@ export interface ChunkResult {
   failed: number;
   /** Rows left pending to be retried later (rate limits, 5xx, ordering). */
   retry: number;
+  /** Requests that never reached LTIAAS (connection refused, no such host). */
+  unreachable: number;
   /** The link cannot be pushed any more in this run. */
   stop?: "needs_relaunch" | "missing" | "unresolved";
   /** A 404 moved the link to another line item. */
@@ -158,6 +160,7 @@ async function record(c: Chunk, rowId: number, revision: number, score: LedgerSc
     c.stop ??= { kind: "not_found" };
     await recordReleased(deps, rowId, c.token, revision, "line_item_not_found", "missing", outcome.status, latency);
   } else {
+    if (outcome.unreachable) result.unreachable++;
     if (outcome.holdMs !== undefined) {
       deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs);
       c.held = true;
@@ -199,9 +202,13 @@ async function afterStop(c: Chunk): Promise<void> {
 }
 
 export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineItemId: string; limit?: number }): Promise<ChunkResult> {
-  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, more: false, waitMs: null };
+  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, unreachable: 0, more: false, waitMs: null };
   const [link] = await loadLinks(deps.db, sql`rl.id = ${input.linkRef}::uuid`);
   if (!link?.sealed || link.key_state !== "active") return { ...result, stop: "needs_relaunch" };
+  // The platform is held longer than this run waits (a Retry-After, LTIAAS unreachable): claiming
+  // rows only to hand each one back would be all this chunk did.
+  const heldFor = deps.gate.heldUntil(link.platform_id) - Date.now();
+  if (heldFor > deps.maxHoldWaitMs) return { ...result, waitMs: heldFor, retryAfterMs: heldFor };
   // Opened before claiming, so a key that no longer opens leaves no row leased.
   let auth: { serviceKey: string };
   try {

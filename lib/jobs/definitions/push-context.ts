@@ -16,6 +16,8 @@ export interface ContextTotals {
   retry: number;
   /** Links not pushed: key needs a relaunch, no key, line item missing or unresolved. */
   blocked: number;
+  /** Requests that never reached LTIAAS (connection refused, no such host). */
+  unreachable: number;
   steps: number;
 }
 
@@ -42,7 +44,7 @@ const MAX_WAITS_PER_LINK = 20;
 
 async function pushContext({ payload, step, deps, runId }: JobContext<{ contextRef: string }>): Promise<ContextTotals> {
   const push = pushDepsOf(deps, runId);
-  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, blocked: 0, steps: 0 };
+  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, blocked: 0, unreachable: 0, steps: 0 };
   const counted = <T>(id: string, fn: () => Promise<T>) => {
     totals.steps++;
     return step.run(id, fn);
@@ -51,6 +53,7 @@ async function pushContext({ payload, step, deps, runId }: JobContext<{ contextR
   for (const link of prepared.links) {
     if (link.state !== "ok" || !link.lineItemId) {
       totals.blocked++;
+      if (link.unreachable) totals.unreachable++;
       continue;
     }
     let lineItemId = link.lineItemId;
@@ -61,6 +64,7 @@ async function pushContext({ payload, step, deps, runId }: JobContext<{ contextR
       totals.skipped += r.skipped;
       totals.failed += r.failed;
       totals.retry += r.retry;
+      totals.unreachable += r.unreachable;
       if (r.lineItemId) lineItemId = r.lineItemId;
       if (r.stop) {
         totals.blocked++;
@@ -94,7 +98,14 @@ export const pushContextJob = defineJob({
   handler: pushContext,
   async finish({ payload, deps, runId }, t) {
     await deps.db.execute(sql`UPDATE grade_counters SET last_run_id = ${runId}::uuid WHERE context_ref = ${payload.contextRef}::uuid`);
-    return { sent: t.sent, skipped: t.skipped, failed: t.failed, retried: t.retry, pending: await pendingIn(deps.db, [payload.contextRef]) };
+    return {
+      sent: t.sent,
+      skipped: t.skipped,
+      failed: t.failed,
+      retried: t.retry,
+      unreachable: t.unreachable,
+      pending: await pendingIn(deps.db, [payload.contextRef]),
+    };
   },
   // Its finish never ran: what it sent before giving up is read from its attempts.
   gaveUpCounts: async ({ payload, deps, runId }) => ({
