@@ -16,8 +16,8 @@ export const MAX_ATTEMPTS = 5;
 export const MIN_RETRY_AFTER_MS = 1_000;
 /**
  * LTIAAS could not be reached at all (connection refused, no such host): its platform is held this
- * long, like a Retry-After, and the row waits as long. Longer than a run waits inline (maxWaitMs), so
- * the run ends at once with its rows pending instead of retrying each one with backoff.
+ * long in this process, like a Retry-After. Longer than a run waits inline (maxWaitMs), so the run
+ * ends at once with its rows pending instead of retrying each one with backoff.
  */
 export const UNREACHABLE_HOLD_MS = 60_000;
 

@@ -90,7 +90,7 @@ export function gatedClient(deps: PushDeps, platformId: string): GradeClient {
         else {
           // LTIAAS unreachable: held as a score post would hold it (outcome.ts decides how long).
           const outcome = outcomeOf(error, deps.backoffBaseMs);
-          if (outcome.kind === "retry" && outcome.unreachable && outcome.holdMs) gate.hold(platformId, Date.now() + outcome.holdMs);
+          if (outcome.kind === "retry" && outcome.unreachable && outcome.holdMs) gate.hold(platformId, Date.now() + outcome.holdMs, { local: true });
         }
         throw error;
       } finally {

@@ -37,13 +37,14 @@ export function outcomeOf(error: unknown, backoffBaseMs: number): Outcome {
   if (kind === "not_gradable") return { kind: "skipped", reason: `not_gradable: ${e?.reason ?? `HTTP ${e?.status ?? "?"}`}`, status };
   if (kind === "needs_relaunch") return { kind: "stop", stop: "needs_relaunch", code: e?.code ?? "unauthorized", status };
   if (kind === "not_found") return { kind: "stop", stop: "not_found", status };
-  // Nothing was sent: not the row's fault, and retrying each row with backoff would only add waits.
+  // Nothing was sent: not the row's fault. The row waits a moment only (the next run may find LTIAAS
+  // back); the platform is held, so this run stops sending instead of retrying row after row.
   if (e?.unreachable)
     return {
       kind: "retry",
       reason: `retry_later: ${e.reason ?? "connection failed"}`,
       status: null,
-      waitMs: UNREACHABLE_HOLD_MS,
+      waitMs: MIN_RETRY_AFTER_MS,
       holdMs: UNREACHABLE_HOLD_MS,
       countsAttempt: false,
       unreachable: true,

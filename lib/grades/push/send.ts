@@ -100,11 +100,16 @@ async function readForSend(c: Chunk, rowId: number): Promise<Current | "handed_b
   }
 }
 
-/** The platform is held longer than this run waits: the row is due again when the hold ends. */
+/**
+ * The platform is held longer than this run waits: the row is due again when the hold ends — or at
+ * once when the hold is only this process's finding (LTIAAS unreachable): the row was never tried,
+ * and a run elsewhere, or later, may find LTIAAS back.
+ */
 async function handBack(c: Chunk, rowId: number) {
+  const { gate } = c.deps;
   c.held = true;
   c.result.retry++;
-  await release(c.deps.db, rowId, c.token, new Date(c.deps.gate.heldUntil(c.link.platform_id)));
+  await release(c.deps.db, rowId, c.token, gate.holdIsLocal(c.link.platform_id) ? undefined : new Date(gate.heldUntil(c.link.platform_id)));
 }
 
 /** One row's request: wait for a slot, read the revision, send it, record what the LMS answered. */
@@ -162,7 +167,7 @@ async function record(c: Chunk, rowId: number, revision: number, score: LedgerSc
   } else {
     if (outcome.unreachable) result.unreachable++;
     if (outcome.holdMs !== undefined) {
-      deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs);
+      deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs, { local: outcome.unreachable });
       c.held = true;
     }
     const failed = await recordRetry(deps, rowId, c.token, revision, {
@@ -251,5 +256,8 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
 
 async function finish(db: Db, linkRef: string, result: ChunkResult): Promise<ChunkResult> {
   if (result.stop) return result;
-  return { ...result, ...(await nextDue(db, linkRef)) };
+  const next = await nextDue(db, linkRef);
+  // Held: no row of the link goes before the hold ends, however soon it is due.
+  if (next.waitMs !== null && result.retryAfterMs) next.waitMs = Math.max(next.waitMs, result.retryAfterMs);
+  return { ...result, ...next };
 }
