@@ -88,6 +88,15 @@ describe("LTIAAS unreachable", () => {
     expect(elapsed).toBeLessThan(5_000);
   });
 
+  it("rows tried wait a moment, but the run does not sleep on them while the platform is held: it ends", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "u4", resourceLinkId: "r4", withLineItem: true });
+    await recordScores(scoresFor(s, 2), { source: "webhook" });
+    ltiaasGoesAway();
+    const totals = await g.pushElsewhere(s.contextRef);
+    // One step to prepare, one chunk: no wait, no second chunk finding the platform still held.
+    expect(totals).toMatchObject({ sent: 0, retry: 2, unreachable: 2, steps: 2 });
+  });
+
   it("a line item look-up that cannot reach LTIAAS says the same; the link is not marked missing", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "u2", resourceLinkId: "r2" });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
