@@ -1,8 +1,10 @@
 /**
- * Sending one chunk of a link: claim up to 100 due rows (a lease, in one statement, no transaction
- * held), send the newest revision of each — re-read right before its request, which renews the lease —
- * through the platform's gate, and record every answer afterwards. A crash at any point leaves rows
- * pending (their lease expires); only a revision whose answer was never recorded can be sent again.
+ * Sending one chunk of a link: claim up to 100 due rows and read their revisions in the same
+ * statement (a lease, no transaction held), send each through the platform's gate, and record every
+ * answer afterwards (sent ones in batches). A revision recorded after the claim leaves its row
+ * pending for the next push. The chunk's leases are renewed together, in one statement, before a
+ * request would leave on a lease older than half its life. A crash at any point leaves rows pending
+ * (their lease expires); only a revision whose answer was never recorded can be sent again.
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
@@ -40,13 +42,8 @@ export interface ChunkResult {
   retryAfterMs?: number;
 }
 
-interface Claimed {
-  id: number;
-  user_id: string;
-}
-
-/** A row's newest revision, read (and its lease renewed) right before its request. */
-type Current = ScoreColumns & { revision: number; grade_sent: boolean };
+/** A claimed row with the revision read when it was claimed. */
+type Claimed = ScoreColumns & { id: number; user_id: string; revision: number; grade_sent: boolean };
 
 /** One chunk being sent: what every attempt shares. */
 interface Chunk {
@@ -61,43 +58,64 @@ interface Chunk {
   stop?: { kind: "needs_relaunch"; code: string } | { kind: "not_found" };
   /** A platform hold (Retry-After) was met: the step reports how long it lasts. */
   held: boolean;
+  /** Rows still leased to this chunk (not yet answered or handed back). */
+  leased: Set<number>;
+  /** When the chunk's leases were last set (claim or renewal). */
+  leasedAt: number;
+  /** A renewal under way: concurrent attempts share it. */
+  renewing?: Promise<void>;
 }
 
 async function claim(deps: PushDeps, linkRef: string, token: string, limit: number): Promise<Claimed[]> {
-  return rowsOf<Claimed>(
+  const rows = await rowsOf<Claimed>(
     deps.db,
     sql`UPDATE grade_rows g SET lease_token = ${token}::text, lease_until = now() + make_interval(secs => ${deps.leaseMs / 1000}::float8),
           lease_revision = g.revision
         FROM (SELECT id FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}
               ORDER BY id LIMIT ${limit}::int FOR UPDATE SKIP LOCKED) c
-        WHERE g.id = c.id RETURNING g.id, g.user_id`,
+        WHERE g.id = c.id
+        RETURNING g.id, g.user_id, g.revision, g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress, g.grade_sent`,
   );
+  // node-postgres answers bigint as text.
+  return rows.map((r) => ({ ...r, id: Number(r.id), revision: Number(r.revision) }));
 }
 
 /**
- * The row's newest revision, read at send time. Reading renews the lease: it may have run out while
- * the row waited for a slot, and another run must not claim the row while this request is out.
- * Still holding the token means nobody claimed it meanwhile (a claim replaces the token). A hold
- * (Retry-After) is waited out before renewing, never after: a renewed lease spent sleeping could
- * run out before the request, and another run would send the row too. Answers "handed back" when
- * the platform is held longer than this run waits, undefined when the row was lost.
+ * Right before a request leaves: is the row still this chunk's, on a lease that will outlive the
+ * request? A lease older than half its life is renewed — for every row the chunk still holds, in one
+ * statement — since it may run out while the request is out and another run must not claim the row
+ * meanwhile. Still holding the token means nobody claimed it (a claim replaces the token). A hold
+ * (Retry-After) is waited out before renewing, never after: a renewed lease spent sleeping could run
+ * out before the request. Answers "handed_back" when the platform is held longer than this run waits.
  */
-async function readForSend(c: Chunk, rowId: number): Promise<Current | "handed_back" | undefined> {
+async function readyToSend(c: Chunk, rowId: number): Promise<"ok" | "handed_back" | "lost"> {
   const { deps, link } = c;
   for (;;) {
     const heldFor = deps.gate.heldUntil(link.platform_id) - Date.now();
     if (heldFor > deps.maxHoldWaitMs) return "handed_back";
     if (heldFor > 0) await sleep(heldFor);
-    const [read] = await rowsOf<Current>(
-      deps.db,
-      sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${deps.leaseMs / 1000}::float8)
-          WHERE id = ${rowId}::bigint AND lease_token = ${c.token}::text
-          RETURNING revision, score_given, score_maximum, comment, activity_progress, grading_progress, grade_sent`,
-    );
-    if (!read) return undefined;
-    // A Retry-After that came back while this row was being read holds it too: wait, read again.
-    if (deps.gate.heldUntil(link.platform_id) <= Date.now()) return read;
+    if (Date.now() - c.leasedAt > deps.leaseMs / 2) await renewLeases(c);
+    if (!c.leased.has(rowId)) return "lost";
+    // A Retry-After that came back while the leases were renewed holds this row too: wait, check again.
+    if (deps.gate.heldUntil(link.platform_id) <= Date.now()) return "ok";
   }
+}
+
+async function renewLeases(c: Chunk): Promise<void> {
+  c.renewing ??= (async () => {
+    const startedAt = Date.now();
+    const ids = [...c.leased];
+    const kept = await rowsOf<{ id: number }>(
+      c.deps.db,
+      sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${c.deps.leaseMs / 1000}::float8)
+          WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::bigint) AND lease_token = ${c.token}::text
+          RETURNING id`,
+    );
+    const still = new Set(kept.map((r) => Number(r.id)));
+    for (const id of ids) if (!still.has(id)) c.leased.delete(id);
+    c.leasedAt = startedAt;
+  })().finally(() => (c.renewing = undefined));
+  await c.renewing;
 }
 
 /**
@@ -109,26 +127,33 @@ async function handBack(c: Chunk, rowId: number) {
   const { gate } = c.deps;
   c.held = true;
   c.result.retry++;
+  c.leased.delete(rowId);
   await release(c.deps.db, rowId, c.token, gate.holdIsLocal(c.link.platform_id) ? undefined : new Date(gate.heldUntil(c.link.platform_id)));
 }
 
-/** One row's request: wait for a slot, read the revision, send it, record what the LMS answered. */
+async function giveBack(c: Chunk, rowId: number) {
+  c.leased.delete(rowId);
+  await release(c.deps.db, rowId, c.token);
+}
+
+/** One row's request: wait for a slot, send the revision claimed, record what the LMS answered. */
 async function attempt(c: Chunk, row: Claimed): Promise<void> {
   const { deps, link, result } = c;
-  if (c.stop) return release(deps.db, row.id, c.token);
+  if (c.stop) return giveBack(c, row.id);
   const releaseSlot = await deps.gate.tryAcquire(link.platform_id, deps.maxHoldWaitMs);
   if (!releaseSlot) return handBack(c, row.id);
   let answered = false;
   try {
-    if (c.stop) return await release(deps.db, row.id, c.token);
+    if (c.stop) return await giveBack(c, row.id);
     await deps.hook?.("before_send", row.id);
-    const cur = await readForSend(c, row.id);
-    if (cur === "handed_back") return await handBack(c, row.id);
-    if (!cur) return;
-    const score = scoreOfRow(cur);
+    const ready = await readyToSend(c, row.id);
+    if (ready === "handed_back") return await handBack(c, row.id);
+    if (ready === "lost") return;
+    c.leased.delete(row.id);
+    const score = scoreOfRow(row);
     // A grade already sent is never followed by a score that would clear it.
-    if (cur.grade_sent && score.gradingProgress !== "FullyGraded") {
-      await recordSkipped(deps, row.id, c.token, cur.revision, "would_clear_grade", null, null);
+    if (row.grade_sent && score.gradingProgress !== "FullyGraded") {
+      await recordSkipped(deps, row.id, c.token, row.revision, "would_clear_grade", null, null);
       result.skipped++;
       return;
     }
@@ -141,7 +166,7 @@ async function attempt(c: Chunk, row: Claimed): Promise<void> {
     releaseSlot();
     answered = true;
     await deps.hook?.("answered", row.id);
-    await record(c, row.id, cur.revision, score, error, latency);
+    await record(c, row.id, row.revision, score, error, latency);
   } finally {
     if (!answered) releaseSlot();
   }
@@ -224,12 +249,24 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
   }
 
   const token = randomUUID();
+  const claimedAt = Date.now();
   const claimed = await claim(deps, input.linkRef, token, input.limit ?? CHUNK_SIZE);
   result.claimed = claimed.length;
   if (claimed.length === 0) return finish(deps.db, input.linkRef, result);
   for (const row of claimed) await deps.hook?.("claimed", row.id);
 
-  const c: Chunk = { deps, token, link, auth, lineItemId: input.lineItemId, result, sent: new SentRecorder(deps, token), held: false };
+  const c: Chunk = {
+    deps,
+    token,
+    link,
+    auth,
+    lineItemId: input.lineItemId,
+    result,
+    sent: new SentRecorder(deps, token),
+    held: false,
+    leased: new Set(claimed.map((r) => r.id)),
+    leasedAt: claimedAt,
+  };
   // Each worker takes the next row; `parallel` bounds this chunk, the gate bounds the platform.
   const queue = [...claimed];
   const errors: unknown[] = [];
