@@ -176,8 +176,10 @@ export async function resolveContextArg(db: Db, id: string): Promise<ResolvedCon
   return rows[0];
 }
 
-/** The job's payload from the arguments: `--context` resolved, `--file` read, checked by the job's schema. */
+/** The job's payload from the arguments: `--context` resolved, `--file`'s entries, checked by the job's schema. */
 export async function cliPayload(db: Db, args: CliArgs): Promise<object> {
+  // Read on the command line's side only: past it (in the app above all) nothing reads a path.
+  if (args.file && !args.scores) throw new Error("--file was not read: pass the arguments through withFileRead first");
   const def = jobOfKind(args.command);
   const input: CliInput = {
     context: args.context ? await resolveContextArg(db, args.context) : undefined,
