@@ -1,15 +1,16 @@
 /**
- * `npm run job -- <push-grades | refresh-rosters | backfill | retry-failed | rotate-keys> [--context ID]
- * [--since ISO] [--file scores.csv|json] [--dry-run] [--json]` — runs a job inline in this process.
- * With the embedded PGlite the data directory is locked by a running dev server: then this refuses
- * with the lock's message (never opens the directory twice).
+ * `npm run job -- <command> [--context ID] [--since ISO] [--file scores.csv|json] [--dry-run] [--json]`
+ * (lib/jobs/cli.ts lists the commands) — runs a command inline in this process. With the embedded
+ * PGlite held by the running app (`npm run dev`, or `next start` with ADMIN_TOKEN), the app runs it
+ * instead (lib/jobs/cli-remote.ts) and this prints its answer the same way; held by anything else,
+ * this refuses with the lock's message (never opens the directory twice).
  */
 import { sql } from "drizzle-orm";
 import { closeDb, getDb } from "../lib/db/client";
 import { rowsOf } from "../lib/db/rows";
-import { DataDirLockedError } from "../lib/db/lock";
-import { EnvError } from "../lib/env";
-import { exitCodeFor, formatSummary, parseCliArgs, runCliJob, UnknownTripleError, UsageError } from "../lib/jobs/cli";
+import { env } from "../lib/env";
+import { cliErrorMessage, exitCodeOf, OPERATOR_COMMANDS, parseCliArgs, printResult, runCommand, withFileRead, type CommandResult } from "../lib/jobs/cli";
+import { askRunningApp, CliRemoteError } from "../lib/jobs/cli-remote";
 
 process.env.GRADESYNC_LOG ??= "silent";
 
@@ -29,21 +30,40 @@ function progress(db: Awaited<ReturnType<typeof getDb>>, kind: string): () => vo
   };
 }
 
-async function main(): Promise<number> {
-  const args = parseCliArgs(process.argv.slice(2));
-  const db = await getDb();
-  if (args.command === "rotate-keys") {
-    const { rotateKeys } = await import("../lib/crypto/rotate");
-    const r = await rotateKeys(db);
-    console.log(args.json ? JSON.stringify(r) : `rotate-keys: ${Object.entries(r).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-    return 0;
-  }
-  const stop = args.json ? () => undefined : progress(db, args.command);
+/** The command's result from the app holding the embedded database, if one does. */
+async function throughApp(argv: string[], args: ReturnType<typeof parseCliArgs>): Promise<CommandResult | undefined> {
+  const config = env();
+  if (config.database.driver !== "pglite") return undefined;
+  let asking = false;
   try {
-    const result = await runCliJob(db, args);
+    return await askRunningApp(config.database.dir, argv, args, {
+      adminToken: config.adminToken,
+      onAsking: (app) => {
+        if (!process.stderr.isTTY) return;
+        asking = true;
+        process.stderr.write(`${args.command}: running in the app at ${app.url} (pid ${app.pid})…`);
+      },
+    });
+  } finally {
+    if (asking) process.stderr.write("\r\x1b[K");
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const args = withFileRead(parseCliArgs(argv));
+  const remote = await throughApp(argv, args);
+  if (remote) {
+    console.log(printResult(args, remote));
+    return exitCodeOf(args, remote);
+  }
+  const db = await getDb();
+  const stop = args.json || OPERATOR_COMMANDS.includes(args.command) ? () => undefined : progress(db, args.command);
+  try {
+    const result = await runCommand(db, args);
     stop();
-    console.log(args.json ? JSON.stringify(result, null, 2) : formatSummary(result, args));
-    return exitCodeFor(result);
+    console.log(printResult(args, result));
+    return exitCodeOf(args, result);
   } finally {
     stop();
   }
@@ -53,10 +73,8 @@ let code = 1;
 try {
   code = await main();
 } catch (error) {
-  if (error instanceof UsageError || error instanceof EnvError || error instanceof DataDirLockedError) console.error(error.message);
-  else if (error instanceof UnknownTripleError)
-    console.error(`${error.message}:\n${error.unknown.map((u) => `  #${u.index}: ${u.platformId} / ${u.contextId} / ${u.resourceLinkId}`).join("\n")}`);
-  else console.error(`job failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  const message = error instanceof CliRemoteError ? error.message : cliErrorMessage(error);
+  console.error(message ?? `job failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
   code = 1;
 } finally {
   await closeDb().catch(() => undefined);

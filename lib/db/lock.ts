@@ -36,6 +36,17 @@ export function lockFileFor(dir: string): string {
   return `${dir.replace(/[\\/]+$/, "")}.lock`;
 }
 
+/** The live process holding the directory's lock, if any (a stale lock names nobody). */
+export function lockOwner(dir: string): number | undefined {
+  let owner: number;
+  try {
+    owner = Number(readFileSync(lockFileFor(dir), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(owner) && owner > 0 && alive(owner) ? owner : undefined;
+}
+
 /** Takes the lock or throws DataDirLockedError; returns the release function. */
 export function acquireDirLock(dir: string): () => void {
   const file = lockFileFor(dir);

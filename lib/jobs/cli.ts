@@ -1,25 +1,46 @@
 /**
  * The command line's logic (scripts/job.ts is its entry): parse arguments, resolve `--context`
  * (an /api/status id, i.e. a resource link), read a backfill file (CSV with the webhook's field
- * names, or JSON: an array of entries or {scores:[…]}), run the job inline, print a summary.
+ * names, or JSON: an array of entries or {scores:[…]}), run the command, print what it did.
  * Exit codes, as the contract puts it: 0 when the run ran to its end — completed, or partial (rows
  * left pending after a relaunch is needed, or failed; the summary says which) — and 1 when it could not run.
+ *
+ * `runCommand` is the one code path: the command line calls it with its own database, or — when a
+ * running app holds the embedded database — the app calls it for the command line (cli-app.ts), and
+ * the command line prints the app's answer with the same `printResult`.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
+import { rotateKeys } from "../crypto/rotate";
 import type { Db } from "../db/client";
+import { DataDirLockedError } from "../db/lock";
+import { EnvError } from "../env";
 import { issuesOf } from "../grades/entry";
 import { UnknownTripleError } from "../grades/record";
 import type { CliInput } from "./definition";
 import type { BackfillOutcome } from "./definitions/backfill";
 import { dispatcher, type Dispatcher } from "./dispatch";
-import type { InlineRun } from "./inline";
+import { AlreadyRunningError, type InlineRun } from "./inline";
 import { CLI_JOBS, jobOfKind } from "./table";
 import { rowsOf, UUID } from "../db/rows";
 
+/** A command that is not a run: it changes state and reports what it did. */
+interface OperatorCommand {
+  run(db: Db, args: CliArgs): Promise<Record<string, unknown>>;
+  /** The report as a line of text (`--json` prints it as JSON). */
+  text(result: Record<string, unknown>): string;
+}
+
+const OPERATORS: Record<string, OperatorCommand> = {
+  "rotate-keys": {
+    run: async (db) => ({ ...(await rotateKeys(db)) }),
+    text: (r) => `rotate-keys: ${Object.entries(r).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+  },
+};
+
 /** Commands that are not runs: they change state and print what they did. */
-export const OPERATOR_COMMANDS = ["rotate-keys"] as const;
+export const OPERATOR_COMMANDS: readonly string[] = Object.keys(OPERATORS);
 export const COMMANDS: readonly string[] = [...CLI_JOBS.map((d) => d.kind), ...OPERATOR_COMMANDS];
 export type Command = string;
 
@@ -35,24 +56,36 @@ export interface CliArgs {
   dryRun: boolean;
   overwrite: boolean;
   json: boolean;
+  /** `--file`'s entries, read by the command line (`withFileRead`): nothing past it reads a path. */
+  scores?: unknown[];
+}
+
+const OPTIONS = {
+  context: { type: "string" },
+  since: { type: "string" },
+  file: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  overwrite: { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+} as const;
+
+/** The arguments as typed without `--file` and its value: what the command line sends the app. */
+export function argvWithoutFile(argv: string[]): string[] {
+  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const drop = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name !== "file") continue;
+    drop.add(t.index);
+    if (t.value !== undefined && !t.inlineValue) drop.add(t.index + 1);
+  }
+  return argv.filter((_, i) => !drop.has(i));
 }
 
 export function parseCliArgs(argv: string[]): CliArgs {
   if (argv.some((a) => a === "--help" || a === "-h")) throw new UsageError(USAGE);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        context: { type: "string" },
-        since: { type: "string" },
-        file: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        overwrite: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -102,10 +135,20 @@ const NUMERIC = new Set(["scoreGiven", "scoreMaximum"]);
 
 /** Scores from a CSV or JSON file, in the webhook's entry shape (validated later by zod). */
 export function readScoresFile(path: string): unknown[] {
-  // Spreadsheets save "CSV UTF-8" with a byte order mark: it would glue onto the first header.
-  const text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  let text: string;
+  try {
+    // Spreadsheets save "CSV UTF-8" with a byte order mark: it would glue onto the first header.
+    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new UsageError(`--file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
   if (/\.json$/i.test(path) || /^\s*[[{]/.test(text)) {
-    const json = JSON.parse(text) as unknown;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--file ${path}: not valid JSON`);
+    }
     return Array.isArray(json) ? json : ((json as { scores?: unknown[] }).scores ?? []);
   }
   return parseCsv(text).map((r) =>
@@ -135,13 +178,15 @@ export async function resolveContextArg(db: Db, id: string): Promise<ResolvedCon
   return rows[0];
 }
 
-/** The job's payload from the arguments: `--context` resolved, `--file` read, checked by the job's schema. */
+/** The job's payload from the arguments: `--context` resolved, `--file`'s entries, checked by the job's schema. */
 export async function cliPayload(db: Db, args: CliArgs): Promise<object> {
+  // Read on the command line's side only: past it (in the app above all) nothing reads a path.
+  if (args.file && !args.scores) throw new Error("--file was not read: pass the arguments through withFileRead first");
   const def = jobOfKind(args.command);
   const input: CliInput = {
     context: args.context ? await resolveContextArg(db, args.context) : undefined,
     since: args.since ? new Date(args.since).toISOString() : undefined,
-    scores: args.file ? readScoresFile(args.file) : undefined,
+    scores: args.scores,
     dryRun: args.dryRun,
     overwrite: args.overwrite,
   };
@@ -157,13 +202,48 @@ export async function cliPayload(db: Db, args: CliArgs): Promise<object> {
   return parsed.data as object;
 }
 
+/** `--file` read into `scores`, by the command line only (the app is sent the entries, never a path). */
+export function withFileRead(args: CliArgs): CliArgs {
+  return args.file ? { ...args, scores: readScoresFile(args.file) } : args;
+}
+
 /** Runs the job here, to its end, whatever the engine (the command line is an operator's run). */
 export async function runCliJob(db: Db, args: CliArgs, d: Dispatcher = dispatcher()): Promise<InlineRun> {
   return d.runHere(args.command, await cliPayload(db, args), "cli");
 }
 
+/** What a command did: a run's summary, or an operator command's report. */
+export type CommandResult = InlineRun | Record<string, unknown>;
+
+/** Runs a command in this process: the command line's, or the app's on its behalf. */
+export async function runCommand(db: Db, args: CliArgs, d: Dispatcher = dispatcher()): Promise<CommandResult> {
+  const operator = OPERATORS[args.command];
+  return operator ? operator.run(db, args) : runCliJob(db, args, d);
+}
+
+/** What the command line prints on stdout for a command's result: text, or JSON with `--json`. */
+export function printResult(args: Pick<CliArgs, "command" | "json"> & Partial<Pick<CliArgs, "overwrite">>, result: CommandResult): string {
+  const operator = OPERATORS[args.command];
+  if (operator) return args.json ? JSON.stringify(result) : operator.text(result);
+  return args.json ? JSON.stringify(result, null, 2) : formatSummary(result as InlineRun, { overwrite: args.overwrite ?? false });
+}
+
 export function exitCodeFor(result: { outcome: string }): number {
   return result.outcome === "completed" || result.outcome === "partial" ? 0 : 1;
+}
+
+/** The command line's exit code for a command's result. */
+export function exitCodeOf(args: Pick<CliArgs, "command">, result: CommandResult): number {
+  return OPERATORS[args.command] ? 0 : exitCodeFor(result as InlineRun);
+}
+
+/** What the command line says (stderr, exit 1) for an error it expects; undefined for any other. */
+export function cliErrorMessage(error: unknown): string | undefined {
+  if (error instanceof UsageError || error instanceof EnvError || error instanceof DataDirLockedError) return error.message;
+  if (error instanceof UnknownTripleError)
+    return `${error.message}:\n${error.unknown.map((u) => `  #${u.index}: ${u.platformId} / ${u.contextId} / ${u.resourceLinkId}`).join("\n")}`;
+  if (error instanceof AlreadyRunningError) return `already running: run ${error.runId} has not finished yet; try again when it has`;
+  return undefined;
 }
 
 export function formatSummary(r: InlineRun, args: Pick<CliArgs, "overwrite"> = { overwrite: false }): string {
@@ -172,6 +252,7 @@ export function formatSummary(r: InlineRun, args: Pick<CliArgs, "overwrite"> = {
     `  sent ${r.counts.sent}, skipped ${r.counts.skipped}, failed ${r.counts.failed}, pending ${r.counts.pending}`,
     `  started ${r.startedAt}, finished ${r.finishedAt ?? "-"}`,
   ];
+  if (r.note) lines.push(`  ${r.note}`);
   const b = r.backfill as BackfillOutcome | undefined;
   if (b) {
     if (b.dryRun) {

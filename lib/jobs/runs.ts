@@ -10,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { describeError } from "../log";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
+import { env } from "../env";
 
 export type RunOutcome = "running" | "completed" | "partial" | "failed";
 
@@ -28,6 +29,24 @@ export interface RunSummary {
   finishedAt: string | null;
   counts: RunCounts & Record<string, number>;
   error?: string | null;
+  /** What an operator should know about a run that ended (e.g. LTIAAS unreachable). */
+  note?: string;
+}
+
+/**
+ * A run that sent nothing because LTIAAS could not be reached (its `unreachable` count: requests
+ * that never connected) says so in words; the rows it left are pending, their attempts untouched.
+ */
+export function unreachableNote(counts: Partial<Record<string, number>>, ltiaasUrl: string): string | undefined {
+  const n = (k: string) => counts[k] ?? 0;
+  if (n("unreachable") === 0 || n("sent") + n("skipped") + n("failed") > 0) return undefined;
+  let origin = ltiaasUrl;
+  try {
+    origin = new URL(ltiaasUrl).origin;
+  } catch {
+    // Not a URL (it always is once env() parsed it): the value as configured.
+  }
+  return `LTIAAS unreachable at ${origin}: nothing sent, rows left pending`;
 }
 
 /**
@@ -190,6 +209,7 @@ export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
   }>(db, sql`SELECT id, kind, outcome, started_at, finished_at, counts, error FROM sync_runs WHERE id = ${runId}::uuid`);
   const counts = parseCounts(r.counts);
   const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+  const note = r.outcome === "running" ? undefined : unreachableNote(counts, env().ltiaasUrl);
   return {
     runId: r.id,
     kind: r.kind,
@@ -198,6 +218,7 @@ export async function runSummary(db: Db, runId: string): Promise<RunSummary> {
     finishedAt: iso(r.finished_at),
     counts: { ...counts, sent: counts.sent ?? 0, skipped: counts.skipped ?? 0, failed: counts.failed ?? 0, pending: counts.pending ?? 0 },
     error: r.error,
+    ...(note ? { note } : {}),
   };
 }
 

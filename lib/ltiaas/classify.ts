@@ -186,10 +186,32 @@ export function classify(call: CallKind, answer: ErrorAnswer, now = Date.now()):
   return { ...base, kind: "bad_response", reason: body.reason ?? `unexpected HTTP ${status}` };
 }
 
+/** The error code of a transport failure: its own, its cause's, or (several addresses tried) the first one's. */
+function transportCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] } | null | undefined;
+  const code = typeof e?.code === "string" ? e.code : typeof e?.cause?.code === "string" ? e.cause.code : Array.isArray(e?.errors) ? e.errors[0]?.code : undefined;
+  return typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
 /** A failure before any answer: only the error's code, since a transport error's message may quote the request. */
 export function transportReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const e = err as { name?: unknown } | null | undefined;
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return `timed out after ${timeoutMs} ms`;
-  const code = typeof e?.code === "string" ? e.code : typeof e?.cause?.code === "string" ? e.cause.code : undefined;
-  return code && /^[A-Z0-9_]{1,40}$/.test(code) ? `connection failed (${code})` : "connection failed";
+  const code = transportCode(err);
+  return code ? `connection failed (${code})` : "connection failed";
+}
+
+/**
+ * Failures where no connection was ever made — refused, no such host, no route, the connect itself
+ * timed out — so nothing reached LTIAAS. A reset or a timeout once connected may have been
+ * processed: those are not in this list.
+ */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** True when the request never reached LTIAAS (see NOT_CONNECTED). */
+export function unreachable(err: unknown): boolean {
+  const e = err as { name?: unknown } | null | undefined;
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return false;
+  const code = transportCode(err);
+  return code !== undefined && NOT_CONNECTED.has(code);
 }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { env } from "../env";
-import { classify, parseRateLimit, transportReason } from "./classify";
+import { classify, parseRateLimit, transportReason, unreachable } from "./classify";
 import { LtiaasError, redact, type LtiaasErrorInit, type LtiaasErrorKind } from "./errors";
 import {
   checkInput,
@@ -150,7 +150,7 @@ export function createLtiaasClient(opts: LtiaasClientOptions): LtiaasClient {
       answer = await transport.send({ origin, path: `${basePath}${req.path}`, method: req.method, headers, body, timeoutMs });
     } catch (err) {
       report({ status: null, latencyMs: performance.now() - t0 });
-      return fail({ kind: "retry_later", reason: transportReason(err, timeoutMs) });
+      return fail({ kind: "retry_later", reason: transportReason(err, timeoutMs), ...(unreachable(err) ? { unreachable: true } : {}) });
     }
     const { status, text } = answer;
     const rateLimit = parseRateLimit((name) => answer.header(name));

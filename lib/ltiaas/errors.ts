@@ -35,6 +35,8 @@ export interface LtiaasErrorInit {
   reason?: string;
   fromLms?: boolean;
   rateLimit?: RateLimit;
+  /** No connection was made (refused, no such host, no route): nothing reached LTIAAS. */
+  unreachable?: boolean;
 }
 
 const MAX_REASON_LENGTH = 200;
@@ -48,6 +50,7 @@ export class LtiaasError extends Error {
   readonly reason?: string;
   readonly fromLms: boolean;
   readonly rateLimit?: RateLimit;
+  readonly unreachable: boolean;
 
   constructor(init: LtiaasErrorInit) {
     const reason = init.reason === undefined ? undefined : truncate(init.reason);
@@ -62,6 +65,7 @@ export class LtiaasError extends Error {
     if (reason !== undefined) this.reason = reason;
     this.fromLms = init.fromLms ?? false;
     if (init.rateLimit !== undefined) this.rateLimit = { ...init.rateLimit };
+    this.unreachable = init.unreachable ?? false;
   }
 
   toJSON() {
@@ -76,6 +80,7 @@ export class LtiaasError extends Error {
       reason: this.reason,
       fromLms: this.fromLms,
       rateLimit: this.rateLimit,
+      unreachable: this.unreachable,
     };
   }
 

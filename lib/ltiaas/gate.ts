@@ -10,6 +10,8 @@ interface Lane {
   active: number;
   waiters: (() => void)[];
   holdUntil: number;
+  /** The hold is this process's own finding (LTIAAS unreachable), not something the platform asked. */
+  holdLocal: boolean;
 }
 
 export class PlatformGate {
@@ -20,7 +22,7 @@ export class PlatformGate {
 
   private lane(platformId: string): Lane {
     let lane = this.lanes.get(platformId);
-    if (!lane) this.lanes.set(platformId, (lane = { active: 0, waiters: [], holdUntil: 0 }));
+    if (!lane) this.lanes.set(platformId, (lane = { active: 0, waiters: [], holdUntil: 0, holdLocal: false }));
     return lane;
   }
 
@@ -63,10 +65,21 @@ export class PlatformGate {
     };
   }
 
-  /** Nobody sends to this platform before `until` (ms since epoch). */
-  hold(platformId: string, until: number): void {
+  /**
+   * Nobody sends to this platform before `until` (ms since epoch). `local`: the hold is only this
+   * process's finding (LTIAAS unreachable) — work handed back for it need not wait for its end.
+   */
+  hold(platformId: string, until: number, opts: { local?: boolean } = {}): void {
     const lane = this.lane(platformId);
-    lane.holdUntil = Math.max(lane.holdUntil, until);
+    if (until <= lane.holdUntil) return;
+    lane.holdUntil = until;
+    lane.holdLocal = opts.local ?? false;
+  }
+
+  /** Whether the hold in force is only this process's finding (see hold). */
+  holdIsLocal(platformId: string): boolean {
+    const lane = this.lanes.get(platformId);
+    return lane !== undefined && lane.holdUntil > Date.now() && lane.holdLocal;
   }
 
   heldUntil(platformId: string): number {

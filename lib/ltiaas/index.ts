@@ -24,7 +24,7 @@ export {
   type MembershipsPage,
   type NextPage,
 } from "./client";
-export { classify, parseRateLimit, parseRetryAfter, readErrorBody, throttled, timestampRefusal, transportReason, type CallKind, type ErrorAnswer, type ErrorBody, type Outcome } from "./classify";
+export { classify, parseRateLimit, parseRetryAfter, readErrorBody, throttled, timestampRefusal, transportReason, unreachable, type CallKind, type ErrorAnswer, type ErrorBody, type Outcome } from "./classify";
 export { createUndiciTransport, fetchTransport, DEFAULT_CONNECTIONS, type LtiaasTransport, type TransportAnswer, type TransportRequest, type UndiciTransportOptions } from "./transport";
 export { LtiaasError, isLtiaasError, isRetryable, type LtiaasErrorInit, type LtiaasErrorKind, type RateLimit } from "./errors";
 export type { IdToken, LineItem, Result, Member, MemberStatus, MembershipContext } from "./schemas";

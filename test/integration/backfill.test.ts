@@ -4,7 +4,7 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
-import { runCliJob, parseCliArgs } from "@/lib/jobs/cli";
+import { runCliJob, parseCliArgs, withFileRead } from "@/lib/jobs/cli";
 import type { BackfillOutcome } from "@/lib/jobs/definitions/backfill";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -76,11 +76,11 @@ describe("backfill", () => {
         `platformId,contextId,resourceLinkId,userId,scoreGiven,scoreMaximum,comment,gradedAt\n` +
           `${s.platformId},${s.contextId},${s.resourceLinkId},learner-1,9,10,"regraded, sorry",2026-11-01T00:00:00.000Z\n`,
       );
-      const dry = await runCliJob(t.db, parseCliArgs(["backfill", "--file", file, "--dry-run"]));
+      const dry = await runCliJob(t.db, withFileRead(parseCliArgs(["backfill", "--file", file, "--dry-run"])));
       expect(dry.backfill).toMatchObject({ dryRun: true, wouldSend: 1 });
       expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(2);
       await pause();
-      const run = await runCliJob(t.db, parseCliArgs(["backfill", "--file", file]));
+      const run = await runCliJob(t.db, withFileRead(parseCliArgs(["backfill", "--file", file])));
       expect(run).toMatchObject({ outcome: "completed", counts: { sent: 1 } });
       const last = emu.emulator.scores(s.lineItemId!).at(-1)!;
       expect(last).toMatchObject({ userId: "learner-1", scoreGiven: 9, comment: "regraded, sorry" });

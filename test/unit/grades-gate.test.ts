@@ -38,6 +38,18 @@ describe("per-platform gate", () => {
     expect(gate.heldUntil("a") - Date.now()).toBeGreaterThan(50_000);
   });
 
+  it("says whether the hold in force is only this process's finding (LTIAAS unreachable) or the platform's request", () => {
+    const gate = new PlatformGate(2);
+    expect(gate.holdIsLocal("a")).toBe(false);
+    gate.hold("a", Date.now() + 60_000, { local: true });
+    expect(gate.holdIsLocal("a")).toBe(true);
+    // A Retry-After reaching further is the platform's: it decides.
+    gate.hold("a", Date.now() + 120_000);
+    expect(gate.holdIsLocal("a")).toBe(false);
+    gate.hold("a", Date.now() + 90_000, { local: true });
+    expect(gate.holdIsLocal("a")).toBe(false);
+  });
+
   it("a release is idempotent", async () => {
     const gate = new PlatformGate(1);
     const r = await gate.acquire("a");

@@ -8,6 +8,7 @@ import {
   throttled,
   timestampRefusal,
   transportReason,
+  unreachable,
   type CallKind,
   type ErrorAnswer,
   type Outcome,
@@ -157,5 +158,23 @@ describe("transport failures", () => {
     // A "code" that is not one could be anything the request carried.
     expect(transportReason(Object.assign(new Error("x"), { code: "SERVICE-AUTH-V1 key:secret" }), 1)).toBe("connection failed");
     expect(transportReason(undefined, 1)).toBe("connection failed");
+  });
+});
+
+describe("unreachable: nothing reached LTIAAS", () => {
+  const failed = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+  it("is a refused connection, an unknown or unresolvable host, no route, a connect that never completed", () => {
+    for (const code of ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]) expect(unreachable(failed(code)), code).toBe(true);
+    expect(unreachable(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }))).toBe(true);
+    // Node tries every address of a name (IPv6 and IPv4): all refused arrive as one AggregateError.
+    expect(unreachable(Object.assign(new AggregateError([failed("ECONNREFUSED"), failed("ECONNREFUSED")]), { code: undefined }))).toBe(true);
+  });
+
+  it("is not a failure once connected (the request may have been processed), nor a timeout, nor an unknown error", () => {
+    for (const code of ["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_HEADERS_TIMEOUT"]) expect(unreachable(failed(code)), code).toBe(false);
+    expect(unreachable(Object.assign(new Error("x"), { name: "TimeoutError", code: "ECONNREFUSED" }))).toBe(false);
+    expect(unreachable(new Error("x"))).toBe(false);
+    expect(unreachable(undefined)).toBe(false);
   });
 });

@@ -14,6 +14,12 @@ export const SENT_BATCH = 25;
 export const MAX_ATTEMPTS = 5;
 /** Shortest pause after an answer that asked us to wait (429/503 with `Retry-After`). */
 export const MIN_RETRY_AFTER_MS = 1_000;
+/**
+ * LTIAAS could not be reached at all (connection refused, no such host): its platform is held this
+ * long in this process, like a Retry-After. Longer than a run waits inline (maxWaitMs), so the run
+ * ends at once with its rows pending instead of retrying each one with backoff.
+ */
+export const UNREACHABLE_HOLD_MS = 60_000;
 
 /** Points a test can crash at (a hook that throws). */
 export type CrashPoint = "claimed" | "before_send" | "answered" | "recorded";

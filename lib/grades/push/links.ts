@@ -14,6 +14,7 @@ import { markKeyNeedsRelaunch } from "../../service-keys";
 import type { GradeClient } from "../client";
 import { resolveLineItem, type LinkInfo } from "../line-items";
 import { MIN_RETRY_AFTER_MS, type PushDeps } from "./deps";
+import { outcomeOf } from "./outcome";
 
 export interface PreparedLink {
   linkRef: string;
@@ -23,6 +24,8 @@ export interface PreparedLink {
   reason?: string;
   /** Rows waiting on the link (a paused link's are counted as left for the pause). */
   pending: number;
+  /** retry_later because the line item look-up never reached LTIAAS. */
+  unreachable?: boolean;
 }
 
 export interface PreparedContext {
@@ -111,6 +114,11 @@ export async function throughGate<R>(deps: GateDeps, platformId: string, call: (
   } catch (error) {
     if (error instanceof LtiaasError && throttlesPlatform(error))
       deps.gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
+    else {
+      // LTIAAS unreachable: held as a score post would hold it (outcome.ts decides how long).
+      const outcome = outcomeOf(error, 0);
+      if (outcome.kind === "retry" && outcome.unreachable && outcome.holdMs) deps.gate.hold(platformId, Date.now() + outcome.holdMs, { local: true });
+    }
     throw error;
   } finally {
     release();
@@ -172,7 +180,7 @@ export async function prepareLinks(deps: PushDeps, contextRef: string): Promise<
         await markKeyNeedsRelaunch(db, r.id, error.code ?? "unauthorized", r.sealed);
         out.links.push({ linkRef: r.id, state: "needs_relaunch", pending: r.pending });
       } else if (error instanceof LtiaasError) {
-        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind, pending: r.pending });
+        out.links.push({ linkRef: r.id, state: "retry_later", reason: error.kind, pending: r.pending, ...(error.unreachable ? { unreachable: true } : {}) });
       } else throw error;
     }
   }

@@ -32,6 +32,8 @@ export interface ChunkResult {
   retry: number;
   /** Rows not sent because the LMS holds a grade a person set there. */
   overridden: number;
+  /** Requests that never reached LTIAAS (connection refused, no such host). */
+  unreachable: number;
   /** The link cannot be pushed any more in this run. */
   stop?: "needs_relaunch" | "missing" | "unresolved";
   /** A 404 moved the link to another line item. */
@@ -142,12 +144,17 @@ async function renewLeases(c: Chunk): Promise<void> {
   await c.renewing;
 }
 
-/** The platform is held longer than this run waits: the row is due again when the hold ends. */
+/**
+ * The platform is held longer than this run waits: the row is due again when the hold ends — or at
+ * once when the hold is only this process's finding (LTIAAS unreachable): the row was never tried,
+ * and a run elsewhere, or later, may find LTIAAS back.
+ */
 async function handBack(c: Chunk, rowId: number) {
+  const { gate } = c.deps;
   c.held = true;
   c.result.retry++;
   c.leased.delete(rowId);
-  await release(c.deps.db, rowId, c.token, new Date(c.deps.gate.heldUntil(c.link.platform_id)));
+  await release(c.deps.db, rowId, c.token, gate.holdIsLocal(c.link.platform_id) ? undefined : new Date(gate.heldUntil(c.link.platform_id)));
 }
 
 async function giveBack(c: Chunk, rowId: number) {
@@ -236,8 +243,9 @@ async function record(c: Chunk, row: Claimed, score: LedgerScore, error: unknown
     c.stop ??= { kind: "not_found" };
     await recordReleased(deps, rowId, c.token, revision, "line_item_not_found", "missing", outcome.status, latency);
   } else if (outcome.kind === "retry") {
+    if (outcome.unreachable) result.unreachable++;
     if (outcome.holdMs !== undefined) {
-      deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs);
+      deps.gate.hold(c.link.platform_id, Date.now() + outcome.holdMs, { local: outcome.unreachable });
       c.held = true;
     }
     const failed = await recordRetry(deps, rowId, c.token, revision, {
@@ -380,9 +388,13 @@ async function afterStop(c: Chunk): Promise<void> {
 }
 
 export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineItemId: string; limit?: number }): Promise<ChunkResult> {
-  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, more: false, waitMs: null };
+  const result: ChunkResult = { claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, unreachable: 0, more: false, waitMs: null };
   const [link] = await loadLinks(deps.db, sql`rl.id = ${input.linkRef}::uuid`);
   if (!link?.sealed || link.key_state !== "active") return { ...result, stop: "needs_relaunch" };
+  // The platform is held longer than this run waits (a Retry-After, LTIAAS unreachable): claiming
+  // rows only to hand each one back would be all this chunk did.
+  const heldFor = deps.gate.heldUntil(link.platform_id) - Date.now();
+  if (heldFor > deps.maxHoldWaitMs) return { ...result, waitMs: heldFor, retryAfterMs: heldFor };
   // Opened before claiming, so a key that no longer opens leaves no row leased.
   let auth: { serviceKey: string };
   try {
@@ -437,5 +449,8 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
 
 async function finish(db: Db, linkRef: string, result: ChunkResult): Promise<ChunkResult> {
   if (result.stop) return result;
-  return { ...result, ...(await nextDue(db, linkRef)) };
+  const next = await nextDue(db, linkRef);
+  // Held: no row of the link goes before the hold ends, however soon it is due.
+  if (next.waitMs !== null && result.retryAfterMs) next.waitMs = Math.max(next.waitMs, result.retryAfterMs);
+  return { ...result, ...next };
 }

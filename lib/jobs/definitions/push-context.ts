@@ -20,6 +20,8 @@ export interface ContextTotals {
   paused: number;
   /** Links not pushed: key needs a relaunch, no key, line item missing or unresolved. */
   blocked: number;
+  /** Requests that never reached LTIAAS (connection refused, no such host). */
+  unreachable: number;
   steps: number;
 }
 
@@ -46,7 +48,7 @@ const MAX_WAITS_PER_LINK = 20;
 
 async function pushContext({ payload, step, deps, runId }: JobContext<{ contextRef: string }>): Promise<ContextTotals> {
   const push = pushDepsOf(deps, runId);
-  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, paused: 0, blocked: 0, steps: 0 };
+  const totals: ContextTotals = { sent: 0, skipped: 0, failed: 0, retry: 0, overridden: 0, paused: 0, blocked: 0, unreachable: 0, steps: 0 };
   const counted = <T>(id: string, fn: () => Promise<T>) => {
     totals.steps++;
     return step.run(id, fn);
@@ -59,6 +61,7 @@ async function pushContext({ payload, step, deps, runId }: JobContext<{ contextR
     }
     if (link.state !== "ok" || !link.lineItemId) {
       totals.blocked++;
+      if (link.unreachable) totals.unreachable++;
       continue;
     }
     let lineItemId = link.lineItemId;
@@ -70,6 +73,7 @@ async function pushContext({ payload, step, deps, runId }: JobContext<{ contextR
       totals.failed += r.failed;
       totals.retry += r.retry;
       totals.overridden += r.overridden;
+      totals.unreachable += r.unreachable;
       if (r.lineItemId) lineItemId = r.lineItemId;
       if (r.stop) {
         totals.blocked++;
@@ -103,8 +107,16 @@ export const pushContextJob = defineJob({
   handler: pushContext,
   async finish({ payload, deps, runId }, t) {
     await deps.db.execute(sql`UPDATE grade_counters SET last_run_id = ${runId}::uuid WHERE context_ref = ${payload.contextRef}::uuid`);
-    const pending = await pendingIn(deps.db, [payload.contextRef]);
-    return { sent: t.sent, skipped: t.skipped, failed: t.failed, retried: t.retry, overridden: t.overridden, paused: t.paused, pending };
+    return {
+      sent: t.sent,
+      skipped: t.skipped,
+      failed: t.failed,
+      retried: t.retry,
+      overridden: t.overridden,
+      paused: t.paused,
+      unreachable: t.unreachable,
+      pending: await pendingIn(deps.db, [payload.contextRef]),
+    };
   },
   // Its finish never ran: what it sent before giving up is read from its attempts.
   gaveUpCounts: async ({ payload, deps, runId }) => ({
