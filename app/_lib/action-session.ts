@@ -4,12 +4,12 @@
  * partitioned cookie is not read here: it is SameSite=None, so a browser attaches it to a post from
  * any page inside the LMS, while the token in the form is something another page cannot know.
  */
-import type { ResourceLinkView } from "@/lib/contexts/queries";
+import type { LinkState } from "@/lib/links/state";
 import { SESSION_PARAM, verifySession, type Session } from "@/lib/session/session";
 import { linkAccess, type Member } from "./link-access";
 
 export type ActionAccess =
-  | { ok: true; session: Session; token: string; view: ResourceLinkView; member: Member | null }
+  | { ok: true; session: Session; token: string; view: LinkState; member: Member | null }
   | { ok: false; error: "no_session" | "forbidden" | "not_found" };
 
 export async function actionAccess(form: FormData, role?: "teacher"): Promise<ActionAccess> {

@@ -2,7 +2,7 @@
 import { cookies, headers } from "next/headers";
 import { unauthorized } from "next/navigation";
 import { env } from "@/lib/env";
-import { ADMIN_COOKIE, adminAccess, type AdminAccess } from "@/lib/views/admin-access";
+import { ADMIN_COOKIE, adminAccess, type AdminAccess } from "@/lib/session/admin-access";
 
 export async function currentAdminAccess(): Promise<AdminAccess> {
   const e = env();

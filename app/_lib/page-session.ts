@@ -1,6 +1,6 @@
 import { cookies } from "next/headers";
 import { forbidden, notFound, unauthorized } from "next/navigation";
-import type { ResourceLinkView } from "@/lib/contexts/queries";
+import type { LinkState } from "@/lib/links/state";
 import { SESSION_COOKIE, SESSION_PARAM, sessionToken, verifySession, type Session } from "@/lib/session/session";
 import { linkAccess, type Member } from "./link-access";
 
@@ -25,7 +25,7 @@ export async function requireSession(searchParams: SearchParams): Promise<{ sess
 export interface PageAccess {
   session: Session;
   token: string;
-  view: ResourceLinkView;
+  view: LinkState;
   member: Member | null;
 }
 

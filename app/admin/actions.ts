@@ -17,7 +17,7 @@ import { AlreadyRunningError } from "@/lib/jobs/inline";
 import { errorFields, log } from "@/lib/log";
 import { clientAddress, signInThrottle } from "@/lib/sign-in-throttle";
 import { boundedDateMessage, ltiId } from "@/lib/validation";
-import { ADMIN_COOKIE, adminCookieValue, tokenMatches } from "@/lib/views/admin-access";
+import { ADMIN_COOKIE, adminCookieValue, tokenMatches } from "@/lib/session/admin-access";
 import { selectorKey } from "./selector-key";
 
 export interface SignInState {

@@ -112,7 +112,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
                     <td><Badge tone={STATE_WORDS[e.state].tone}>{STATE_WORDS[e.state].label}</Badge></td>
                     <th scope="row">
                       {e.title ?? e.resourceLinkId}
-                      <div className="muted small mono">{e.platformId} / {e.contextId} / {e.resourceLinkId}</div>
+                      <div className="muted small mono">{e.platform.platformId} / {e.course.contextId} / {e.resourceLinkId}</div>
                     </th>
                     <td>
                       <Badge tone={KEY_WORDS[e.key.state].tone}>{KEY_WORDS[e.key.state].label}</Badge>
@@ -120,9 +120,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
                     </td>
                     <td>{e.lineItem.state}</td>
                     <td className="nowrap">
-                      {e.scores.pending} pending · {e.scores.sent} sent · {e.scores.skipped} skipped · {e.scores.failed} failed
+                      {e.counts.pending} pending · {e.counts.sent} sent · {e.counts.skipped} skipped · {e.counts.failed} failed
                     </td>
-                    <td><Time value={e.scores.oldestPendingAt} /></td>
+                    <td><Time value={e.counts.oldestPendingAt} /></td>
                     <td>{e.roster.refreshedAt ? <>{e.roster.activeLearners} active · <Time value={e.roster.refreshedAt} /></> : <span className="muted">not refreshed</span>}</td>
                     <td>{e.lastRun ? <><Badge tone={runOutcomeWords(e.lastRun.outcome).tone}>{e.lastRun.outcome}</Badge> <Time value={e.lastRun.startedAt} /></> : <span className="muted">—</span>}</td>
                   </tr>

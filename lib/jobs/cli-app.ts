@@ -14,7 +14,7 @@ import { getDb, type Db } from "../db/client";
 import { env } from "../env";
 import { issuesOf } from "../grades/entry";
 import { UnknownTripleError } from "../grades/record";
-import { isLoopbackRequest, tokenMatches } from "../views/admin-access";
+import { isLoopbackRequest, tokenMatches } from "../session/admin-access";
 import { cliErrorMessage, parseCliArgs, runCommand, UsageError } from "./cli";
 import { devToken } from "./cli-endpoint";
 import type { Dispatcher } from "./dispatch";

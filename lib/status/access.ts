@@ -3,7 +3,7 @@
  * requests only, production nobody.
  */
 import { env } from "../env";
-import { isLoopbackRequest, tokenMatches } from "../views/admin-access";
+import { isLoopbackRequest, tokenMatches } from "../session/admin-access";
 
 export function statusAuthorized(req: Request): boolean {
   const { adminToken, production } = env();

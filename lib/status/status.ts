@@ -1,14 +1,12 @@
 /**
- * GET /api/status: one entry per (platform, context, resource link), most urgent first —
- * needs_relaunch, failing (failed rows or a missing line item), pending (oldest first), ok — paged
- * with an opaque keyset cursor. Counts come from grade_counters, never from the ledger.
+ * GET /api/status: one entry per (platform, context, resource link), most urgent first (the links
+ * read model, lib/links), paged with an opaque keyset cursor, in the contract's JSON.
  */
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { rowsOf } from "../db/rows";
+import { listLinks, type LinkState } from "../links/state";
+import { URGENCY_STATES, type UrgencyState } from "../links/urgency";
 import { isPgTimestamptzText, ltiId, text } from "../validation";
-import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "./urgency";
 
 export const statusQuerySchema = z.object({
   platformId: ltiId().optional(),
@@ -28,8 +26,10 @@ export interface StatusEntry {
   state: UrgencyState;
   key: { state: "active" | "needs_relaunch" | "missing"; lastLaunchAt: string | null };
   lineItem: { id: string | null; state: "ok" | "unresolved" | "missing" };
-  scores: { pending: number; sent: number; skipped: number; failed: number };
+  scores: { pending: number; sent: number; skipped: number; failed: number; overridden: number };
   oldestPendingAt: string | null;
+  paused: boolean;
+  drift: { checkedAt: string | null; inSync: number; differs: number; missing: number };
   roster: { refreshedAt: string | null; members: number; activeLearners: number };
   lastRun: { kind: string; startedAt: string; finishedAt: string | null; outcome: string } | null;
 }
@@ -47,86 +47,32 @@ function decodeCursor(c: string): z.infer<typeof cursorSchema> {
     throw new BadCursorError("invalid cursor");
   }
 }
-const encodeCursor = (rank: number, oldest: string, id: string) => Buffer.from(JSON.stringify([rank, oldest, id])).toString("base64url");
+const encodeCursor = (key: [number, string, string]) => Buffer.from(JSON.stringify(key)).toString("base64url");
 
-// Ranked in SQL so the page boundary is exact; 'infinity' sorts links with nothing pending last.
-// A link launched without grade services (no key) is not "needs_relaunch".
-const OLDEST = sql`coalesce(CASE WHEN coalesce(gc.pending, 0) > 0 THEN gc.oldest_pending_at END, 'infinity'::timestamptz)`;
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-interface Row {
-  id: string;
-  platform_id: string;
-  context_id: string;
-  resource_link_id: string;
-  title: string | null;
-  rank: number;
-  oldest_key: string;
-  key_state: string | null;
-  last_launch_at: Date | string | null;
-  line_item_id: string | null;
-  launch_line_item_id: string | null;
-  line_item_state: string;
-  pending: number | null;
-  sent: number | null;
-  skipped: number | null;
-  failed: number | null;
-  oldest_pending_at: Date | string | null;
-  roster_refreshed_at: Date | string | null;
-  roster_members: number;
-  roster_active_learners: number;
-  run_kind: string | null;
-  run_started_at: Date | string | null;
-  run_finished_at: Date | string | null;
-  run_outcome: string | null;
+export function statusEntry(l: LinkState): StatusEntry {
+  return {
+    id: l.id,
+    platformId: l.platform.platformId,
+    contextId: l.course.contextId,
+    resourceLinkId: l.resourceLinkId,
+    title: l.title,
+    state: l.state,
+    key: { state: l.key.state, lastLaunchAt: iso(l.key.lastLaunchAt) },
+    lineItem: { id: l.lineItem.id, state: l.lineItem.state },
+    scores: { pending: l.counts.pending, sent: l.counts.sent, skipped: l.counts.skipped, failed: l.counts.failed, overridden: l.counts.overridden },
+    oldestPendingAt: iso(l.counts.oldestPendingAt),
+    paused: l.paused,
+    drift: { checkedAt: iso(l.drift.checkedAt), inSync: l.drift.inSync, differs: l.drift.differs, missing: l.drift.missing },
+    roster: { refreshedAt: iso(l.roster.refreshedAt), members: l.roster.members, activeLearners: l.roster.activeLearners },
+    lastRun: l.lastRun ? { kind: l.lastRun.kind, startedAt: l.lastRun.startedAt.toISOString(), finishedAt: iso(l.lastRun.finishedAt), outcome: l.lastRun.outcome } : null,
+  };
 }
-
-const iso = (d: Date | string | null) => (d === null || d === undefined ? null : new Date(d).toISOString());
 
 export async function listStatus(db: Db, q: StatusQuery): Promise<{ contexts: StatusEntry[]; next?: string }> {
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-  const filters = [
-    q.platformId !== undefined ? sql`AND p.platform_id = ${q.platformId}::text` : sql``,
-    q.contextId !== undefined ? sql`AND c.context_id = ${q.contextId}::text` : sql``,
-    q.state !== undefined ? sql`AND ranked.rank = ${URGENCY_STATES.indexOf(q.state)}::int` : sql``,
-    after ? sql`AND (ranked.rank, ranked.oldest_key, ranked.id) > (${after[0]}::int, ${after[1]}::timestamptz, ${after[2]}::uuid)` : sql``,
-  ];
-  const rows = await rowsOf<Row>(db, sql`SELECT ranked.id, ranked.rank, ranked.oldest_key::text AS oldest_key, p.platform_id, c.context_id, coalesce(rl.title, c.title) AS title,
-        rl.resource_link_id, rl.line_item_id, rl.launch_line_item_id, rl.line_item_state,
-        sk.state AS key_state, sk.last_launch_at, gc.pending, gc.sent, gc.skipped, gc.failed, gc.oldest_pending_at,
-        c.roster_refreshed_at, c.roster_members, c.roster_active_learners,
-        r.kind AS run_kind, r.started_at AS run_started_at, r.finished_at AS run_finished_at, r.outcome AS run_outcome
-      FROM (SELECT rl.id, (${URGENCY_RANK}) AS rank, (${OLDEST}) AS oldest_key
-            FROM resource_links rl LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
-            LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id) ranked
-      JOIN resource_links rl ON rl.id = ranked.id
-      JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
-      LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
-      LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
-      LEFT JOIN sync_runs r ON r.id = gc.last_run_id
-      WHERE true ${sql.join(filters, sql` `)}
-      ORDER BY ranked.rank, ranked.oldest_key, ranked.id
-      LIMIT ${q.limit + 1}::int`);
-
-  const page = rows.slice(0, q.limit);
-  const contexts = page.map((r): StatusEntry => ({
-    id: r.id,
-    platformId: r.platform_id,
-    contextId: r.context_id,
-    resourceLinkId: r.resource_link_id,
-    title: r.title,
-    state: URGENCY_STATES[Number(r.rank)],
-    key: { state: (r.key_state ?? "missing") as StatusEntry["key"]["state"], lastLaunchAt: iso(r.last_launch_at) },
-    lineItem: {
-      id: r.line_item_id ?? r.launch_line_item_id,
-      state: (["ok", "unresolved", "missing"] as const).find((s) => s === r.line_item_state) ?? "unresolved",
-    },
-    scores: { pending: Number(r.pending ?? 0), sent: Number(r.sent ?? 0), skipped: Number(r.skipped ?? 0), failed: Number(r.failed ?? 0) },
-    oldestPendingAt: Number(r.pending ?? 0) > 0 ? iso(r.oldest_pending_at) : null,
-    roster: { refreshedAt: iso(r.roster_refreshed_at), members: Number(r.roster_members), activeLearners: Number(r.roster_active_learners) },
-    lastRun: r.run_kind
-      ? { kind: r.run_kind, startedAt: iso(r.run_started_at)!, finishedAt: iso(r.run_finished_at), outcome: r.run_outcome! }
-      : null,
-  }));
-  const last = page.at(-1);
-  return rows.length > q.limit && last ? { contexts, next: encodeCursor(Number(last.rank), String(last.oldest_key), last.id) } : { contexts };
+  const page = await listLinks(db, { platformId: q.platformId, contextId: q.contextId, state: q.state }, { after, limit: q.limit });
+  const contexts = page.links.map(statusEntry);
+  return page.more && page.lastKey ? { contexts, next: encodeCursor(page.lastKey) } : { contexts };
 }

@@ -8,7 +8,8 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { text } from "../validation";
 import type { Db } from "../db/client";
-import { URGENCY_RANK, URGENCY_STATES, type UrgencyState } from "../status/urgency";
+import { countByState, listLinks, type LinkState } from "../links/state";
+import { URGENCY_STATES, type UrgencyState } from "../links/urgency";
 import { rowsOf, toDate, toNullableNumber, toNumber } from "../db/rows";
 import { lastUtcDays } from "./rows";
 import { runFromRaw, type RunRow } from "./teacher";
@@ -19,23 +20,8 @@ export const adminStateSchema = z.enum(ADMIN_STATES);
 
 export const ADMIN_PAGE_SIZE = 50;
 
-export interface AdminEntry {
-  id: string;
-  state: AdminState;
-  platformId: string;
-  platformName: string | null;
-  contextId: string;
-  resourceLinkId: string;
-  title: string | null;
-  key: { state: "active" | "needs_relaunch" | "missing"; lastLaunchAt: Date | null };
-  lineItem: { id: string | null; state: string };
-  scores: { pending: number; sent: number; skipped: number; failed: number; oldestPendingAt: Date | null };
-  roster: { refreshedAt: Date | null; members: number; activeLearners: number };
-  lastRun: { kind: string; outcome: string; startedAt: Date; finishedAt: Date | null } | null;
-}
-
 export interface AdminList {
-  entries: AdminEntry[];
+  entries: LinkState[];
   page: number;
   pageSize: number;
   /** Entries matching the filter. */
@@ -45,95 +31,15 @@ export interface AdminList {
   byState: Record<AdminState, number>;
 }
 
-interface RawEntry {
-  id: string;
-  rank: number;
-  platform_id: string;
-  platform_name: string | null;
-  context_id: string;
-  resource_link_id: string;
-  title: string | null;
-  key_state: string | null;
-  last_launch_at: Date | string | null;
-  line_item_id: string | null;
-  line_item_state: string;
-  pending: number | null;
-  sent: number | null;
-  skipped: number | null;
-  failed: number | null;
-  oldest_pending_at: Date | string | null;
-  roster_refreshed_at: Date | string | null;
-  roster_members: number;
-  roster_active_learners: number;
-  run_kind: string | null;
-  run_outcome: string | null;
-  run_started_at: Date | string | null;
-  run_finished_at: Date | string | null;
-}
-
+/** Every link, most urgent first (the links read model: the order /api/status pages by too). */
 export async function adminList(db: Db, input: { state?: AdminState | null; page?: number; pageSize?: number } = {}): Promise<AdminList> {
   const pageSize = Math.min(Math.max(input.pageSize ?? ADMIN_PAGE_SIZE, 1), 500);
-  // A state's rank is its index in ADMIN_STATES (URGENCY_RANK), the order /api/status sorts by too.
-  const filter = input.state ? sql`WHERE rank = ${ADMIN_STATES.indexOf(input.state)}::int` : sql``;
-  const stateRows = await rowsOf<{ rank: number; n: number | string }>(
-    db,
-    sql`SELECT ${URGENCY_RANK} AS rank, count(*) AS n FROM resource_links rl
-        LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
-        LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id GROUP BY 1`,
-  );
-  const byState = Object.fromEntries(ADMIN_STATES.map((s) => [s, 0])) as Record<AdminState, number>;
-  for (const r of stateRows) byState[ADMIN_STATES[r.rank]] = toNumber(r.n);
+  const byState = await countByState(db);
   const total = input.state ? byState[input.state] : Object.values(byState).reduce((a, b) => a + b, 0);
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const page = Math.min(Math.max(1, Math.floor(input.page ?? 1)), pages);
-  const raw = await rowsOf<RawEntry>(
-    db,
-    sql`WITH ranked AS (
-          SELECT rl.id, ${URGENCY_RANK} AS rank, gc.oldest_pending_at, coalesce(gc.failed, 0) AS failed
-          FROM resource_links rl
-          LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
-          LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
-        ), picked AS (
-          SELECT id, rank, failed FROM ranked ${filter}
-          ORDER BY rank, oldest_pending_at ASC NULLS LAST, failed DESC, id
-          LIMIT ${pageSize}::int OFFSET ${(page - 1) * pageSize}::int
-        )
-        SELECT rl.id, pk.rank, p.platform_id, p.name AS platform_name, c.context_id, rl.resource_link_id,
-               coalesce(rl.title, c.title) AS title, sk.state AS key_state, sk.last_launch_at,
-               coalesce(rl.line_item_id, rl.launch_line_item_id) AS line_item_id, rl.line_item_state,
-               gc.pending, gc.sent, gc.skipped, gc.failed, gc.oldest_pending_at,
-               c.roster_refreshed_at, c.roster_members, c.roster_active_learners,
-               r.kind AS run_kind, r.outcome AS run_outcome, r.started_at AS run_started_at, r.finished_at AS run_finished_at
-        FROM picked pk
-        JOIN resource_links rl ON rl.id = pk.id
-        JOIN contexts c ON c.id = rl.context_ref
-        JOIN platforms p ON p.id = c.platform_ref
-        LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
-        LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
-        LEFT JOIN sync_runs r ON r.id = gc.last_run_id
-        ORDER BY pk.rank, gc.oldest_pending_at ASC NULLS LAST, pk.failed DESC, rl.id`,
-  );
-  const entries = raw.map((r): AdminEntry => ({
-    id: r.id,
-    state: ADMIN_STATES[r.rank],
-    platformId: r.platform_id,
-    platformName: r.platform_name,
-    contextId: r.context_id,
-    resourceLinkId: r.resource_link_id,
-    title: r.title,
-    key: { state: (r.key_state ?? "missing") as AdminEntry["key"]["state"], lastLaunchAt: toDate(r.last_launch_at) },
-    lineItem: { id: r.line_item_id, state: r.line_item_state },
-    scores: {
-      pending: toNumber(r.pending),
-      sent: toNumber(r.sent),
-      skipped: toNumber(r.skipped),
-      failed: toNumber(r.failed),
-      oldestPendingAt: toDate(r.oldest_pending_at),
-    },
-    roster: { refreshedAt: toDate(r.roster_refreshed_at), members: r.roster_members, activeLearners: r.roster_active_learners },
-    lastRun: r.run_kind && r.run_started_at ? { kind: r.run_kind, outcome: r.run_outcome ?? "running", startedAt: toDate(r.run_started_at)!, finishedAt: toDate(r.run_finished_at) } : null,
-  }));
-  return { entries, page, pageSize, total, pages, byState };
+  const { links } = await listLinks(db, { state: input.state ?? undefined }, { page, pageSize });
+  return { entries: links, page, pageSize, total, pages, byState };
 }
 
 export async function recentRuns(db: Db, limit = 10): Promise<RunRow[]> {

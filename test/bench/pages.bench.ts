@@ -8,7 +8,7 @@
 import { SignJWT } from "jose";
 import pg from "pg";
 import { openDatabase } from "../../lib/db/client";
-import { adminCookieValue } from "../../lib/views/admin-access";
+import { adminCookieValue } from "../../lib/session/admin-access";
 import { startNext } from "../support/next-server";
 import { freshDatabase, ms, summary } from "./support";
 

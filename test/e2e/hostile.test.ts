@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminCookieValue, ADMIN_COOKIE } from "@/lib/views/admin-access";
+import { adminCookieValue, ADMIN_COOKIE } from "@/lib/session/admin-access";
 import { startNext, type NextServer } from "../support/next-server";
 
 const root = path.resolve(import.meta.dirname, "../..");

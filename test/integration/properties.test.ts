@@ -22,7 +22,7 @@ import { signatureHeader } from "@/lib/grades/signature";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "@/lib/ltiaas";
 import { createSession } from "@/lib/session/session";
 import { resetSignInThrottleForTests } from "@/lib/sign-in-throttle";
-import { ADMIN_COOKIE, adminCookieValue } from "@/lib/views/admin-access";
+import { ADMIN_COOKIE, adminCookieValue } from "@/lib/session/admin-access";
 import { searchQuerySchema, searchScores } from "@/lib/views/admin";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import type { Member } from "@/lib/emulator/types";
-import { memberKind } from "@/lib/contexts/queries";
+import { memberKind } from "@/lib/links/member";
 import { recordLaunch } from "@/lib/launch/record";
 import { ltiaas } from "@/lib/ltiaas";
 import { recordScores } from "@/lib/grades/record";

@@ -15,7 +15,7 @@ import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { setEnvForTests } from "@/lib/env";
 import { createSession, SESSION_COOKIE } from "@/lib/session/session";
-import { ADMIN_COOKIE, adminCookieValue } from "@/lib/views/admin-access";
+import { ADMIN_COOKIE, adminCookieValue } from "@/lib/session/admin-access";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";

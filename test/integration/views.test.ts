@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/lib/db/client";
-import { getResourceLinkView } from "@/lib/contexts/queries";
+import { getLink } from "@/lib/links/state";
 import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
@@ -123,7 +123,7 @@ describe("the teacher's student table", () => {
     expect(refreshed.rows.find((r) => r.userId === "u-skip")!.explanation.words).toContain("not on the roster");
 
     // Counters, not a scan: the header counts come from grade_counters.
-    const view = await getResourceLinkView(t.db, link);
+    const view = await getLink(t.db, link);
     expect(view!.counts).toMatchObject({ pending: 1, sent: 1, skipped: 2, failed: 1 });
     expect(view!.roster).toEqual({ refreshedAt: null, members: 0, activeLearners: 0 });
   });
@@ -207,7 +207,7 @@ describe("the operator's list", () => {
       ["ok1", "ok"],
     ]);
     expect(list.byState).toEqual({ needs_relaunch: 1, failing: 2, pending: 2, ok: 1 });
-    expect(list.entries[0]).toMatchObject({ key: { state: "needs_relaunch" }, scores: { pending: 1 }, title: "Link relaunch" });
+    expect(list.entries[0]).toMatchObject({ key: { state: "needs_relaunch" }, counts: { pending: 1 }, title: "Link relaunch" });
 
     const pending = await adminList(t.db, { state: "pending" });
     expect(pending.entries.map((e) => e.resourceLinkId)).toEqual(["pend-old", "pend-new"]);

@@ -1,6 +1,6 @@
 /** Who may open /admin: the signed cookie (never the token itself), loopback-only without a token in development. */
 import { describe, expect, it } from "vitest";
-import { ADMIN_COOKIE_TTL_SECONDS, adminAccess, adminCookieValue, isLoopbackRequest, tokenMatches, verifyAdminCookie } from "@/lib/views/admin-access";
+import { ADMIN_COOKIE_TTL_SECONDS, adminAccess, adminCookieValue, isLoopbackRequest, tokenMatches, verifyAdminCookie } from "@/lib/session/admin-access";
 
 const TOKEN = "operator-token-1234567890";
 const h = (v: Record<string, string>) => new Headers(v);

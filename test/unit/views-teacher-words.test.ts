@@ -4,26 +4,31 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { latestAnswer, nextSeq } from "@/app/contexts/[id]/answers";
 import { Verdict } from "@/app/contexts/[id]/verdict";
-import type { ResourceLinkView } from "@/lib/contexts/queries";
+import type { LinkState } from "@/lib/links/state";
 import { runWords } from "@/lib/views/reasons";
 
-function view(over: { key?: ResourceLinkView["key"]["state"]; lineItem?: ResourceLinkView["lineItem"]["state"]; counts?: Partial<ResourceLinkView["counts"]> }): ResourceLinkView {
+function view(over: { key?: LinkState["key"]["state"]; lineItem?: LinkState["lineItem"]["state"]; counts?: Partial<LinkState["counts"]> }): LinkState {
   return {
     id: crypto.randomUUID(),
     contextRef: crypto.randomUUID(),
+    state: "ok",
     title: "Lab 1",
     resourceLinkId: "rl",
     launchLineItemId: null,
     course: { id: crypto.randomUUID(), contextId: "c", title: "Biology", label: null },
-    platform: { platformId: "p", name: null, url: null, productFamilyCode: null },
+    platform: { platformId: "p", name: null, url: null, productFamilyCode: null, paused: false },
     key: { state: over.key ?? "active", lastLaunchAt: null, capturedAt: null, stateReason: null },
     lineItem: { id: null, state: over.lineItem ?? "ok", checkedAt: null },
-    counts: { pending: 0, sent: 0, skipped: 0, failed: 0, oldestPendingAt: null, ...over.counts },
+    counts: { pending: 0, sent: 0, skipped: 0, failed: 0, overridden: 0, oldestPendingAt: null, ...over.counts },
+    paused: false,
+    pausedAt: null,
+    drift: { checkedAt: null, inSync: 0, differs: 0, missing: 0 },
     roster: { refreshedAt: null, members: 0, activeLearners: 0 },
+    lastRun: null,
   };
 }
 
-const say = (v: ResourceLinkView) => renderToStaticMarkup(createElement(Verdict, { view: v }));
+const say = (v: LinkState) => renderToStaticMarkup(createElement(Verdict, { view: v }));
 
 describe("the teacher's verdict", () => {
   it("says no grade can go when the link has no serviceKey, instead of promising the next sync", () => {

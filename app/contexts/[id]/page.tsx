@@ -4,7 +4,7 @@ import { OutcomeChart } from "@/app/_lib/charts";
 import { Badge, formatScore, Time } from "@/app/_lib/format";
 import { requireLinkAccess, param, type SearchParams } from "@/app/_lib/page-session";
 import { Pager } from "@/app/_lib/pager";
-import type { ResourceLinkView } from "@/lib/contexts/queries";
+import type { LinkState } from "@/lib/links/state";
 import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { keepAttemptOf } from "@/lib/grades/retakes";
@@ -121,7 +121,7 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
   );
 }
 
-async function Students({ view, token, page }: { view: ResourceLinkView; token: string; page: number }) {
+async function Students({ view, token, page }: { view: LinkState; token: string; page: number }) {
   const db = await getDb();
   const result = await studentPage(db, { resourceLinkRef: view.id, contextRef: view.contextRef, page, rosterRefreshed: view.roster.refreshedAt !== null });
   if (result.total === 0) return <p className="empty">No students yet. They appear here when they open the activity or when the class list is read from your LMS.</p>;
@@ -178,7 +178,7 @@ async function Students({ view, token, page }: { view: ResourceLinkView; token: 
   );
 }
 
-async function Runs({ view }: { view: ResourceLinkView }) {
+async function Runs({ view }: { view: LinkState }) {
   const db = await getDb();
   const runs = await contextRuns(db, { contextRef: view.contextRef, resourceLinkRef: view.id });
   if (!runs.length) return <p className="empty">No sync has run for this course yet.</p>;
@@ -201,7 +201,7 @@ async function Runs({ view }: { view: ResourceLinkView }) {
   );
 }
 
-async function Chart({ view }: { view: ResourceLinkView }) {
+async function Chart({ view }: { view: LinkState }) {
   const db = await getDb();
   return <OutcomeChart days={await outcomeSeries(db, { resourceLinkRef: view.id })} />;
 }

@@ -1,8 +1,8 @@
 /** The one-line answer to "is my gradebook up to date?", most blocking cause first. */
 import { Time } from "@/app/_lib/format";
-import type { ResourceLinkView } from "@/lib/contexts/queries";
+import type { LinkState } from "@/lib/links/state";
 
-export function Verdict({ view }: { view: ResourceLinkView }) {
+export function Verdict({ view }: { view: LinkState }) {
   const c = view.counts;
   const waiting = `${c.pending} waiting ${c.pending === 1 ? "grade is" : "grades are"}`;
   if (view.key.state === "needs_relaunch")
