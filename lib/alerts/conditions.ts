@@ -78,7 +78,7 @@ async function linkConditions(db: Db, { now, pendingMinutes }: ConditionOptions)
         LEFT JOIN service_keys sk ON sk.resource_link_ref = rl.id
         LEFT JOIN grade_counters gc ON gc.resource_link_ref = rl.id
         WHERE sk.state = 'needs_relaunch' OR gc.failed > 0 OR rl.line_item_state = 'missing' OR rl.drift_missing > 0 OR gc.overridden > 0
-          OR (gc.pending > 0 AND gc.oldest_pending_at < ${cutoff.toISOString()}::timestamptz AND rl.paused_at IS NULL AND p.paused_at IS NULL)`,
+          OR (gc.pending > 0 AND gc.oldest_pending_at < ${cutoff.toISOString()}::timestamptz)`,
   );
   const out: Condition[] = [];
   for (const r of rows) {
