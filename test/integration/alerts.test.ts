@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
 import { alertsIdle, evaluateAlerts, evaluateAlertsQuietly, MAX_MESSAGES_PER_EVALUATION, type AlertCondition } from "@/lib/alerts";
+import { setDbForTests } from "@/lib/db/client";
 import { rowsOf } from "@/lib/db/rows";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
@@ -418,6 +419,17 @@ describe("when alerts are evaluated", () => {
       expect(await evaluateAlertsQuietly(t.db)).toBeNull();
     } finally {
       await exec(sql`ALTER TABLE alerts_away RENAME TO alerts`);
+    }
+    // A database that cannot even be opened for the evaluation: the event was sent, the call says so.
+    const dbHolder = globalThis as unknown as { __gradesyncDb?: Promise<unknown> };
+    const unopenable = Promise.reject(new Error("cannot open the database"));
+    unopenable.catch(() => undefined);
+    dbHolder.__gradesyncDb = unopenable;
+    try {
+      const enqueueOnly = createDispatcher({ mode: "inngest", send: async () => undefined });
+      expect((await handleCron("grades", cronRequest(), { dispatcher: enqueueOnly })).status).toBe(202);
+    } finally {
+      setDbForTests(t.handle);
     }
   });
 });
