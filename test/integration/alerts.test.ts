@@ -8,6 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
+import type { ReactElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { AlertsNote } from "@/app/admin/alerts-note";
 import { sql } from "drizzle-orm";
 import { alertsIdle, evaluateAlerts, evaluateAlertsQuietly, MAX_MESSAGES_PER_EVALUATION, type AlertCondition } from "@/lib/alerts";
 import { setDbForTests } from "@/lib/db/client";
@@ -431,6 +434,22 @@ describe("when alerts are evaluated", () => {
     } finally {
       setDbForTests(t.handle);
     }
+  });
+});
+
+describe("/admin", () => {
+  const note = async () => renderToStaticMarkup((await AlertsNote()) as ReactElement);
+
+  it("says how to turn alerts on without the URL, and that they are on (never the URL) with it", async () => {
+    configure({ ALERT_WEBHOOK_URL: undefined });
+    expect(await note()).toMatch(/Alerts are off\..*set <code>ALERT_WEBHOOK_URL<\/code> to a Slack or\s+Teams incoming webhook/s);
+    configure();
+    const s = await seed();
+    await CASES[0].raise(s);
+    await evaluate();
+    const on = await note();
+    expect(on).toContain("Alerts are on: 1 condition is raised now");
+    for (const secret of [hookUrl, SECRET_PATH, "s3cretAlertT0ken42"]) expect(on).not.toContain(secret);
   });
 });
 
