@@ -99,6 +99,8 @@ export const resourceLinks = pgTable(
     driftInSync: integer("drift_in_sync").notNull().default(0),
     driftDiffers: integer("drift_differs").notNull().default(0),
     driftMissing: integer("drift_missing").notNull().default(0),
+    /** Which quiz attempt counts when a learner retakes: best (the default) | latest. Set by the teacher. */
+    keepAttempt: text("keep_attempt").notNull().default("best"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -200,6 +202,12 @@ export const gradeRows = pgTable(
     startedAt: ts("started_at"),
     /** activity | webhook | backfill | overwrite | reconcile */
     source: text("source").notNull(),
+    /**
+     * The source of the score the row holds: set by recordScores only, so a re-send (selector
+     * backfill, the teacher's overwrite, reconcile) keeps it. A grader's score or a correction is
+     * never replaced by a quiz attempt (lib/grades/retakes.ts). Null (rows from before): `source`.
+     */
+    scoredBy: text("scored_by"),
     recordedAt: ts("recorded_at").notNull().defaultNow(),
     /** pending | sent | skipped | failed | overridden (the LMS holds a grade a person set; kept) */
     state: text("state").notNull().default("pending"),
@@ -256,7 +264,10 @@ export const gradeRevisions = pgTable(
     /** The row's revision this score became; null when it did not replace the current one. */
     revision: integer("revision"),
     applied: boolean("applied").notNull(),
-    /** Why not applied / why skipped: older_graded_at, unchanged, would_clear_grade. */
+    /**
+     * Why not applied / why skipped: older_graded_at, unchanged, would_clear_grade; a quiz attempt
+     * kept out by the retake rule: kept_best, grader_score (lib/grades/retakes.ts).
+     */
     note: text("note"),
     source: text("source").notNull(),
     deliveryId: text("delivery_id"),

@@ -79,12 +79,12 @@ export async function readAll(deps: ReadbackDeps, t: ReadTarget): Promise<Map<st
   const known = await kept(deps, t, null);
   if (known?.complete) return known.results;
   const out = new Map<string, LmsResult | null>();
-  let page = await throughGate(deps, t.platformId, () => deps.client.listResultsPage(t.auth, t.lineItemId, { limit: RESULTS_PAGE }));
+  let page = await throughGate(deps, t.platformId, (o) => deps.client.listResultsPage(t.auth, t.lineItemId, { limit: RESULTS_PAGE }, o));
   for (let pages = 1; ; pages++) {
     for (const r of page.results) out.set(r.userId, asResult(r));
     const next = page.next;
     if (!next || pages >= 10_000) break;
-    page = await throughGate(deps, t.platformId, () => deps.client.listResultsPage(t.auth, t.lineItemId, { url: next }));
+    page = await throughGate(deps, t.platformId, (o) => deps.client.listResultsPage(t.auth, t.lineItemId, { url: next }, o));
   }
   await remember(deps, t, out, true);
   return out;
@@ -96,7 +96,7 @@ export async function readUsers(deps: ReadbackDeps, t: ReadTarget, userIds: stri
   const fresh = new Map<string, LmsResult | null>();
   for (const userId of userIds) {
     if (out.has(userId)) continue;
-    const page = await throughGate(deps, t.platformId, () => deps.client.listResultsPage(t.auth, t.lineItemId, { userId }));
+    const page = await throughGate(deps, t.platformId, (o) => deps.client.listResultsPage(t.auth, t.lineItemId, { userId }, o));
     const mine = page.results.find((r) => r.userId === userId);
     fresh.set(userId, mine ? asResult(mine) : null);
   }

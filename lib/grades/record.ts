@@ -2,13 +2,15 @@
  * recordScores: the ONE way a score enters the ledger (learner activity, grader webhook, backfill).
  * One short transaction, all or nothing: the delivery id (if any) is remembered, every triple must
  * be known, each (resource link, user) row gets a new revision unless the score is older than the
- * current one (by `gradedAt`) or changes nothing; every score is audited in grade_revisions.
+ * current one (by `gradedAt`), changes nothing, or is a quiz attempt the link's retake rule keeps out
+ * (retakes.ts); every score is audited in grade_revisions, with a note when not applied.
  * It answers which contexts changed: its callers ask for a push of them (lib/jobs).
  */
 import { sql } from "drizzle-orm";
 import { getDb, type Db, type Tx } from "../db/client";
 import { ledgerScoreOf, scoreEntrySchema, type ScoreEntry, type ScoreEntryInput, type ScoreSource } from "./entry";
-import { scoreColumns } from "./score";
+import { attemptMayReplace, attemptNote, asKeepAttempt, ATTEMPT_NOTES, ATTEMPT_SOURCE, type KeepAttempt } from "./retakes";
+import { scoreColumns, type ScoreColumns } from "./score";
 import { rowsOf } from "../db/rows";
 
 export interface UnknownTriple {
@@ -53,24 +55,35 @@ interface Resolved {
   rl: string;
   c: string;
   p: string;
+  /** The link's retake rule (quiz attempts). */
+  keep: KeepAttempt;
+}
+
+interface Triple {
+  rl: string;
+  c: string;
+  p: string;
+  keep: KeepAttempt;
 }
 
 const tripleKey = (e: { platformId: string; contextId: string; resourceLinkId: string }) =>
   JSON.stringify([e.platformId, e.contextId, e.resourceLinkId]);
 
-async function resolveTriples(tx: Db | Tx, entries: ScoreEntry[]): Promise<Map<string, { rl: string; c: string; p: string }>> {
+async function resolveTriples(tx: Db | Tx, entries: ScoreEntry[]): Promise<Map<string, Triple>> {
   const distinct = new Map<string, ScoreEntry>();
   for (const e of entries) if (!distinct.has(tripleKey(e))) distinct.set(tripleKey(e), e);
   const input = [...distinct.values()].map((e) => ({ pid: e.platformId, cid: e.contextId, rid: e.resourceLinkId }));
-  const rows = await rowsOf<{ pid: string; cid: string; rid: string; rl: string; c: string; p: string }>(
+  const rows = await rowsOf<{ pid: string; cid: string; rid: string; rl: string; c: string; p: string; keep: string }>(
     tx,
-    sql`SELECT t.pid, t.cid, t.rid, rl.id AS rl, c.id AS c, p.id AS p
+    sql`SELECT t.pid, t.cid, t.rid, rl.id AS rl, c.id AS c, p.id AS p, rl.keep_attempt AS keep
         FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS t(pid text, cid text, rid text)
         JOIN platforms p ON p.platform_id = t.pid
         JOIN contexts c ON c.platform_ref = p.id AND c.context_id = t.cid
         JOIN resource_links rl ON rl.context_ref = c.id AND rl.resource_link_id = t.rid`,
   );
-  return new Map(rows.map((r) => [tripleKey({ platformId: r.pid, contextId: r.cid, resourceLinkId: r.rid }), r]));
+  return new Map(
+    rows.map((r) => [tripleKey({ platformId: r.pid, contextId: r.cid, resourceLinkId: r.rid }), { rl: r.rl, c: r.c, p: r.p, keep: asKeepAttempt(r.keep) }]),
+  );
 }
 
 /** The entries whose triple was never launched (nothing is written). */
@@ -168,9 +181,9 @@ async function apply(
   const applied = await rowsOf<{ id: number; rl: string; u: string; revision: number; state: string; c: string }>(
     tx,
     sql`INSERT INTO grade_rows AS g (resource_link_ref, context_ref, platform_ref, user_id, revision, score_given, score_maximum,
-          comment, activity_progress, grading_progress, graded_at, submitted_at, started_at, source, recorded_at, state, pending_since, updated_at)
+          comment, activity_progress, grading_progress, graded_at, submitted_at, started_at, source, scored_by, recorded_at, state, pending_since, updated_at)
         SELECT x.rl, x.c, x.p, x.u, 1, x.score_given, x.score_maximum, x.comment, x.activity_progress, x.grading_progress, x.graded_at,
-               x.submitted_at, x.started_at, ${source}::text, ${nowIso}::timestamptz, 'pending', ${nowIso}::timestamptz, ${nowIso}::timestamptz
+               x.submitted_at, x.started_at, ${source}::text, ${source}::text, ${nowIso}::timestamptz, 'pending', ${nowIso}::timestamptz, ${nowIso}::timestamptz
         FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS x(rl uuid, c uuid, p uuid, u text, ${SCORE_RECORD})
         ORDER BY x.rl, x.u
         ON CONFLICT (resource_link_ref, user_id) DO UPDATE SET
@@ -178,7 +191,7 @@ async function apply(
           score_given = excluded.score_given, score_maximum = excluded.score_maximum, comment = excluded.comment,
           activity_progress = excluded.activity_progress, grading_progress = excluded.grading_progress,
           graded_at = excluded.graded_at, submitted_at = excluded.submitted_at, started_at = excluded.started_at,
-          source = excluded.source, recorded_at = excluded.recorded_at,
+          source = excluded.source, scored_by = excluded.scored_by, recorded_at = excluded.recorded_at,
           -- A grade a person set in the LMS stays theirs: the new revision waits, shown, until an
           -- explicit overwrite (or the LMS's value comes back to Gradesync's).
           state = CASE WHEN ${kept} THEN 'overridden'
@@ -190,13 +203,18 @@ async function apply(
           attempts = 0, next_attempt_at = NULL, failed_at = NULL, updated_at = excluded.updated_at
         WHERE ${correction}::boolean OR (excluded.graded_at >= g.graded_at AND
           (g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress)
-            IS DISTINCT FROM (excluded.score_given, excluded.score_maximum, excluded.comment, excluded.activity_progress, excluded.grading_progress))
+            IS DISTINCT FROM (excluded.score_given, excluded.score_maximum, excluded.comment, excluded.activity_progress, excluded.grading_progress)
+          -- A quiz attempt: the link's retake rule, and never over a grader's score (retakes.ts).
+          AND ${attemptMayReplace(source)})
         RETURNING g.id, g.resource_link_ref AS rl, g.user_id AS u, g.revision, g.state, g.context_ref AS c`,
   );
   const appliedByKey = new Map(applied.map((a) => [`${a.rl}|${a.u}`, a]));
-  const current = await rowsOf<{ id: number; rl: string; u: string; graded_at: string | Date }>(
+  // After the statement: a row it did not update shows what the entry met (the audit's note).
+  const current = await rowsOf<
+    { id: number; rl: string; u: string; graded_at: string | Date; scored_by: string | null; source: string } & Pick<ScoreColumns, "score_given" | "score_maximum">
+  >(
     tx,
-    sql`SELECT g.id, g.resource_link_ref AS rl, g.user_id AS u, g.graded_at FROM grade_rows g
+    sql`SELECT g.id, g.resource_link_ref AS rl, g.user_id AS u, g.graded_at, g.scored_by, g.source, g.score_given, g.score_maximum FROM grade_rows g
         JOIN jsonb_to_recordset(${JSON.stringify(input.map((i) => ({ rl: i.rl, u: i.u })))}::jsonb) AS x(rl uuid, u text)
           ON g.resource_link_ref = x.rl AND g.user_id = x.u`,
   );
@@ -209,7 +227,13 @@ async function apply(
     let note: string | null = null;
     if (a) note = a.state === "skipped" ? "would_clear_grade" : a.state === "overridden" ? "kept_overridden" : null;
     else if (losers.has(r)) note = "superseded_in_delivery";
-    else note = new Date(row.graded_at) > gradedAtOf(r.entry, now) ? "older_graded_at" : "unchanged";
+    else {
+      // In the statement's order of checks: a grader's score first, then time, then the retake rule.
+      const retake = source === ATTEMPT_SOURCE ? attemptNote(r.keep, row, r.entry) : null;
+      if (retake === ATTEMPT_NOTES.graderScore) note = retake;
+      else if (new Date(row.graded_at) > gradedAtOf(r.entry, now)) note = "older_graded_at";
+      else note = retake ?? "unchanged";
+    }
     return {
       g: row.id,
       rev: a?.revision ?? null,

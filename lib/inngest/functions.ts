@@ -2,9 +2,9 @@
  * The Inngest functions, derived from the job table: one function per job (and one more for a job's
  * debounced "soon" variant), each a thin wrapper that runs the job through lib/jobs/execute with a
  * step runner made of Inngest's `step`. Flow control comes from the job's definition: a concurrency
- * key per platform (shared by every function that talks to one, scope env) limited to
- * PLATFORM_CONCURRENCY — each step sends one request at a time, so that bounds requests in flight —
- * and one per context limited to 1; one run at a time for the fan-out jobs. A rate limit becomes
+ * key per platform (shared by every function that talks to one, scope env) limited to one step, which
+ * sends at most the platform's pacing window in parallel — so that bounds requests in flight — and
+ * one per context limited to 1; one run at a time for the fan-out jobs. A rate limit becomes
  * RetryAfterError, a permanent failure NonRetriableError. What Inngest enforces (keys, retries,
  * dedupe, debounce, onFailure) needs its server; tests assert this configuration.
  */
@@ -18,18 +18,16 @@ import { expectUnits, ownRunId, runEnded, runFailed } from "../jobs/runs";
 import { JOBS, jobOfEvent } from "../jobs/table";
 import { inngest } from "./client";
 
-/** Read without env(): importing this module (next build) must not need the full configuration. */
-export function platformConcurrency(source: Record<string, string | undefined> = process.env): number {
-  const n = Number(source.PLATFORM_CONCURRENCY);
-  return Number.isInteger(n) && n > 0 ? n : 2;
-}
-
 export const EVENTS_PER_SEND = 500;
 
-/** Concurrency shared by every function that talks to a platform, plus one run per context. */
+/**
+ * Concurrency shared by every function that talks to a platform — one step at a time per platform,
+ * which sends as many requests in parallel as the platform's pacing window (kept in the database)
+ * allows, so no step ever has more in flight than the window — plus one run per context.
+ */
 export const platformAndContextConcurrency = () =>
   [
-    { scope: "env" as const, key: `"gradesync-platform-" + event.data.platformId`, limit: platformConcurrency() },
+    { scope: "env" as const, key: `"gradesync-platform-" + event.data.platformId`, limit: 1 },
     { key: "event.data.contextRef", limit: 1 },
   ] as [{ scope: "env"; key: string; limit: number }, { key: string; limit: number }];
 

@@ -11,8 +11,6 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { sql } from "drizzle-orm";
-import { rotateKeys } from "../crypto/rotate";
 import type { Db } from "../db/client";
 import { DataDirLockedError } from "../db/lock";
 import { EnvError } from "../env";
@@ -23,45 +21,26 @@ import type { BackfillOutcome } from "./definitions/backfill";
 import { dispatcher, type Dispatcher } from "./dispatch";
 import { AlreadyRunningError, type InlineRun } from "./inline";
 import { CLI_JOBS, jobOfKind } from "./table";
-import { rowsOf, UUID } from "../db/rows";
+import { OPERATORS } from "./operators";
+import { resolveContextArg, UsageError, type CliArgs } from "./cli-args";
 
-/** A command that is not a run: it changes state and reports what it did. */
-interface OperatorCommand {
-  run(db: Db, args: CliArgs): Promise<Record<string, unknown>>;
-  /** The report as a line of text (`--json` prints it as JSON). */
-  text(result: Record<string, unknown>): string;
-}
-
-const OPERATORS: Record<string, OperatorCommand> = {
-  "rotate-keys": {
-    run: async (db) => ({ ...(await rotateKeys(db)) }),
-    text: (r) => `rotate-keys: ${Object.entries(r).map(([k, v]) => `${k} ${v}`).join(", ")}`,
-  },
-};
+export { resolveContextArg, UsageError, type CliArgs, type ResolvedContext } from "./cli-args";
 
 /** Commands that are not runs: they change state and print what they did. */
 export const OPERATOR_COMMANDS: readonly string[] = Object.keys(OPERATORS);
 export const COMMANDS: readonly string[] = [...CLI_JOBS.map((d) => d.kind), ...OPERATOR_COMMANDS];
 export type Command = string;
 
-export const USAGE = `usage: npm run job -- <${COMMANDS.join(" | ")}> [--context ID] [--since ISO] [--file scores.csv|json] [--dry-run] [--overwrite] [--json]`;
+export const USAGE =
+  `usage: npm run job -- <${COMMANDS.join(" | ")}> [--context ID] [--platform ID] [--concurrency N|default] [--since ISO] ` +
+  `[--file scores.csv|json] [--dry-run] [--overwrite] [--json]`;
 
-export class UsageError extends Error {}
 
-export interface CliArgs {
-  command: Command;
-  context?: string;
-  since?: string;
-  file?: string;
-  dryRun: boolean;
-  overwrite: boolean;
-  json: boolean;
-  /** `--file`'s entries, read by the command line (`withFileRead`): nothing past it reads a path. */
-  scores?: unknown[];
-}
 
 const OPTIONS = {
   context: { type: "string" },
+  platform: { type: "string" },
+  concurrency: { type: "string" },
   since: { type: "string" },
   file: { type: "string" },
   "dry-run": { type: "boolean", default: false },
@@ -94,7 +73,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}\n${USAGE}`);
   const v = parsed.values;
   if (v.since !== undefined && Number.isNaN(Date.parse(v.since))) throw new UsageError(`--since must be an ISO date-time`);
-  return { command, context: v.context, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, overwrite: v.overwrite ?? false, json: v.json ?? false };
+  return { command, context: v.context, platform: v.platform, concurrency: v.concurrency, since: v.since, file: v.file, dryRun: v["dry-run"] ?? false, overwrite: v.overwrite ?? false, json: v.json ?? false };
 }
 
 /** Minimal RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
@@ -160,23 +139,7 @@ export function readScoresFile(path: string): unknown[] {
   );
 }
 
-export interface ResolvedContext {
-  resourceLinkRef: string;
-  contextRef: string;
-  platformId: string;
-  contextId: string;
-  resourceLinkId: string;
-}
 
-export async function resolveContextArg(db: Db, id: string): Promise<ResolvedContext> {
-  if (!UUID.test(id)) throw new UsageError(`--context takes an id from /api/status (a UUID), got "${id}"`);
-  const rows = await rowsOf<ResolvedContext>(db, sql`SELECT rl.id AS "resourceLinkRef", c.id AS "contextRef", p.platform_id AS "platformId",
-      c.context_id AS "contextId", rl.resource_link_id AS "resourceLinkId"
-    FROM resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
-    WHERE rl.id = ${id}::uuid`);
-  if (!rows[0]) throw new UsageError(`no context with id ${id}`);
-  return rows[0];
-}
 
 /** The job's payload from the arguments: `--context` resolved, `--file`'s entries, checked by the job's schema. */
 export async function cliPayload(db: Db, args: CliArgs): Promise<object> {

@@ -8,6 +8,7 @@ import { getDb } from "../db/client";
 import { rowsOf } from "../db/rows";
 import { env } from "../env";
 import { overwriteShown, type ShownOverride } from "../grades/overwrite";
+import { setPaused, type PauseResult, type PauseTarget } from "../grades/pause";
 import { resetFailed } from "../grades/reset-failed";
 import { rosterRefreshWanted } from "../roster/wanted";
 import { dispatcher, type Dispatcher, type SoonAnswer } from "./dispatch";
@@ -44,7 +45,7 @@ const STALE_RUN_MS = 10 * 60 * 1000;
  * One event id per button, course and minute: a second click joins the push it started (inline) or
  * is dropped by Inngest, and a click a minute later goes through (Inngest keeps an id for 24 h).
  */
-function manualEventId(button: "push" | "retry" | "overwrite", contextRef: string, now = new Date()): string {
+function manualEventId(button: "push" | "retry" | "overwrite" | "resume", contextRef: string, now = new Date()): string {
   return `manual-${button}-${contextRef}-${Math.floor(now.getTime() / 60_000)}`;
 }
 
@@ -102,4 +103,14 @@ export async function requestOverwrite(
   const r = await overwriteShown(await getDb(), resourceLinkRef, shown);
   const push = r.contextRef ? await pushNow(r.contextRef, "overwrite", d) : null;
   return { overwritten: r.overwritten, changed: r.changed, push };
+}
+
+/**
+ * Pause or resume a link (the teacher) or a platform (an operator). Resuming starts a push of what
+ * waited at once.
+ */
+export async function requestPause(target: PauseTarget, paused: boolean, d: Dispatcher = dispatcher()): Promise<PauseResult & { pushed: number }> {
+  const r = await setPaused(await getDb(), target, paused);
+  for (const c of r.contexts) await d.enqueue(pushContextJob.kind, { ...c, runId: null }, { trigger: "manual", id: manualEventId("resume", c.contextRef) });
+  return { ...r, pushed: r.contexts.length };
 }

@@ -92,7 +92,8 @@ export function ownRunId(engineRunId: string): string {
 
 /** `counts || {k: counts.k + v, …}`: adds to a run's counts in one expression (keys checked). */
 function countsPlus(counts: Partial<Record<string, number>>) {
-  const entries = Object.entries(counts).filter(([k, v]) => v && /^[a-z_]+$/i.test(k));
+  // A zero adds nothing but names the count: a run says "resent 0", not nothing.
+  const entries = Object.entries(counts).filter(([k, v]) => typeof v === "number" && Number.isFinite(v) && /^[a-z_]+$/i.test(k));
   if (!entries.length) return sql`counts`;
   const pairs = sql.join(
     entries.map(([k, v]) => sql`${k}::text, coalesce((counts->>${k}::text)::int, 0) + ${v}::int`),

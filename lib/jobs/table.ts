@@ -7,6 +7,7 @@ import type { JobDefinition } from "./definition";
 import { backfillJob } from "./definitions/backfill";
 import { pushContextJob } from "./definitions/push-context";
 import { pushGradesJob } from "./definitions/push-grades";
+import { reconcileContextJob, reconcileJob } from "./definitions/reconcile";
 import { refreshRostersJob } from "./definitions/refresh-rosters";
 import { retryFailedJob } from "./definitions/retry-failed";
 import { rosterContextJob } from "./definitions/roster-context";
@@ -18,6 +19,8 @@ export const JOBS: readonly JobDefinition[] = [
   retryFailedJob,
   refreshRostersJob,
   rosterContextJob,
+  reconcileJob,
+  reconcileContextJob,
 ];
 
 export function jobOfKind(kind: string): JobDefinition {

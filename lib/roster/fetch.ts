@@ -5,8 +5,8 @@
  * whole platform, as for pushes. Nothing is written here: the caller swaps the roster in only
  * once the last page has arrived.
  */
-import { sleep, throttlesPlatform, type PlatformGate } from "../ltiaas/gate";
-import { LtiaasError, isRetryable, type Member, type MembershipsPage } from "../ltiaas";
+import { sleep, throttlesPlatform, watch, type PlatformGate } from "../ltiaas/gate";
+import { LtiaasError, isRetryable, type CallOptions, type Member, type MembershipsPage } from "../ltiaas";
 import type { RosterClient } from "./client";
 import type { RosterTuning } from "./tuning";
 
@@ -46,8 +46,8 @@ export async function fetchRoster(deps: FetchDeps, platformId: string, serviceKe
   const seen = new Set<string>();
   let next: string | undefined;
   for (;;) {
-    const page = await fetchPage(deps, platformId, () =>
-      deps.client.listMembershipsPage(auth, next === undefined ? { limit: PAGE_LIMIT } : { url: next }),
+    const page = await fetchPage(deps, platformId, (opts) =>
+      deps.client.listMembershipsPage(auth, next === undefined ? { limit: PAGE_LIMIT } : { url: next }, opts),
       out,
     );
     out.pages++;
@@ -63,7 +63,7 @@ export async function fetchRoster(deps: FetchDeps, platformId: string, serviceKe
 async function fetchPage(
   deps: FetchDeps,
   platformId: string,
-  request: () => Promise<MembershipsPage>,
+  request: (opts: CallOptions) => Promise<MembershipsPage>,
   counts: FetchedRoster,
 ): Promise<MembershipsPage> {
   const { gate, tuning } = deps;
@@ -76,10 +76,14 @@ async function fetchPage(
       throw new RosterRetryLater(held, Math.max(0, gate.heldUntil(platformId) - Date.now()), counts.retried);
     }
     let error: unknown;
+    const watched = watch(gate, platformId);
     try {
-      return await request();
+      const page = await request(watched.options);
+      watched.done();
+      return page;
     } catch (e) {
       error = e;
+      watched.done(e);
     } finally {
       release();
     }

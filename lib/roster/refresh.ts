@@ -7,6 +7,7 @@
 import type { Db } from "../db/client";
 import { open, SealError } from "../crypto/seal";
 import type { PlatformGate } from "../ltiaas/gate";
+import { loadPacing, savePacing } from "../ltiaas/pacing-store";
 import { LtiaasError } from "../ltiaas";
 import { errorFields, log } from "../log";
 import { applyRoster } from "./apply";
@@ -22,6 +23,8 @@ export interface RosterDeps {
   gate: PlatformGate;
   tuning: RosterTuning;
   maxAgeHours: number;
+  /** The pacing window is shared through the database (Inngest); inline the gate is the pacer. */
+  sharedPacing: boolean;
 }
 
 export type ContextOutcome =
@@ -76,7 +79,8 @@ export async function refreshContext(deps: RosterDeps, contextRef: string, opts:
     }
     const fetchStartedAt = new Date();
     try {
-      const fetched = await fetchRoster(deps, target.platformId, serviceKey);
+      await loadPacing(db, deps.gate, target.platformId, deps.sharedPacing);
+      const fetched = await fetchRoster(deps, target.platformId, serviceKey).finally(() => savePacing(db, deps.gate, target.platformId));
       retried += fetched.retried;
       const applied = await applyRoster(db, { contextRef, platformRef: target.platformRef, members: fetched.members, fetchStartedAt });
       log.info("roster.refreshed", { contextRef, members: applied.members, pages: fetched.pages, inactivated: applied.inactivated, dropped: applied.dropped });

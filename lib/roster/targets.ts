@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf, UUID } from "../db/rows";
 
-export type SkipReason = "no_nrps" | "needs_relaunch" | "no_key" | "fresh" | "not_found";
+export type SkipReason = "no_nrps" | "needs_relaunch" | "no_key" | "fresh" | "not_found" | "paused";
 
 export interface RosterTarget {
   contextRef: string;
@@ -43,6 +43,8 @@ export const rosterStale = (maxAgeHours: number) =>
   sql`(c.roster_refreshed_at IS NULL OR c.roster_refreshed_at <= now() - make_interval(secs => ${staleAfterSeconds(maxAgeHours)}::float8))`;
 
 interface ContextRow {
+  /** Usable Names-and-Roles keys exist, but only on paused links (or the platform is paused). */
+  nrps_paused?: boolean | null;
   context_ref: string;
   platform_ref: string;
   platform_id: string;
@@ -67,7 +69,8 @@ export async function listRosterTargets(db: Db, opts: { maxAgeHours: number; onl
     db,
     sql`SELECT c.id AS context_ref, c.platform_ref, p.platform_id, c.context_id,
           ${rosterStale(opts.maxAgeHours)} AS stale,
-          bool_or(sk.has_nrps AND sk.state = 'active') AS nrps_active,
+          bool_or(sk.has_nrps AND sk.state = 'active' AND rl.paused_at IS NULL) AND bool_and(p.paused_at IS NULL) AS nrps_active,
+          bool_or(sk.has_nrps AND sk.state = 'active') AS nrps_paused,
           bool_or(sk.has_nrps) AS nrps_any,
           count(sk.resource_link_ref) AS keys
         FROM contexts c JOIN platforms p ON p.id = c.platform_ref
@@ -109,17 +112,20 @@ export async function rosterTarget(db: Db, contextRef: string, maxAgeHours: numb
 
 /** Why a context has no active Names-and-Roles key: the same reasons listRosterTargets gives. */
 export async function noKeyReason(db: Db, contextRef: string): Promise<SkipReason> {
-  const [r] = await rowsOf<{ nrps_any: boolean | null; keys: number | string }>(
+  const [r] = await rowsOf<{ nrps_any: boolean | null; nrps_paused: boolean | null; keys: number | string }>(
     db,
-    sql`SELECT bool_or(sk.has_nrps) AS nrps_any, count(*) AS keys
+    sql`SELECT bool_or(sk.has_nrps) AS nrps_any, count(*) AS keys,
+          bool_or(sk.has_nrps AND sk.state = 'active' AND (rl.paused_at IS NOT NULL OR p.paused_at IS NOT NULL)) AS nrps_paused
         FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
+        JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
         WHERE rl.context_ref = ${contextRef}::uuid`,
   );
   return noKeySkipReason(r);
 }
 
-/** A context without an active Names-and-Roles key: its keys need a relaunch, lack the service, or it has none. */
-function noKeySkipReason(r: { nrps_any: boolean | null; keys: number | string } | undefined): SkipReason {
+/** A context without a usable Names-and-Roles key: paused, its keys need a relaunch, lack the service, or it has none. */
+function noKeySkipReason(r: { nrps_any: boolean | null; nrps_paused?: boolean | null; keys: number | string } | undefined): SkipReason {
+  if (r?.nrps_paused) return "paused";
   return r?.nrps_any ? "needs_relaunch" : Number(r?.keys ?? 0) > 0 ? "no_nrps" : "no_key";
 }
 
@@ -129,7 +135,9 @@ export async function rosterKeys(db: Db, contextRef: string): Promise<RosterKey[
     db,
     sql`SELECT rl.id AS link_ref, rl.resource_link_id, sk.sealed
         FROM resource_links rl JOIN service_keys sk ON sk.resource_link_ref = rl.id
-        WHERE rl.context_ref = ${contextRef}::uuid AND sk.has_nrps AND sk.state = 'active'
+        JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
+        -- Paused (a link, or its platform): nothing calls that LMS for it, roster reads included.
+        WHERE rl.context_ref = ${contextRef}::uuid AND sk.has_nrps AND sk.state = 'active' AND rl.paused_at IS NULL AND p.paused_at IS NULL
         ORDER BY sk.last_launch_at DESC, rl.id`,
   );
   return rows.map((r) => ({ linkRef: r.link_ref, resourceLinkId: r.resource_link_id, sealed: r.sealed }));

@@ -20,17 +20,27 @@ export interface Health {
   failed24h: number;
   staleKeys: number;
   lastRuns: Record<string, RunBrief | null>;
+  /** Rows whose LMS grade a person set (kept, not overwritten). */
+  overridden: number;
+  /** Platforms paused, and links paused themselves (a paused platform's links are not counted). */
+  paused: { platforms: number; links: number };
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** `kinds`: the job kinds whose last run is shown (the job table's, see lib/jobs/table). */
 export async function getHealth(db: Db, kinds: readonly string[], now = new Date()): Promise<Health> {
-  const [r] = await rowsOf<{ pending: number; oldest: Date | string | null; failed24h: number; stale: number }>(
+  const [r] = await rowsOf<{ pending: number; oldest: Date | string | null; failed24h: number; stale: number; overridden: number; paused_platforms: number; paused_links: number }>(
     db,
     sql`SELECT
       (SELECT coalesce(sum(pending), 0)::int FROM grade_counters) AS pending,
-      (SELECT min(oldest_pending_at) FROM grade_counters WHERE pending > 0) AS oldest,
+      -- Paused rows wait on purpose: they count as pending, not in how long grades have waited.
+      (SELECT min(gc.oldest_pending_at) FROM grade_counters gc JOIN resource_links rl ON rl.id = gc.resource_link_ref
+         JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref
+       WHERE gc.pending > 0 AND rl.paused_at IS NULL AND p.paused_at IS NULL) AS oldest,
+      (SELECT coalesce(sum(overridden), 0)::int FROM grade_counters) AS overridden,
+      (SELECT count(*)::int FROM platforms WHERE paused_at IS NOT NULL) AS paused_platforms,
+      (SELECT count(*)::int FROM resource_links WHERE paused_at IS NOT NULL) AS paused_links,
       (SELECT count(*)::int FROM grade_rows WHERE state = 'failed' AND failed_at > ${now.toISOString()}::timestamptz - interval '24 hours') AS failed24h,
       (SELECT count(*)::int FROM service_keys WHERE state = 'needs_relaunch') AS stale`,
   );
@@ -56,5 +66,7 @@ export async function getHealth(db: Db, kinds: readonly string[], now = new Date
     failed24h: Number(r.failed24h),
     staleKeys: Number(r.stale),
     lastRuns,
+    overridden: Number(r.overridden),
+    paused: { platforms: Number(r.paused_platforms), links: Number(r.paused_links) },
   };
 }

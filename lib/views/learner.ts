@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { rowsOf, toDate, toNullableNumber } from "../db/rows";
+import { isGraderScore } from "../grades/retakes";
 
 export interface QuizQuestion {
   id: string;
@@ -102,6 +103,10 @@ export interface LearnerResult {
   /** When the LMS accepted the current score (only when the sent revision is the current one). */
   reachedLmsAt: Date | null;
   revision: number;
+  /** The score came from the external grader or a correction: a quiz attempt does not replace it. */
+  fromGrader: boolean;
+  /** The learner's latest quiz attempt, as the ledger audited it (applied or kept out, and why). */
+  lastAttempt: { scoreGiven: number | null; scoreMaximum: number | null; at: Date; applied: boolean; note: string | null } | null;
 }
 
 /** The learner's current score on this link, or null before their first attempt. */
@@ -116,10 +121,20 @@ export async function learnerResult(db: Db, input: { resourceLinkRef: string; us
     last_sent_at: Date | string | null;
     sent_revision: number | null;
     revision: number;
+    scored_by: string;
+    a_given: number | string | null;
+    a_maximum: number | string | null;
+    a_at: Date | string | null;
+    a_applied: boolean | null;
+    a_note: string | null;
   }>(
     db,
-    sql`SELECT score_given, score_maximum, recorded_at, graded_at, state, reason, last_sent_at, sent_revision, revision
-        FROM grade_rows WHERE resource_link_ref = ${input.resourceLinkRef}::uuid AND user_id = ${input.userId}::text`,
+    sql`SELECT g.score_given, g.score_maximum, g.recorded_at, g.graded_at, g.state, g.reason, g.last_sent_at, g.sent_revision, g.revision,
+               coalesce(g.scored_by, g.source) AS scored_by,
+               a.score_given AS a_given, a.score_maximum AS a_maximum, a.recorded_at AS a_at, a.applied AS a_applied, a.note AS a_note
+        FROM grade_rows g
+        LEFT JOIN LATERAL (SELECT * FROM grade_revisions v WHERE v.grade_row_id = g.id AND v.source = 'activity' ORDER BY v.id DESC LIMIT 1) a ON true
+        WHERE g.resource_link_ref = ${input.resourceLinkRef}::uuid AND g.user_id = ${input.userId}::text`,
   );
   if (!r) return null;
   return {
@@ -131,5 +146,10 @@ export async function learnerResult(db: Db, input: { resourceLinkRef: string; us
     reason: r.reason,
     reachedLmsAt: r.state === "sent" && r.sent_revision === r.revision ? toDate(r.last_sent_at) : null,
     revision: r.revision,
+    fromGrader: isGraderScore(r.scored_by),
+    lastAttempt:
+      r.a_at === null
+        ? null
+        : { scoreGiven: toNullableNumber(r.a_given), scoreMaximum: toNullableNumber(r.a_maximum), at: toDate(r.a_at)!, applied: Boolean(r.a_applied), note: r.a_note },
   };
 }

@@ -167,7 +167,7 @@ describe("timestamp refusals are resolved by reading back", () => {
     emu.emulator.faults.timestampRefusal = { remaining: 1, userId: "learner-1" };
     const run = await g.push(s.contextRef);
     expect(run.counts.sent).toBe(1);
-    expect(run.counts.overridden ?? 0).toBe(0);
+    expect(run.counts.overridden).toBe(0);
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "sent", score_given: 6 });
     expect(cell(s, "learner-1")?.resultScore).toBe(6);
   });
@@ -219,5 +219,65 @@ describe("what reading back costs", () => {
     await g.push(fresh.contextRef);
     expect(resultReads()).toHaveLength(0);
     expect(emu.emulator.lineItems(fresh.platformId, fresh.contextId)).toHaveLength(1);
+  });
+});
+
+describe("reconcile", () => {
+  it("finds what changed in the LMS: differs, missing (a dropped 0, a concluded course), cleared by a person, clipped; re-sends a lost row once, then it fails", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "rc10", resourceLinkId: "r", withLineItem: true, productFamilyCode: "d2l", learners: 6 });
+    // learner-1 stays in sync, learner-2 a person changes, learner-3 scores 0 (dropped), learner-4
+    // above the maximum (clipped), learner-5 in sync now and later cleared by a person, learner-6 discarded.
+    emu.emulator.setGradebookKnobs({ platformId: s.platformId }, { dropZeroScores: true });
+    await recordScores(
+      [
+        ...scoresFor(s, 2, () => 6),
+        { ...scoresFor(s, 3)[2], scoreGiven: 0 },
+        { ...scoresFor(s, 4)[3], scoreGiven: 12 },
+        { ...scoresFor(s, 5)[4], scoreGiven: 7 },
+      ],
+      { source: "webhook" },
+    );
+    await g.push(s.contextRef);
+    emu.emulator.setHandGrade(s.lineItemId!, "learner-2", 9);
+    const first = await g.run("reconcile");
+    expect(first).toMatchObject({ kind: "reconcile", outcome: "completed", counts: { inSync: 3, differs: 1, missing: 1, clipped: 1, resent: 1 } });
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-2")).toMatchObject({ state: "overridden" });
+    // The lost 0 was sent once more, as a new revision (and dropped again).
+    expect(posts(s, "learner-3")).toHaveLength(2);
+    const drift = await q<{ drift_in_sync: number; drift_differs: number; drift_missing: number; drift_checked_at: Date | null }>(
+      t.db,
+      sql`SELECT drift_in_sync, drift_differs, drift_missing, drift_checked_at FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`,
+    );
+    expect(drift[0]).toMatchObject({ drift_in_sync: 3, drift_differs: 1, drift_missing: 1 });
+    expect(drift[0].drift_checked_at).not.toBeNull();
+
+    // A person clears learner-5's grade (a reconcile saw it in sync); learner-3 is still missing.
+    emu.emulator.setHandGrade(s.lineItemId!, "learner-5", null);
+    const second = await g.run("reconcile");
+    expect(second.counts).toMatchObject({ inSync: 2, differs: 2, missing: 1, resent: 0 });
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-5")).toMatchObject({ state: "overridden" });
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-3")).toMatchObject({ state: "failed", reason: "not_landed" });
+    expect(posts(s, "learner-3")).toHaveLength(2);
+
+    // Nothing changed: nothing is sent.
+    const before = emu.emulator.scores(s.lineItemId!).length;
+    const third = await g.run("reconcile");
+    expect(third.counts.sent).toBe(0);
+    expect(emu.emulator.scores(s.lineItemId!).length).toBe(before);
+
+    // The teacher puts learner-2's grade back to Gradesync's: the row is Gradesync's again.
+    emu.emulator.setHandGrade(s.lineItemId!, "learner-2", 6);
+    await g.run("reconcile");
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-2")).toMatchObject({ state: "sent" });
+  });
+
+  it("a concluded course that accepts and discards: missing, re-sent once, then not_landed", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "rc11", resourceLinkId: "r", withLineItem: true, productFamilyCode: "moodle", learners: 1 });
+    emu.emulator.setGradebookKnobs({ lineItemId: s.lineItemId! }, { discardScores: true });
+    await recordScores(scoresFor(s, 1, () => 5), { source: "webhook" });
+    await g.push(s.contextRef);
+    expect((await g.run("reconcile")).counts).toMatchObject({ missing: 1, resent: 1 });
+    expect((await g.run("reconcile")).counts).toMatchObject({ missing: 1, resent: 0 });
+    expect(await gradeRow(t.db, s.resourceLinkRef, "learner-1")).toMatchObject({ state: "failed", reason: "not_landed" });
   });
 });

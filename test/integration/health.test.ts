@@ -27,7 +27,9 @@ describe("GET /api/health", () => {
       oldestPendingSeconds: null,
       failed24h: 0,
       staleKeys: 0,
-      lastRuns: { "push-grades": null, "refresh-rosters": null, backfill: null, "retry-failed": null },
+      lastRuns: { "push-grades": null, "refresh-rosters": null, backfill: null, "retry-failed": null, reconcile: null },
+      overridden: 0,
+      paused: { platforms: 0, links: 0 },
     });
   });
 

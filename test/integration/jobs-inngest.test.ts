@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { InngestTestEngine } from "@inngest/test";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
+import { setCeiling } from "@/lib/ltiaas/ceiling";
 import { inngestFunction, runGaveUp, unitGaveUp } from "@/lib/inngest/functions";
 import { pushContextJob } from "@/lib/jobs/definitions/push-context";
 import { pushGradesJob } from "@/lib/jobs/definitions/push-grades";
@@ -33,6 +34,8 @@ describe("push-context under @inngest/test", () => {
   it("uses stable step ids, sends at most 100 scores per step, ⌈pending/100⌉ + 2 steps (+1 to start a run of its own)", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig1", resourceLinkId: "r", withLineItem: true, learners: 250 });
     await recordScores(scoresFor(s, 250, (i) => (i % 10) + 1), { source: "webhook" });
+    // Requests take a moment, so those of one step overlap.
+    emu.emulator.faults.latencyMs = 3;
     const engine = new InngestTestEngine({
       function: fn("push-context"),
       events: [{ name: EVENTS.pushContext, data: { contextRef: s.contextRef, platformId: s.platformId, runId: null } }],
@@ -57,8 +60,8 @@ describe("push-context under @inngest/test", () => {
     );
     expect(claimed).toEqual([100, 100, 50]);
     expect(emu.emulator.scores(s.lineItemId!)).toHaveLength(250);
-    // Sequential inside a step under Inngest: the platform's concurrency key bounds the steps.
-    expect(emu.emulator.stats().inFlightMaxByPlatform[s.platformId]).toBe(1);
+    // One step at a time per platform under Inngest, sending within the platform's window (its ceiling, 2).
+    expect(emu.emulator.stats().inFlightMaxByPlatform[s.platformId]).toBe(2);
   });
 
   it("a second run with nothing changed sends nothing", async () => {
@@ -83,6 +86,8 @@ describe("push-context under @inngest/test", () => {
   it("a rate-limited chunk retries the step after Retry-After (RetryAfterError), rows recorded", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "ig3", resourceLinkId: "r", withLineItem: true });
     await recordScores(scoresFor(s, 3), { source: "webhook" });
+    // One request at a time to this platform (its ceiling), so the first answer stops the chunk.
+    await setCeiling(t.db, s.platformId, 1);
     emu.emulator.faults.rateLimit = { style: "429", retryAfterSeconds: 30, remaining: 1, method: "POST" };
     const run = new InngestTestEngine({
       function: fn("push-context"),

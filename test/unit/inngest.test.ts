@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { NonRetriableError, RetryAfterError } from "inngest";
 import { SealError } from "@/lib/crypto/seal";
-import { functions, inngestFunction, platformConcurrency, stepRunner } from "@/lib/inngest/functions";
+import { functions, inngestFunction, stepRunner } from "@/lib/inngest/functions";
 import { pushContextJob } from "@/lib/jobs/definitions/push-context";
 
 const EVENTS = { pushContext: pushContextJob.event, contextChanged: pushContextJob.flow.soon!.event };
@@ -33,9 +33,9 @@ describe("Inngest functions", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it("bounds a platform across functions (env-scoped key, PLATFORM_CONCURRENCY) and runs one unit per context", () => {
+  it("bounds a platform across functions (env-scoped key: one step at a time, sending within the platform's window) and runs one unit per context", () => {
     const expected = [
-      { scope: "env", key: '"gradesync-platform-" + event.data.platformId', limit: 2 },
+      { scope: "env", key: '"gradesync-platform-" + event.data.platformId', limit: 1 },
       { key: "event.data.contextRef", limit: 1 },
     ];
     expect(pushContextFn.opts.concurrency).toEqual(expected);
@@ -53,11 +53,6 @@ describe("Inngest functions", () => {
     expect(pushGradesFn.opts.triggers).toEqual(expect.arrayContaining([expect.objectContaining({ cron: expect.any(String) })]));
   });
 
-  it("reads PLATFORM_CONCURRENCY without the full configuration", () => {
-    expect(platformConcurrency({ PLATFORM_CONCURRENCY: "5" })).toBe(5);
-    expect(platformConcurrency({ PLATFORM_CONCURRENCY: "zero" })).toBe(2);
-    expect(platformConcurrency({})).toBe(2);
-  });
 });
 
 describe("step runner over Inngest's step", () => {

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { Badge, formatScore, Time } from "@/app/_lib/format";
 import { param, requireLinkAccess, type SearchParams } from "@/app/_lib/page-session";
 import { getDb } from "@/lib/db/client";
+import { keepAttemptOf, type KeepAttempt } from "@/lib/grades/retakes";
 import { withSession } from "@/lib/session/session";
 import { learnerResult, QUIZ, type LearnerResult } from "@/lib/views/learner";
 import { explain } from "@/lib/views/reasons";
@@ -17,6 +18,7 @@ export default async function LearnerPage({ params, searchParams }: { params: Pr
   const query = await searchParams;
   const db = await getDb();
   const result = member ? await learnerResult(db, { resourceLinkRef: view.id, userId: member.userId }) : null;
+  const keep = await keepAttemptOf(db, view.id);
   const retake = param(query, "retake") === "1";
   const questions = QUIZ.map(({ id: qid, prompt, choices }) => ({ id: qid, prompt, choices }));
 
@@ -37,16 +39,44 @@ export default async function LearnerPage({ params, searchParams }: { params: Pr
       {!result || retake ? (
         <section className="card" aria-labelledby="quiz">
           <h2 id="quiz">{result ? "Take the quiz again" : "Quiz"}</h2>
+          {result ? <RetakeRule keep={keep} result={result} /> : null}
           <QuizForm link={view.id} token={token} questions={questions} />
         </section>
       ) : (
-        <p>
-          <Link className="button secondary" href={withSession(`/activity/${view.id}?retake=1`, token)}>
-            Take the quiz again
-          </Link>
-        </p>
+        <div className="retake">
+          <RetakeRule keep={keep} result={result} />
+          <p>
+            <Link className="button secondary" href={withSession(`/activity/${view.id}?retake=1`, token)}>
+              Take the quiz again
+            </Link>
+          </p>
+        </div>
       )}
     </main>
+  );
+}
+
+/** Which attempt counts, said before a retake (a retake must never lower a grade by surprise). */
+function RetakeRule({ keep, result }: { keep: KeepAttempt; result: LearnerResult }) {
+  if (result.fromGrader)
+    return <p className="retake-rule" data-rule="grader">Your grade comes from the grader: a quiz attempt here does not change it.</p>;
+  return keep === "best" ? (
+    <p className="retake-rule" data-rule="best">Your best attempt counts: a retake never lowers your grade.</p>
+  ) : (
+    <p className="retake-rule" data-rule="latest">Your latest attempt counts: a retake replaces your grade, even with a lower score.</p>
+  );
+}
+
+/** After an attempt the ledger kept out: what it scored, and the grade that stands. */
+function AttemptKept({ result }: { result: LearnerResult }) {
+  const a = result.lastAttempt;
+  if (!a || a.applied) return null;
+  const grade = formatScore(result.scoreGiven, result.scoreMaximum);
+  return (
+    <p className="attempt-kept" data-note={a.note ?? ""}>
+      This attempt scored {formatScore(a.scoreGiven, a.scoreMaximum)}; your grade stays {grade}
+      {result.fromGrader ? ", from the grader." : "."}
+    </p>
   );
 }
 
@@ -55,6 +85,7 @@ function Result({ result, justSubmitted, refreshHref }: { result: LearnerResult;
   return (
     <section className="card result" aria-labelledby="result" data-state={result.state}>
       <h2 id="result">{justSubmitted ? "Submitted: your score" : "Your score"}</h2>
+      {justSubmitted ? <AttemptKept result={result} /> : null}
       <p className="score" data-score={result.scoreGiven ?? ""}>{formatScore(result.scoreGiven, result.scoreMaximum)}</p>
       <dl className="facts">
         <dt>Recorded</dt>

@@ -6,7 +6,9 @@
  */
 import { refresh } from "next/cache";
 import { ACCESS_WORDS, actionAccess } from "@/app/_lib/action-session";
-import { formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
+import { field, formPayload, UNREADABLE_FORM } from "@/app/_lib/form-payload";
+import { getDb } from "@/lib/db/client";
+import { keepAttemptSchema, setKeepAttempt, type KeepAttempt } from "@/lib/grades/retakes";
 import { requestRetryFailed, requestSync, type SyncRequestResult } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { nextSeq } from "./answers";
@@ -58,4 +60,34 @@ export async function syncNowAction(prev: SyncActionState, form: FormData): Prom
 
 export async function retryFailedAction(prev: SyncActionState, form: FormData): Promise<SyncActionState> {
   return run("retry", prev, form);
+}
+
+export interface KeepAttemptState {
+  tone: "ok" | "bad" | "muted";
+  message: string;
+}
+
+const KEEP_SAVED: Record<KeepAttempt, string> = {
+  best: "Saved: each student's best attempt counts, from their next attempt on.",
+  latest: "Saved: each student's latest attempt counts, from their next attempt on.",
+};
+
+/** Which quiz attempt counts on this link (a retake never lowers a grade unless the teacher chose "latest"). */
+export async function keepAttemptAction(_prev: KeepAttemptState, payload: FormData): Promise<KeepAttemptState> {
+  const form = formPayload(payload);
+  if (!form) return { tone: "bad", message: UNREADABLE_FORM };
+  const keep = keepAttemptSchema.safeParse(field(form, "keep"));
+  if (!keep.success) return { tone: "bad", message: "Choose the best or the latest attempt, then save." };
+  let linkRef: string | undefined;
+  try {
+    const access = await actionAccess(form, "teacher");
+    if (!access.ok) return { tone: "bad", message: ACCESS_WORDS[access.error] };
+    linkRef = access.view.id;
+    await setKeepAttempt(await getDb(), access.view.id, keep.data);
+    refresh();
+    return { tone: "ok", message: KEEP_SAVED[keep.data] };
+  } catch (error) {
+    log.error("teacher.keep_attempt_failed", { resourceLinkRef: linkRef, ...errorFields(error) });
+    return { tone: "bad", message: "Your choice could not be saved just now. Nothing changed; try again in a few minutes." };
+  }
 }

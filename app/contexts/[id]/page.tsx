@@ -7,11 +7,13 @@ import { Pager } from "@/app/_lib/pager";
 import type { ResourceLinkView } from "@/lib/contexts/queries";
 import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
+import { keepAttemptOf } from "@/lib/grades/retakes";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
 import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { withSession } from "@/lib/session/session";
+import { KeepAttemptForm } from "./keep-attempt";
 import { SyncButtons } from "./sync-buttons";
 import { Verdict } from "./verdict";
 
@@ -29,6 +31,7 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
   const item = LINE_ITEM_WORDS[view.lineItem.state];
   const c = view.counts;
   const total = c.pending + c.sent + c.skipped + c.failed;
+  const keep = await keepAttemptOf(await getDb(), view.id);
 
   return (
     <main>
@@ -68,6 +71,8 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
             </dd>
             <dt>Column label</dt>
             <dd>{view.title ?? view.resourceLinkId}</dd>
+            <dt>Quiz retakes</dt>
+            <dd><KeepAttemptForm link={view.id} token={token} keep={keep} /></dd>
             <dt>Maximum</dt>
             <dd>{QUIZ_MAXIMUM} points for the quiz (scores from a grading service keep their own maximum)</dd>
           </dl>

@@ -40,8 +40,13 @@ export interface PushDeps {
   client: GradeClient;
   gate: PlatformGate;
   runId: string | null;
-  /** Requests of one chunk in flight at once (the gate still bounds the platform). */
+  /** Requests of one chunk in flight at once, at most (the platform's pacing window bounds it too). */
   parallel: number;
+  /**
+   * The pacing window is shared through the database (under Inngest, each step starts from what other
+   * processes learned); inline the process's gate is the platform's one pacer.
+   */
+  sharedPacing: boolean;
   leaseMs: number;
   backoffBaseMs: number;
   /**

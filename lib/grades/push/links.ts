@@ -8,7 +8,8 @@ import type { Db } from "../../db/client";
 import { open, SealError } from "../../crypto/seal";
 import { rowsOf } from "../../db/rows";
 import { LtiaasError } from "../../ltiaas/errors";
-import { throttlesPlatform } from "../../ltiaas/gate";
+import { throttlesPlatform, watch } from "../../ltiaas/gate";
+import type { CallOptions } from "../../ltiaas";
 import { log } from "../../log";
 import { markKeyNeedsRelaunch } from "../../service-keys";
 import type { GradeClient } from "../client";
@@ -89,29 +90,32 @@ export async function loadLinks(db: Db, where: ReturnType<typeof sql>): Promise<
  */
 export function gatedClient(deps: GateDeps & { client: GradeClient }, platformId: string): GradeClient {
   const { client } = deps;
-  const gated =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      throughGate(deps, platformId, () => call(...args));
   return {
-    listLineItems: gated((...a: Parameters<GradeClient["listLineItems"]>) => client.listLineItems(...a)),
-    getLineItem: gated((...a: Parameters<GradeClient["getLineItem"]>) => client.getLineItem(...a)),
-    createLineItem: gated((...a: Parameters<GradeClient["createLineItem"]>) => client.createLineItem(...a)),
-    listResultsPage: gated((...a: Parameters<GradeClient["listResultsPage"]>) => client.listResultsPage(...a)),
+    listLineItems: (auth, q, opts) => throughGate(deps, platformId, (o) => client.listLineItems(auth, q, o), opts),
+    getLineItem: (auth, id, opts) => throughGate(deps, platformId, (o) => client.getLineItem(auth, id, o), opts),
+    createLineItem: (auth, input, opts) => throughGate(deps, platformId, (o) => client.createLineItem(auth, input, o), opts),
+    listResultsPage: (auth, id, q, opts) => throughGate(deps, platformId, (o) => client.listResultsPage(auth, id, q, o), opts),
     postScore: (...a: Parameters<GradeClient["postScore"]>) => client.postScore(...a),
   };
 }
 
 export type GateDeps = Pick<PushDeps, "gate" | "maxHoldWaitMs">;
 
-/** One request through the platform's gate: a slot, and a throttle holds the whole platform. */
-export async function throughGate<R>(deps: GateDeps, platformId: string, call: () => Promise<R>): Promise<R> {
+/**
+ * One request through the platform's gate: a slot of its window, its answer paces the window, and a
+ * throttle holds the whole platform. `call` gets the options to pass on (the caller's `opts` kept).
+ */
+export async function throughGate<R>(deps: GateDeps, platformId: string, call: (opts: CallOptions) => Promise<R>, opts?: CallOptions): Promise<R> {
   const release = await deps.gate.tryAcquire(platformId, deps.maxHoldWaitMs);
   // Held (Retry-After) longer than this run waits: the link is retried by a later run.
   if (!release) throw new LtiaasError({ kind: "retry_later", operation: "lineItems", reason: "platform rate limited (Retry-After)" });
+  const watched = watch(deps.gate, platformId, opts);
   try {
-    return await call();
+    const out = await call(watched.options);
+    watched.done();
+    return out;
   } catch (error) {
+    watched.done(error);
     if (error instanceof LtiaasError && throttlesPlatform(error))
       deps.gate.hold(platformId, Date.now() + Math.max(MIN_RETRY_AFTER_MS, (error.retryAfterSeconds ?? 0) * 1000));
     else {

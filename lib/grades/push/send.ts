@@ -12,7 +12,8 @@ import type { Db } from "../../db/client";
 import { SealError } from "../../crypto/seal";
 import { rowsOf } from "../../db/rows";
 import { LtiaasError } from "../../ltiaas/errors";
-import { sleep } from "../../ltiaas/gate";
+import { sleep, watch } from "../../ltiaas/gate";
+import { loadPacing, savePacing } from "../../ltiaas/pacing-store";
 import { markKeyNeedsRelaunch } from "../../service-keys";
 import { reresolveAfterNotFound } from "../line-items";
 import { pagesFor, readAll, readUsers, type ReadbackDeps, type ReadTarget } from "../readback";
@@ -185,10 +186,12 @@ async function attempt(c: Chunk, row: Claimed): Promise<void> {
     }
     const t0 = performance.now();
     const body = agsScore(row.user_id, score, { submittedAt: row.submitted_at, startedAt: row.started_at }, sendAs(c, row));
-    const error = await deps.client.postScore(c.auth, c.lineItemId, body).then(
+    const watched = watch(deps.gate, link.platform_id);
+    const error = await deps.client.postScore(c.auth, c.lineItemId, body, watched.options).then(
       () => undefined,
       (e: unknown) => e ?? new Error("postScore failed"),
     );
+    watched.done(error);
     const latency = Math.round(performance.now() - t0);
     releaseSlot();
     answered = true;
@@ -404,6 +407,8 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
     throw error;
   }
 
+  // The platform's ceiling (and, shared, its window) as the database has it now.
+  await loadPacing(deps.db, deps.gate, link.platform_id, deps.sharedPacing);
   const token = randomUUID();
   const claimedAt = Date.now();
   const claimed = await claim(deps, input.linkRef, token, input.limit ?? CHUNK_SIZE);
@@ -423,11 +428,12 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
     leased: new Set(claimed.map((r) => r.id)),
     leasedAt: claimedAt,
   };
-  // Each worker takes the next row; `parallel` bounds this chunk, the gate bounds the platform.
+  // Each worker takes the next row; the gate bounds the platform to its window (which may narrow or
+  // widen while the chunk is sent: workers wait for a slot).
   const queue = await checkLms(c, claimed);
   const errors: unknown[] = [];
   await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(deps.parallel, queue.length)) }, async () => {
+    Array.from({ length: Math.max(1, Math.min(deps.parallel, deps.gate.window(link.platform_id) * 2, queue.length)) }, async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
         try {
           await attempt(c, row);
@@ -440,6 +446,7 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
   );
   // Answers already in hand are recorded even when a step failed (an exception is not a crash).
   await c.sent.flush();
+  await savePacing(deps.db, deps.gate, link.platform_id);
   if (errors.length) throw errors[0];
 
   await afterStop(c);

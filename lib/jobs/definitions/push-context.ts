@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { prepareLinks, sendChunk, type PushDeps } from "../../grades/push";
+import { MAX_CEILING } from "../../ltiaas/ceiling";
 import { pendingIn, unitAttemptCounts } from "../runs";
 import { defineJob, unitPayload, type JobContext } from "../definition";
 import type { JobDeps } from "../deps";
@@ -33,8 +34,10 @@ export function pushDepsOf(deps: JobDeps, runId: string | null): PushDeps {
     gate: deps.gate,
     runId,
     // Inline, the gate bounds a platform across every job of this process. Under Inngest, steps may
-    // live in many processes: the platform's concurrency key bounds steps, each sends one at a time.
-    parallel: deps.engine === "inline" ? deps.platformConcurrency : 1,
+    // live in many processes: the platform's concurrency key lets one step at a time send, as many in
+    // parallel as the platform's window (read from the database) allows.
+    parallel: MAX_CEILING,
+    sharedPacing: deps.engine === "inngest",
     leaseMs: deps.push.leaseMs,
     backoffBaseMs: deps.push.backoffBaseMs,
     // Inline a short Retry-After is waited out; under Inngest the step ends and RetryAfterError reschedules it.

@@ -14,6 +14,7 @@ export const rosterDepsOf = (deps: JobDeps): RosterDeps => ({
   gate: deps.gate,
   tuning: deps.roster,
   maxAgeHours: deps.rosterMaxAgeHours,
+  sharedPacing: deps.engine === "inngest",
 });
 
 export const rosterContextJob = defineJob({
