@@ -30,10 +30,20 @@ const positiveInt = (fallback: number) =>
       .optional(),
   ).transform((v) => v ?? fallback);
 
+// zod runs a refinement even after z.url() refused the value: it must not throw on a non-URL.
+const parsedUrl = (u: string) => (URL.canParse(u) ? new URL(u) : undefined);
+
+/** https, or plain http on a loopback host (a local receiver, the bundled emulator). */
+const httpsUrl = (message: string) =>
+  z.url({ message }).refine((u) => {
+    const url = parsedUrl(u);
+    return !url || url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  }, "must use https (plain http only on a loopback host)");
+
 // Both drivers speak only these schemes; anything else would fail later, at the first query.
 const postgresUrl = z
   .url({ message: "must be a postgres:// URL" })
-  .refine((u) => /^postgres(ql)?:$/.test(new URL(u).protocol), "must be a postgres:// URL");
+  .refine((u) => /^postgres(ql)?:$/.test(parsedUrl(u)?.protocol ?? "postgres:"), "must be a postgres:// URL");
 
 const raw = z.object({
   NODE_ENV: optionalString,
@@ -42,15 +52,7 @@ const raw = z.object({
   DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
   POSTGRES_URL: optionalString.pipe(postgresUrl.optional()),
   PGLITE_DIR: optionalString,
-  LTIAAS_URL: optionalString.pipe(
-    z
-      .url({ message: "must be a URL such as https://your.ltiaas.com" })
-      .refine((u) => {
-        const url = new URL(u);
-        return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
-      }, "must use https (plain http only on a loopback host)")
-      .optional(),
-  ),
+  LTIAAS_URL: optionalString.pipe(httpsUrl("must be a URL such as https://your.ltiaas.com").optional()),
   LTIAAS_API_KEY: optionalString,
   GRADESYNC_EMULATOR: optionalString.pipe(z.enum(["0", "1"], { message: "must be 0 or 1" }).optional()),
   ENCRYPTION_KEYS: optionalString.pipe(
@@ -67,6 +69,17 @@ const raw = z.object({
   ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   PLATFORM_CONCURRENCY: positiveInt(2),
   ROSTER_MAX_AGE_HOURS: positiveInt(12),
+  // A secret (whoever holds it posts to the channel): zod's messages never echo it.
+  ALERT_WEBHOOK_URL: optionalString.pipe(httpsUrl("must be a URL such as https://hooks.slack.com/services/…").optional()),
+  ALERT_PENDING_MINUTES: positiveInt(120),
+  APP_URL: optionalString.pipe(
+    z
+      .url({ message: "must be a URL such as https://gradesync.example.edu" })
+      .refine((u) => /^https?:$/.test(parsedUrl(u)?.protocol ?? "http:"), "must be an http(s) URL")
+      .optional(),
+  ),
+  // Set by Vercel: the deployment's host name, without a scheme.
+  VERCEL_URL: optionalString.pipe(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host name").optional()),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,
   INNGEST_DEV: optionalString,
@@ -95,6 +108,10 @@ export interface Env {
   adminToken?: string;
   platformConcurrency: number;
   rosterMaxAgeHours: number;
+  /** Operator alerts: `webhookUrl` is a secret (unset: no alerts are sent). */
+  alerts: { webhookUrl?: string; pendingMinutes: number };
+  /** The public base URL (alerts' links to /admin), no trailing slash: APP_URL, else https://VERCEL_URL. */
+  appUrl?: string;
   jobsMode: "inngest" | "inline";
   inngest: { eventKey?: string; signingKey?: string; dev: boolean };
 }
@@ -235,6 +252,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     adminToken: v.ADMIN_TOKEN,
     platformConcurrency: v.PLATFORM_CONCURRENCY,
     rosterMaxAgeHours: v.ROSTER_MAX_AGE_HOURS,
+    alerts: { webhookUrl: v.ALERT_WEBHOOK_URL, pendingMinutes: v.ALERT_PENDING_MINUTES },
+    appUrl: (v.APP_URL ?? (v.VERCEL_URL ? `https://${v.VERCEL_URL}` : undefined))?.replace(/\/+$/, ""),
     jobsMode,
     inngest: { eventKey: v.INNGEST_EVENT_KEY, signingKey: v.INNGEST_SIGNING_KEY, dev: inngestDev },
   };

@@ -6,6 +6,7 @@
  * this refuses with the lock's message (never opens the directory twice).
  */
 import { sql } from "drizzle-orm";
+import { alertsIdle } from "../lib/alerts";
 import { closeDb, getDb } from "../lib/db/client";
 import { rowsOf } from "../lib/db/rows";
 import { env } from "../lib/env";
@@ -77,6 +78,8 @@ try {
   console.error(message ?? `job failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
   code = 1;
 } finally {
+  // A run that ended here asked for an alerts evaluation in the background: let it finish (bounded).
+  await alertsIdle(10_000);
   await closeDb().catch(() => undefined);
 }
 process.exit(code);

@@ -10,6 +10,7 @@ import { getDb } from "@/lib/db/client";
 import { ADMIN_STATES, adminList, adminStateSchema, recentRuns, searchQuerySchema, searchScores, throughput, type AdminState, type ScoreStory } from "@/lib/views/admin";
 import { explain, KEY_WORDS, runOutcomeWords, type RowState } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
+import { AlertsNote } from "./alerts-note";
 import { BackfillForm } from "./backfill-form";
 import { signOutAction } from "./actions";
 
@@ -49,6 +50,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         <div>
           <h1>Gradesync operations</h1>
           <p className="muted">Every course link, most urgent first. Times in UTC.</p>
+          <AlertsNote />
         </div>
         {access === "signed_in" ? (
           <form action={signOutAction}>

@@ -8,6 +8,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  date,
   doublePrecision,
   index,
   integer,
@@ -338,6 +339,8 @@ export const syncRuns = pgTable(
     // The teacher page's "recent syncs": every debounced push adds a run, so without it each view
     // scans the whole table (~100 ms at 2M runs).
     index("sync_runs_context_started_idx").on(t.contextRef, t.startedAt),
+    // The `run_failed` alert finds recent failures without reading every run.
+    index("sync_runs_failed_idx").on(t.finishedAt).where(sql`${t.outcome} = 'failed'`),
   ],
 );
 
@@ -427,4 +430,33 @@ export const platformThrottles = pgTable(
     answers: integer("answers").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.platformRef, t.minute] })],
+);
+
+/**
+ * Operator alerts (lib/alerts): one row per condition and subject — a resource link, a platform
+ * (`throttled`) or a kind of run (`run_failed`) — so each is told once a day while it lasts and once
+ * when it is over, whichever process evaluates. `state`: raised → clearing (over; its cleared message
+ * not yet delivered) → cleared; raised again, a new episode begins.
+ */
+export const alerts = pgTable(
+  "alerts",
+  {
+    condition: text("condition").notNull(),
+    /** `link:<resource link id>`, `platform:<platform id>` or `run:<kind>:<context id | all>`. */
+    subject: text("subject").notNull(),
+    state: text("state").notNull().default("raised"),
+    /** Who it is about and what was seen, as the messages say it (kept for the cleared message). */
+    target: jsonb("target").$type<Record<string, unknown>>().notNull(),
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    raisedAt: ts("raised_at").notNull().defaultNow(),
+    clearedAt: ts("cleared_at"),
+    /** The UTC day of the last raise message delivered: one a day per condition and subject. */
+    notifiedOn: date("notified_on", { mode: "string" }),
+    /** A raise message of this episode was delivered, so its end is told too. */
+    episodeNotified: boolean("episode_notified").notNull().default(false),
+    /** A process is sending this alert's message until then (a crash lets the lease lapse). */
+    sendingUntil: ts("sending_until"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.condition, t.subject] }), index("alerts_open_idx").on(t.state).where(sql`${t.state} <> 'cleared'`)],
 );

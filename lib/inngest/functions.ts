@@ -14,7 +14,7 @@ import { SealError } from "../crypto/seal";
 import type { Flow, JobDefinition, JobEvent, StepRunner, Trigger } from "../jobs/definition";
 import { jobDeps, type DepsOverrides } from "../jobs/deps";
 import { executeJob, InvalidPayload, jobGaveUp, unitsByRun } from "../jobs/execute";
-import { expectUnits, ownRunId, runFailed } from "../jobs/runs";
+import { expectUnits, ownRunId, runEnded, runFailed } from "../jobs/runs";
 import { JOBS, jobOfEvent } from "../jobs/table";
 import { inngest } from "./client";
 
@@ -101,8 +101,8 @@ export const unitGaveUp = (args: FailureArgs) => gaveUp(args);
 /** onFailure of the fan-out functions: their own body failed for good, so their run failed. */
 export async function runGaveUp({ event, error }: { event: { data?: { run_id?: string } }; error?: { name?: string } }) {
   if (!event.data?.run_id) return { settled: false };
-  const { db } = await jobDeps("inngest");
-  await runFailed(db, ownRunId(event.data.run_id), error?.name || "Error");
+  const deps = await jobDeps("inngest");
+  if (await runFailed(deps.db, ownRunId(event.data.run_id), error?.name || "Error")) await runEnded(deps);
   return { settled: true };
 }
 

@@ -6,7 +6,7 @@
 import { runKindOf, type JobDefinition, type JobEvent, type StepRunner, type Trigger } from "./definition";
 import type { JobDeps } from "./deps";
 import { describeError } from "../log";
-import { ownRunId, runFailed, SELF, startRun, unitDone } from "./runs";
+import { ownRunId, runEnded, runFailed, SELF, startRun, unitDone } from "./runs";
 
 export class InvalidPayload extends Error {
   constructor(readonly kind: string) {
@@ -52,10 +52,8 @@ export async function executeJob(def: JobDefinition, data: unknown, x: Execution
   x.onRun?.(runId);
   const ctx = { payload, step: x.step, deps: x.deps, runId };
   const result = await def.handler(ctx);
-  await x.step.run("finish", async () => {
-    await unitDone(db, runId, unit, (await def.finish?.(ctx, result)) ?? {});
-    return null;
-  });
+  const ended = await x.step.run("finish", async () => unitDone(db, runId, unit, (await def.finish?.(ctx, result)) ?? {}));
+  if (ended) await runEnded(x.deps, x.step);
   return { runId, result };
 }
 
@@ -79,11 +77,11 @@ export async function jobGaveUp(
   // Named by describeError: a database refusal by its SQLSTATE, anything else by its name.
   const name = describeError(at.error);
   if (!def.unitOf) {
-    await runFailed(deps.db, runId, name);
+    if (await runFailed(deps.db, runId, name)) await runEnded(deps);
     return true;
   }
   const counts = (await def.gaveUpCounts?.({ payload, deps, runId })) ?? {};
-  await unitDone(deps.db, runId, unitOf(def, payload), counts, name);
+  if (await unitDone(deps.db, runId, unitOf(def, payload), counts, name)) await runEnded(deps);
   return true;
 }
 

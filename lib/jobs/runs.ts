@@ -11,6 +11,8 @@ import { describeError } from "../log";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
 import { env } from "../env";
+import { alertsEnabled, evaluateAlertsQuietly, requestAlerts, within } from "../alerts";
+import type { StepRunner } from "./definition";
 
 export type RunOutcome = "running" | "completed" | "partial" | "failed";
 
@@ -111,7 +113,8 @@ export async function expectUnits(db: Db, runId: string, contextRefs: string[]):
 /**
  * A unit is done: its counts are added once — a step retried after a crash finds its unit already
  * done and adds nothing — and the run is settled if no unit is left (again on a retry: the first
- * try may have failed between marking and settling). `error` marks a unit that gave up.
+ * try may have failed between marking and settling). `error` marks a unit that gave up. True when
+ * this call ended the run (its caller then calls runEnded).
  */
 export async function unitDone(
   db: Db,
@@ -119,58 +122,88 @@ export async function unitDone(
   unit: string,
   counts: Partial<Record<string, number>>,
   error: string | null = null,
-): Promise<void> {
+): Promise<boolean> {
   const ref = unitRef(runId, unit);
   await db.execute(sql`WITH u AS (
       UPDATE sync_run_units SET done_at = now(), error = ${error}::text
       WHERE run_id = ${runId}::uuid AND context_ref = ${ref}::uuid AND done_at IS NULL RETURNING 1
     )
     UPDATE sync_runs SET counts = ${countsPlus(counts)} WHERE id = ${runId}::uuid AND EXISTS (SELECT 1 FROM u)`);
-  await settleIfDone(db, runId);
+  return settleIfDone(db, runId);
 }
 
-/**
- * Ends the run once none of its units is left, by the outcome rule. Only the first of two
- * concurrent callers settles it; a run already settled (or failed) is left as it is.
- */
 /** The run's error when units gave up: how many, and what they ran into (each named by describeError). */
 function gaveUpError(n: number, causes: string | null): string {
   const head = `${n} context(s) gave up after their retries`;
   return causes ? `${head}: ${causes.length > 300 ? `${causes.slice(0, 299)}…` : causes}` : head;
 }
 
-async function settleIfDone(db: Db, runId: string): Promise<void> {
+/**
+ * Ends the run once none of its units is left, by the outcome rule. Only the first of two
+ * concurrent callers settles it (and is answered true); a run already settled (or failed) is left as it is.
+ */
+async function settleIfDone(db: Db, runId: string): Promise<boolean> {
   // Every unit calls this as it finishes: while any is left, one probe of the partial index answers.
   const [open] = await rowsOf<{ left: boolean }>(
     db,
     sql`SELECT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL) AS left`,
   );
-  if (open?.left) return;
+  if (open?.left) return false;
   const [r] = await rowsOf<{ counts: Record<string, number> | string; gave_up: number; causes: string | null }>(
     db,
     sql`SELECT r.counts, (SELECT count(error)::int FROM sync_run_units WHERE run_id = r.id) AS gave_up,
           (SELECT string_agg(DISTINCT e.error, '; ') FROM (SELECT error FROM sync_run_units WHERE run_id = r.id AND error IS NOT NULL LIMIT 20) e) AS causes
         FROM sync_runs r WHERE r.id = ${runId}::uuid AND r.outcome = 'running'`,
   );
-  if (!r) return;
+  if (!r) return false;
   const counts = parseCounts(r.counts);
   const gaveUp = Number(r.gave_up);
   const outcome = runOutcome({ failed: counts.failed ?? 0, pending: counts.pending ?? 0, gaveUp });
-  await db.execute(sql`UPDATE sync_runs SET outcome = ${outcome}::text, finished_at = now(),
+  const settled = await rowsOf<{ id: string }>(
+    db,
+    sql`UPDATE sync_runs SET outcome = ${outcome}::text, finished_at = now(),
       counts = counts || jsonb_build_object('pending', ${counts.pending ?? 0}::int),
       error = ${gaveUp > 0 ? gaveUpError(gaveUp, r.causes) : null}::text
     WHERE id = ${runId}::uuid AND outcome = 'running'
-      AND NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL)`);
+      AND NOT EXISTS (SELECT 1 FROM sync_run_units WHERE run_id = ${runId}::uuid AND done_at IS NULL)
+    RETURNING id`,
+  );
+  return settled.length > 0;
 }
 
 /**
  * A run's own body threw, or failed for good under Inngest: failed, unless its units already
- * settled it. Only the error's name (or database condition) is kept: its message may quote an LMS's answer.
+ * settled it. Only the error's name (or database condition) is kept: its message may quote an LMS's
+ * answer. True when this call ended the run (its caller then calls runEnded).
  */
-export async function runFailed(db: Db, runId: string, error: unknown): Promise<void> {
+export async function runFailed(db: Db, runId: string, error: unknown): Promise<boolean> {
   const name = typeof error === "string" && error ? error : describeError(error);
-  await db.execute(sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${name}::text
-    WHERE id = ${runId}::uuid AND outcome = 'running'`);
+  const failed = await rowsOf<{ id: string }>(
+    db,
+    sql`UPDATE sync_runs SET outcome = 'failed', finished_at = now(), error = ${name}::text
+      WHERE id = ${runId}::uuid AND outcome = 'running' RETURNING id`,
+  );
+  return failed.length > 0;
+}
+
+/** How long a run's end waits for its alerts where it cannot leave them running (see runEnded). */
+export const RUN_END_ALERTS_WAIT_MS = 10_000;
+
+/**
+ * A run ended (settled or failed): operators' alerts are evaluated (lib/alerts), never failing the
+ * run nor holding up its settle. Inline the evaluation runs in the background (this process lives
+ * on; the command line waits for it before it exits). Under Inngest a process may stop once its
+ * step answered, so it is a step of its own after the settle's — memoised, and it never throws —
+ * or, outside a step (onFailure), awaited for at most RUN_END_ALERTS_WAIT_MS.
+ */
+export async function runEnded(deps: { db: Db; engine: "inline" | "inngest" }, step?: Pick<StepRunner, "run">): Promise<void> {
+  if (!alertsEnabled()) return;
+  if (deps.engine === "inline") {
+    void requestAlerts(deps.db);
+    return;
+  }
+  if (step) await step.run("alerts", () => evaluateAlertsQuietly(deps.db));
+  else await within(requestAlerts(deps.db), RUN_END_ALERTS_WAIT_MS);
 }
 
 /** What a unit that gave up had done before it did, from its attempts (its counts were never added). */

@@ -85,6 +85,35 @@ describe("configuration", () => {
     expect(problems({ ...production, LTIAAS_URL: "http://10.0.0.5" })).toHaveLength(1);
   });
 
+  it("a value that is no URL at all is a line naming its variable, not a crash", () => {
+    expect(problems({ ...production, LTIAAS_URL: "not a url" })).toEqual([expect.stringMatching(/^LTIAAS_URL must be a URL/)]);
+    expect(problems({ ...production, DATABASE_URL: "not a url" })).toEqual(["DATABASE_URL must be a postgres:// URL"]);
+  });
+
+  it("alerts: ALERT_WEBHOOK_URL is a secret https URL (named, never echoed); ALERT_PENDING_MINUTES and APP_URL (else Vercel's URL)", () => {
+    const hook = "https://hooks.slack.com/services/T0/B0/hunter2tokenvalue";
+    expect(parseEnv(production, tmp())).toMatchObject({ alerts: { webhookUrl: undefined, pendingMinutes: 120 }, appUrl: undefined });
+    expect(parseEnv({ ...production, ALERT_WEBHOOK_URL: hook, ALERT_PENDING_MINUTES: "45", APP_URL: "https://grades.example.edu/" }, tmp())).toMatchObject({
+      alerts: { webhookUrl: hook, pendingMinutes: 45 },
+      appUrl: "https://grades.example.edu",
+    });
+    expect(parseEnv({ ...production, VERCEL_URL: "gradesync-abc.vercel.app" }, tmp()).appUrl).toBe("https://gradesync-abc.vercel.app");
+    expect(parseEnv({ ...production, VERCEL_URL: "gradesync-abc.vercel.app", APP_URL: "https://grades.example.edu" }, tmp()).appUrl).toBe("https://grades.example.edu");
+    expect(parseEnv({ ...production, ALERT_WEBHOOK_URL: "http://127.0.0.1:9000/hook" }, tmp()).alerts.webhookUrl).toBe("http://127.0.0.1:9000/hook");
+    const bad = [
+      { ALERT_WEBHOOK_URL: "http://hooks.example.com/services/hunter2tokenvalue" },
+      { ALERT_WEBHOOK_URL: "hooks.slack.com/services/hunter2tokenvalue" },
+      { ALERT_PENDING_MINUTES: "two hours" },
+      { APP_URL: "ftp://grades.example.edu" },
+      { VERCEL_URL: "https://x/y" },
+    ];
+    for (const b of bad) {
+      const lines = problems({ ...production, ...b });
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^${Object.keys(b)[0]} `))]);
+      expect(lines.join("\n")).not.toContain("hunter2");
+    }
+  });
+
   it("needs a database URL on Vercel and picks the driver by variable", () => {
     expect(problems({ ...production, DATABASE_URL: undefined, VERCEL: "1" })[0]).toMatch(/^DATABASE_URL or POSTGRES_URL is required on Vercel/);
     expect(parseEnv({ ...production, DATABASE_URL: undefined, POSTGRES_URL: "postgres://x@h/db", VERCEL: "1" }, tmp()).database.driver).toBe("vercel-postgres");
