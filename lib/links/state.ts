@@ -38,6 +38,7 @@ interface Raw {
   context_ref: string;
   rank: number;
   oldest_key: string;
+  failed_key: number;
   link_title: string | null;
   context_title: string | null;
   context_label: string | null;
@@ -76,7 +77,10 @@ interface Raw {
   run_finished_at: Date | string | null;
 }
 
-const SELECT = sql`SELECT rl.id, rl.context_ref, ${URGENCY_RANK} AS rank, (${OLDEST_PENDING})::text AS oldest_key,
+/** Within a state and age, more failed rows first (an ascending key, for the keyset cursor). */
+const FEWER_FAILED = sql`(-coalesce(gc.failed, 0))`;
+
+const SELECT = sql`SELECT rl.id, rl.context_ref, ${URGENCY_RANK} AS rank, (${OLDEST_PENDING})::text AS oldest_key, ${FEWER_FAILED} AS failed_key,
     rl.title AS link_title, c.title AS context_title, c.label AS context_label, c.context_id, rl.resource_link_id,
     rl.launch_line_item_id, rl.line_item_id, rl.line_item_state, rl.line_item_checked_at,
     p.platform_id, p.name AS platform_name, p.url AS platform_url, p.product_family_code,
@@ -143,13 +147,16 @@ export interface LinkFilter {
   state?: UrgencyState;
 }
 
-/** Where a page of the urgency order starts: after a cursor's (rank, oldest pending, id), or a page number. */
-export type LinkPaging = { after?: [number, string, string]; limit: number } | { page: number; pageSize: number };
+/** A link's place in the urgency order: (rank, oldest pending, fewer failed, id). */
+export type LinkKey = [number, string, number, string];
+
+/** Where a page of the urgency order starts: after a cursor's key, or a page number. */
+export type LinkPaging = { after?: LinkKey; limit: number } | { page: number; pageSize: number };
 
 export interface LinkPage {
   links: LinkState[];
   /** The keyset of the page's last link (a cursor to continue after it). */
-  lastKey?: [number, string, string];
+  lastKey?: LinkKey;
   /** More links follow this page. */
   more: boolean;
 }
@@ -163,16 +170,19 @@ const filtersOf = (f: LinkFilter): SQL[] => [
 /** Links most urgent first (needs a relaunch, failing, the oldest pending, ok), filtered and paged. */
 export async function listLinks(db: Db, filter: LinkFilter, paging: LinkPaging): Promise<LinkPage> {
   const limit = "limit" in paging ? paging.limit : paging.pageSize;
-  const after = "after" in paging && paging.after ? sql`AND (${URGENCY_RANK}, ${OLDEST_PENDING}, rl.id) > (${paging.after[0]}::int, ${paging.after[1]}::timestamptz, ${paging.after[2]}::uuid)` : sql``;
+  const a = "after" in paging ? paging.after : undefined;
+  const after = a
+    ? sql`AND (${URGENCY_RANK}, ${OLDEST_PENDING}, ${FEWER_FAILED}, rl.id) > (${a[0]}::int, ${a[1]}::timestamptz, ${a[2]}::int, ${a[3]}::uuid)`
+    : sql``;
   const offset = "page" in paging ? (paging.page - 1) * paging.pageSize : 0;
   const rows = await rowsOf<Raw>(
     db,
     sql`${SELECT} WHERE true ${sql.join(filtersOf(filter), sql` `)} ${after}
-        ORDER BY 3, ${OLDEST_PENDING}, rl.id LIMIT ${limit + 1}::int OFFSET ${offset}::int`,
+        ORDER BY 3, ${OLDEST_PENDING}, 5, rl.id LIMIT ${limit + 1}::int OFFSET ${offset}::int`,
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { links: page.map(stateOf), more: rows.length > limit, lastKey: last ? [Number(last.rank), last.oldest_key, last.id] : undefined };
+  return { links: page.map(stateOf), more: rows.length > limit, lastKey: last ? [Number(last.rank), last.oldest_key, Number(last.failed_key), last.id] : undefined };
 }
 
 /** Links per urgency state (with the filter's platform and course, not its state). */

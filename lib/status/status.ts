@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { listLinks, type LinkState } from "../links/state";
+import { listLinks, type LinkKey, type LinkState } from "../links/state";
 import { URGENCY_STATES, type UrgencyState } from "../links/urgency";
 import { isPgTimestamptzText, ltiId, text } from "../validation";
 
@@ -36,7 +36,12 @@ export interface StatusEntry {
 
 // The middle part goes back to Postgres as a timestamptz: only what Postgres wrote (ISO DateStyle).
 const PG_TIMESTAMPTZ = /^(infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2})$/;
-const cursorSchema = z.tuple([z.number().int().min(0).max(3), z.string().max(40).regex(PG_TIMESTAMPTZ).refine(isPgTimestamptzText), z.uuid()]);
+const cursorSchema = z.tuple([
+  z.number().int().min(0).max(3),
+  z.string().max(40).regex(PG_TIMESTAMPTZ).refine(isPgTimestamptzText),
+  z.number().int().max(0).min(-2_147_483_648),
+  z.uuid(),
+]);
 
 export class BadCursorError extends Error {}
 
@@ -47,7 +52,7 @@ function decodeCursor(c: string): z.infer<typeof cursorSchema> {
     throw new BadCursorError("invalid cursor");
   }
 }
-const encodeCursor = (key: [number, string, string]) => Buffer.from(JSON.stringify(key)).toString("base64url");
+const encodeCursor = (key: LinkKey) => Buffer.from(JSON.stringify(key)).toString("base64url");
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 

@@ -1,5 +1,5 @@
 /**
- * What the teacher's page shows beyond the header facts (lib/contexts/queries): one page of
+ * What the teacher's page shows beyond the header facts (lib/links/state): one page of
  * students with their latest score, the last runs touching the course, and the outcomes of the
  * last 30 days. Every query is bounded by the resource link (indexed), never the whole ledger.
  */

@@ -167,13 +167,13 @@ describe("GET /api/status", () => {
 
   it("refuses a cursor whose timestamp has the right shape but names no instant (400, not the cast's 500)", async () => {
     for (const when of ["2026-13-45 99:99:99+00", "2026-02-30 10:00:00+00", "2026-01-01 24:00:00+00", "2026-01-01 10:00:00+16"]) {
-      const res = await status(`?cursor=${cursor([0, when, "00000000-0000-4000-8000-000000000000"])}`);
+      const res = await status(`?cursor=${cursor([0, when, 0, "00000000-0000-4000-8000-000000000000"])}`);
       expect(res.status).toBe(400);
       expect((await res.json()).issues).toContainEqual(expect.objectContaining({ path: ["cursor"] }));
     }
     // Real instants as Postgres writes them still page.
     for (const when of ["2026-11-27 10:00:00.123+00", "2024-02-29 23:59:59-05:30", "infinity"])
-      expect((await status(`?cursor=${cursor([3, when, "00000000-0000-4000-8000-000000000000"])}`)).status).toBe(200);
+      expect((await status(`?cursor=${cursor([3, when, -2, "00000000-0000-4000-8000-000000000000"])}`)).status).toBe(200);
   });
 
   it("refuses filters the database cannot compare (NUL, over 255 characters)", async () => {

@@ -211,10 +211,15 @@ describe("property: nothing a client sends answers 5xx, and nothing is recorded 
       .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: -99, max: 99 }))
       .map(([y, mo, d, h, mi, sec, off]) => `${pad(y, 4)}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(sec)}${off < 0 ? "-" : "+"}${pad(Math.abs(off))}`);
     const cursor = fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 3 }), timestampish, fc.uuid({ version: 4 })).map((c) => Buffer.from(JSON.stringify(c)).toString("base64url")) },
+      {
+        weight: 4,
+        arbitrary: fc.tuple(fc.integer({ min: 0, max: 3 }), timestampish, fc.integer({ min: -50, max: 0 }), fc.uuid({ version: 4 })).map((c) => Buffer.from(JSON.stringify(c)).toString("base64url")),
+      },
       {
         weight: 1,
-        arbitrary: fc.tuple(either(fc.integer({ min: 0, max: 3 }), hostileNumber), either(timestampish, hostileString), either(fc.uuid(), hostileString)).map((c) => Buffer.from(JSON.stringify(c)).toString("base64url")),
+        arbitrary: fc
+          .tuple(either(fc.integer({ min: 0, max: 3 }), hostileNumber), either(timestampish, hostileString), either(fc.integer({ min: -50, max: 0 }), hostileNumber), either(fc.uuid(), hostileString))
+          .map((c) => Buffer.from(JSON.stringify(c)).toString("base64url")),
       },
       { weight: 1, arbitrary: fc.anything().map((v) => Buffer.from(JSON.stringify(v) ?? "").toString("base64url")) },
       { weight: 1, arbitrary: hostileString },
