@@ -1,167 +1,28 @@
 /**
- * Sending one chunk of a link: claim up to 100 due rows and read their revisions in the same
- * statement (a lease, no transaction held), send each through the platform's gate, and record every
- * answer afterwards (sent ones in batches). A revision recorded after the claim leaves its row
- * pending for the next push. The chunk's leases are renewed together, in one statement, before a
- * request would leave on a lease older than half its life. A crash at any point leaves rows pending
- * (their lease expires); only a revision whose answer was never recorded can be sent again.
+ * Sending one chunk of a link: claim up to 100 due rows with their revisions (chunk.ts), read what
+ * the LMS holds before writing over it (check.ts), send each row through the platform's gate, and
+ * record every answer afterwards (record.ts; sent ones in batches). A revision recorded after the
+ * claim leaves its row pending for the next push. A crash at any point leaves rows pending (their
+ * lease expires); only a revision whose answer was never recorded can be sent again.
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { SealError } from "../../crypto/seal";
-import { rowsOf } from "../../db/rows";
 import { LtiaasError } from "../../ltiaas/errors";
-import { sleep, watch } from "../../ltiaas/gate";
+import { watch } from "../../ltiaas/gate";
 import { loadPacing, savePacing } from "../../ltiaas/pacing-store";
 import { markKeyNeedsRelaunch } from "../../service-keys";
 import { reresolveAfterNotFound } from "../line-items";
-import { pagesFor, readAll, readUsers, type ReadbackDeps, type ReadTarget } from "../readback";
-import { agsScore, isGrade, scoreOfRow, type LedgerScore, type ScoreColumns, type SendAs } from "../score";
-import { compare, holdsOurs, mayWrite, sameValue, type Fraction, type LmsResult } from "../truth";
-import { CHUNK_SIZE, MIN_RETRY_AFTER_MS, type PushDeps } from "./deps";
-import { gatedClient, linkInfo, loadLinks, serviceAuth, type LinkRow } from "./links";
-import { outcomeOf, type Outcome } from "./outcome";
-import { DUE, nextDue, noteClipped, recordOverridden, recordReleased, recordRetry, recordSkipped, release, SentRecorder } from "./record";
+import { agsScore, isGrade, scoreOfRow, type LedgerScore, type SendAs } from "../score";
+import { checkLms, resolveConflict } from "./check";
+import { claim, giveBack, handBack, readyToSend, type Chunk, type ChunkResult, type Claimed } from "./chunk";
+import { CHUNK_SIZE, type PushDeps } from "./deps";
+import { gatedClient, linkInfo, loadLinks, serviceAuth } from "./links";
+import { outcomeOf } from "./outcome";
+import { nextDue, recordReleased, recordRetry, recordSkipped, SentRecorder } from "./record";
 
-export interface ChunkResult {
-  claimed: number;
-  sent: number;
-  skipped: number;
-  failed: number;
-  /** Rows left pending to be retried later (rate limits, 5xx, ordering). */
-  retry: number;
-  /** Rows not sent because the LMS holds a grade a person set there. */
-  overridden: number;
-  /** Requests that never reached LTIAAS (connection refused, no such host). */
-  unreachable: number;
-  /** The link cannot be pushed any more in this run. */
-  stop?: "needs_relaunch" | "missing" | "unresolved";
-  /** A 404 moved the link to another line item. */
-  lineItemId?: string;
-  /** Rows due right now remain (send another chunk). */
-  more: boolean;
-  /** No row due now, but one will be in this many ms. */
-  waitMs: number | null;
-  /** The platform is rate limited for this long (Inngest retries the step with RetryAfterError). */
-  retryAfterMs?: number;
-}
-
-/** A claimed row with the revision read when it was claimed, and what was last sent of it. */
-type Claimed = ScoreColumns & {
-  id: number;
-  user_id: string;
-  revision: number;
-  grade_sent: boolean;
-  source: string;
-  submitted_at: Date | string;
-  started_at: Date | string | null;
-  sent_score_given: number | null;
-  sent_score_maximum: number | null;
-  sent_submitted_at: Date | string | null;
-  /** A revision a previous run was sending when its lease ran out (it may have reached the LMS). */
-  unanswered: number | null;
-};
-
-/** One chunk being sent: what every attempt shares. */
-interface Chunk {
-  deps: PushDeps;
-  token: string;
-  link: LinkRow;
-  auth: { serviceKey: string };
-  lineItemId: string;
-  result: ChunkResult;
-  sent: SentRecorder;
-  /** Set by the first answer that stops the link; the chunk's other rows are handed back unsent. */
-  stop?: { kind: "needs_relaunch"; code: string } | { kind: "not_found" };
-  /** A platform hold (Retry-After) was met: the step reports how long it lasts. */
-  held: boolean;
-  /** Rows still leased to this chunk (not yet answered or handed back). */
-  leased: Set<number>;
-  /** When the chunk's leases were last set (claim or renewal). */
-  leasedAt: number;
-  /** A renewal under way: concurrent attempts share it. */
-  renewing?: Promise<void>;
-}
-
-async function claim(deps: PushDeps, linkRef: string, token: string, limit: number): Promise<Claimed[]> {
-  const rows = await rowsOf<Claimed>(
-    deps.db,
-    sql`UPDATE grade_rows g SET lease_token = ${token}::text, lease_until = now() + make_interval(secs => ${deps.leaseMs / 1000}::float8),
-          lease_revision = g.revision
-        FROM (SELECT id, lease_revision AS unanswered FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND ${DUE}
-              ORDER BY id LIMIT ${limit}::int FOR UPDATE SKIP LOCKED) c
-        WHERE g.id = c.id
-        RETURNING g.id, g.user_id, g.revision, g.score_given, g.score_maximum, g.comment, g.activity_progress, g.grading_progress,
-          g.grade_sent, g.source, g.submitted_at, g.started_at, g.sent_score_given, g.sent_score_maximum, g.sent_submitted_at,
-          c.unanswered`,
-  );
-  // node-postgres answers bigint as text (and PGlite doubles may come as text from some paths).
-  return rows.map((r) => ({
-    ...r,
-    id: Number(r.id),
-    revision: Number(r.revision),
-    sent_score_given: r.sent_score_given === null ? null : Number(r.sent_score_given),
-    sent_score_maximum: r.sent_score_maximum === null ? null : Number(r.sent_score_maximum),
-    unanswered: r.unanswered === null ? null : Number(r.unanswered),
-  }));
-}
-
-/**
- * Right before a request leaves: is the row still this chunk's, on a lease that will outlive the
- * request? A lease older than half its life is renewed — for every row the chunk still holds, in one
- * statement — since it may run out while the request is out and another run must not claim the row
- * meanwhile. Still holding the token means nobody claimed it (a claim replaces the token). A hold
- * (Retry-After) is waited out before renewing, never after: a renewed lease spent sleeping could run
- * out before the request. Answers "handed_back" when the platform is held longer than this run waits.
- */
-async function readyToSend(c: Chunk, rowId: number): Promise<"ok" | "handed_back" | "lost"> {
-  const { deps, link } = c;
-  for (;;) {
-    const heldFor = deps.gate.heldUntil(link.platform_id) - Date.now();
-    if (heldFor > deps.maxHoldWaitMs) return "handed_back";
-    if (heldFor > 0) await sleep(heldFor);
-    if (Date.now() - c.leasedAt > deps.leaseMs / 2) await renewLeases(c);
-    if (!c.leased.has(rowId)) return "lost";
-    // A Retry-After that came back while the leases were renewed holds this row too: wait, check again.
-    if (deps.gate.heldUntil(link.platform_id) <= Date.now()) return "ok";
-  }
-}
-
-async function renewLeases(c: Chunk): Promise<void> {
-  c.renewing ??= (async () => {
-    const startedAt = Date.now();
-    const ids = [...c.leased];
-    const kept = await rowsOf<{ id: number }>(
-      c.deps.db,
-      sql`UPDATE grade_rows SET lease_until = now() + make_interval(secs => ${c.deps.leaseMs / 1000}::float8)
-          WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::bigint) AND lease_token = ${c.token}::text
-          RETURNING id`,
-    );
-    const still = new Set(kept.map((r) => Number(r.id)));
-    for (const id of ids) if (!still.has(id)) c.leased.delete(id);
-    c.leasedAt = startedAt;
-  })().finally(() => (c.renewing = undefined));
-  await c.renewing;
-}
-
-/**
- * The platform is held longer than this run waits: the row is due again when the hold ends — or at
- * once when the hold is only this process's finding (LTIAAS unreachable): the row was never tried,
- * and a run elsewhere, or later, may find LTIAAS back.
- */
-async function handBack(c: Chunk, rowId: number) {
-  const { gate } = c.deps;
-  c.held = true;
-  c.result.retry++;
-  c.leased.delete(rowId);
-  await release(c.deps.db, rowId, c.token, gate.holdIsLocal(c.link.platform_id) ? undefined : new Date(gate.heldUntil(c.link.platform_id)));
-}
-
-async function giveBack(c: Chunk, rowId: number) {
-  c.leased.delete(rowId);
-  await release(c.deps.db, rowId, c.token);
-}
+export type { ChunkResult } from "./chunk";
 
 /** One row's request: wait for a slot, send the revision claimed, record what the LMS answered. */
 async function attempt(c: Chunk, row: Claimed): Promise<void> {
@@ -264,109 +125,6 @@ async function record(c: Chunk, row: Claimed, score: LedgerScore, error: unknown
   await deps.hook?.("recorded", rowId);
 }
 
-/**
- * A timestamp refusal is never retried blindly: the user's result is read back. It holds the revision
- * being sent → it landed (sent); it holds the revision last sent → our own ordering, retried at least a
- * second later; anything else → a person wrote later (overridden).
- */
-async function resolveConflict(c: Chunk, row: Claimed, score: LedgerScore, conflict: Extract<Outcome, { kind: "conflict" }>): Promise<Outcome | "overridden"> {
-  const retry: Outcome = { kind: "retry", reason: conflict.reason, status: conflict.status, waitMs: MIN_RETRY_AFTER_MS, countsAttempt: true };
-  let lms: LmsResult | null;
-  try {
-    lms = (await readUsers({ ...readbackDeps(c), runId: null }, readTarget(c), [row.user_id])).get(row.user_id) ?? null;
-  } catch (error) {
-    if (error instanceof LtiaasError) return retry;
-    throw error;
-  }
-  if (lms && sameValue({ given: score.scoreGiven, maximum: score.scoreMaximum }, lms)) return { kind: "sent" };
-  if (holdsOurs(compare(sentOf(row), lms))) return retry;
-  await recordOverridden(c.deps, row.id, c.token, row.revision, lms, conflict.status);
-  c.result.overridden++;
-  await c.deps.hook?.("recorded", row.id);
-  return "overridden";
-}
-
-const sentOf = (row: Claimed): Fraction | null => (row.sent_score_given === null ? null : { given: row.sent_score_given, maximum: row.sent_score_maximum });
-const fractionOf = (row: Claimed): Fraction => ({ given: row.score_given === null ? null : Number(row.score_given), maximum: row.score_maximum === null ? null : Number(row.score_maximum) });
-
-const readbackDeps = (c: Chunk): ReadbackDeps => ({ db: c.deps.db, client: c.deps.client, gate: c.deps.gate, maxHoldWaitMs: c.deps.maxHoldWaitMs, runId: c.deps.runId });
-const readTarget = (c: Chunk): ReadTarget => ({ linkRef: c.link.id, platformId: c.link.platform_id, lineItemId: c.lineItemId, auth: c.auth });
-
-/**
- * Read before overwriting: what the LMS holds for the chunk's users, compared with what Gradesync
- * last sent. A row whose LMS grade a person set is kept `overridden` and not sent. Not read: explicit
- * overwrites, and a line item Gradesync created and never wrote to. Read once for the run (every
- * page), or user by user when that costs fewer requests. Answers the rows to send.
- */
-async function checkLms(c: Chunk, rows: Claimed[]): Promise<Claimed[]> {
-  const { deps, link, result } = c;
-  const checked = rows.filter((r) => r.source !== "overwrite");
-  if (!checked.length || (link.line_item_created_at !== null && !(await everSent(deps.db, link.id)))) return rows;
-  let lms: Map<string, LmsResult | null>;
-  try {
-    lms =
-      link.pending <= pagesFor(link.rows)
-        ? await readUsers(readbackDeps(c), readTarget(c), checked.map((r) => r.user_id))
-        : await readAll(readbackDeps(c), readTarget(c));
-  } catch (error) {
-    if (!(error instanceof LtiaasError)) throw error;
-    // Without the LMS's answer nothing is overwritten: the read's failure is every row's answer
-    // (retried later, the platform held on a throttle, the link stopped on a 401 or a 404).
-    for (const r of rows) {
-      c.leased.delete(r.id);
-      await deps.hook?.("answered", r.id);
-      await record(c, r, scoreOfRow(r), error, 0);
-    }
-    return [];
-  }
-  const send: Claimed[] = [];
-  const clipped: number[] = [];
-  const kept: Claimed[] = [];
-  for (const r of rows) {
-    const verdict = mayWrite(sentOf(r), fractionOf(r), lms.get(r.user_id));
-    if (r.source === "overwrite" || verdict.write) {
-      if (verdict.comparison === "clipped") clipped.push(r.id);
-      send.push(r);
-    } else kept.push(r);
-  }
-  // A value that looks like a person's may be ours after all: a revision whose request was out when
-  // its run died, its answer never recorded.
-  const unanswered = await unansweredScores(deps.db, kept);
-  for (const r of kept) {
-    const seen = lms.get(r.user_id) ?? null;
-    const ours = unanswered.get(r.id);
-    if (ours && seen && sameValue(ours, seen)) {
-      send.push(r);
-      continue;
-    }
-    c.leased.delete(r.id);
-    await recordOverridden(deps, r.id, c.token, r.revision, seen, null);
-    result.overridden++;
-  }
-  await noteClipped(deps.db, clipped);
-  return send;
-}
-
-async function unansweredScores(db: Db, rows: Claimed[]): Promise<Map<number, Fraction>> {
-  const asked = rows.filter((r) => r.unanswered !== null && r.unanswered > 0).map((r) => ({ g: r.id, rev: r.unanswered }));
-  if (!asked.length) return new Map();
-  const found = await rowsOf<{ g: number; score_given: number | null; score_maximum: number | null }>(
-    db,
-    sql`SELECT v.grade_row_id AS g, v.score_given, v.score_maximum FROM grade_revisions v
-        JOIN jsonb_to_recordset(${JSON.stringify(asked)}::jsonb) AS x(g bigint, rev int) ON v.grade_row_id = x.g AND v.revision = x.rev`,
-  );
-  return new Map(found.map((f) => [Number(f.g), { given: f.score_given === null ? null : Number(f.score_given), maximum: f.score_maximum === null ? null : Number(f.score_maximum) }]));
-}
-
-/** Whether Gradesync ever wrote a score to the link's line item. */
-async function everSent(db: Db, linkRef: string): Promise<boolean> {
-  const [r] = await rowsOf<{ sent: boolean }>(
-    db,
-    sql`SELECT EXISTS (SELECT 1 FROM grade_rows WHERE resource_link_ref = ${linkRef}::uuid AND sent_revision IS NOT NULL) AS sent`,
-  );
-  return Boolean(r?.sent);
-}
-
 /** After the chunk: a stopped link is marked (key) or looked up once more (line item). */
 async function afterStop(c: Chunk): Promise<void> {
   const { deps, link, result } = c;
@@ -430,7 +188,7 @@ export async function sendChunk(deps: PushDeps, input: { linkRef: string; lineIt
   };
   // Each worker takes the next row; the gate bounds the platform to its window (which may narrow or
   // widen while the chunk is sent: workers wait for a slot).
-  const queue = await checkLms(c, claimed);
+  const queue = await checkLms(c, claimed, (row, error) => record(c, row, scoreOfRow(row), error, 0));
   const errors: unknown[] = [];
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(deps.parallel, deps.gate.window(link.platform_id) * 2, queue.length)) }, async () => {
