@@ -1,5 +1,5 @@
 /**
- * The contract's configuration, parsed once with zod. Production (NODE_ENV=production at run time)
+ * The configuration (README), parsed once with zod. Production (NODE_ENV=production at run time)
  * refuses to start on a missing or bad variable; development and tests get working defaults, with
  * generated secrets kept under .data/ so they survive restarts. No secret's value is ever printed.
  */

@@ -1,5 +1,5 @@
 /**
- * The input rules every edge shares (the contract's "nothing a client sends may reach the database
+ * The input rules every edge shares (the README's "nothing a client sends may reach the database
  * as a 500"): Postgres refuses a NUL in text and jsonb, a lone UTF-16 surrogate in jsonb, a btree
  * index row over ~2.7 kB (so ids are capped at 255 code points: at most 1,020 bytes in UTF-8), and
  * years its timestamptz cannot hold. A client's value that breaks a rule is refused (400 naming the

@@ -93,7 +93,7 @@ async function linkConditions(db: Db, { now, pendingMinutes }: ConditionOptions)
     const overridden = toNumber(r.overridden);
     if (overridden > 0) about("overridden", { overridden });
     const oldest = toDate(r.oldest_pending_at);
-    // Paused rows wait on purpose (design.md, "Pause"): no pending alert for them.
+    // Paused rows wait on purpose (README, "Pause"): no pending alert for them.
     if (!r.paused && pending > 0 && oldest && oldest < cutoff)
       about("pending_too_long", { pending, oldestPendingAt: oldest.toISOString(), waitedMinutes: Math.floor((now.getTime() - oldest.getTime()) / 60_000), limitMinutes: pendingMinutes });
   }

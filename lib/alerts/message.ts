@@ -1,5 +1,5 @@
 /**
- * One alert as the JSON POSTed to ALERT_WEBHOOK_URL. Every message carries the contract's fields
+ * One alert as the JSON POSTed to ALERT_WEBHOOK_URL. Every message carries the fields the README documents
  * (`text`, `condition`, `cleared`, `platformId`, `contextId`, `resourceLinkId`, `adminUrl`) for any
  * receiver; what else it carries depends on where it goes, because the chat tools disagree:
  * - Slack incoming webhooks render `text` (mrkdwn, `<url|label>` links) and `blocks`, and refuse

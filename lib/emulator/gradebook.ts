@@ -1,7 +1,7 @@
 /**
  * The LMS's gradebook behind the AGS score and result endpoints, played per LMS family: what a score
  * post does to a cell (or why the LMS refuses it), what a person's hand edit does, and which cells AGS
- * results list. The facts are in ltiaas-reference.md (Canvas's prioritize_non_tool_grade and late
+ * results list. The facts are in docs/ltiaas.md (Canvas's prioritize_non_tool_grade and late
  * marking, Moodle's same-second refusal, D2L's clipping, dropped and discarded grades).
  */
 import { ltiaasError, urlPart } from "./http";

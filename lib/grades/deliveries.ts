@@ -1,4 +1,4 @@
-/** Webhook delivery ids are kept at least 30 days (the contract); older ones are pruned nightly. */
+/** Webhook delivery ids are kept at least 30 days (README); older ones are pruned nightly. */
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";

@@ -1,6 +1,6 @@
 /**
  * The one shape a score has on its way into the ledger: the webhook's entry, also used by backfill
- * files and the learner activity. Defaults follow the contract (Completed / FullyGraded / now).
+ * files and the learner activity. Defaults follow the README (Completed / FullyGraded / now).
  */
 import { z } from "zod";
 import { ACTIVITY_PROGRESS, GRADING_PROGRESS } from "../ltiaas/client";
@@ -49,7 +49,7 @@ export const ledgerScoreOf = (e: ScoreEntry): LedgerScore => ({
   gradingProgress: e.gradingProgress,
 });
 
-/** A zod error as the contract's `issues` list: path and message, nothing echoed from the input. */
+/** A zod error as the webhook's `issues` list (README): path and message, nothing echoed from the input. */
 export function issuesOf(error: z.ZodError): { path: (string | number)[]; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }));
 }

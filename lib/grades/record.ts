@@ -157,7 +157,7 @@ async function apply(
 ): Promise<Extract<RecordResult, { duplicate: false }>> {
   const kept = sql`(g.state = 'overridden' AND NOT ${overwrite}::boolean)`;
   // One statement cannot update a row twice: pick each (link, user)'s winner first. Later entries win
-  // ties (the contract: on equal gradedAt the later delivery wins); corrections: the last one.
+  // ties (README: on equal gradedAt the later delivery wins); corrections: the last one.
   const winners = new Map<string, Resolved>();
   const losers = new Set<Resolved>();
   for (const r of resolved) {

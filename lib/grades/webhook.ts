@@ -1,5 +1,5 @@
 /**
- * POST /api/webhooks/grades, in the contract's order: secret unset 503; body over 1 MiB 413;
+ * POST /api/webhooks/grades, in the README's order: secret unset 503; body over 1 MiB 413;
  * signature 401; JSON or schema 400 with zod issues; delivery id seen 200 duplicate; unknown triple
  * 422; else 202. All or nothing (recordScores runs in one transaction).
  */

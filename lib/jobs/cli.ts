@@ -2,7 +2,7 @@
  * The command line's logic (scripts/job.ts is its entry): parse arguments, resolve `--context`
  * (an /api/status id, i.e. a resource link), read a backfill file (CSV with the webhook's field
  * names, or JSON: an array of entries or {scores:[…]}), run the command, print what it did.
- * Exit codes, as the contract puts it: 0 when the run ran to its end — completed, or partial (rows
+ * Exit codes, as the README puts it: 0 when the run ran to its end — completed, or partial (rows
  * left pending after a relaunch is needed, or failed; the summary says which) — and 1 when it could not run.
  *
  * `runCommand` is the one code path: the command line calls it with its own database, or — when a

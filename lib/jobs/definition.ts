@@ -70,7 +70,7 @@ export interface CliInput {
 
 /** Where a job shows besides the engines. */
 export interface Shows {
-  /** /api/health's lastRuns keeps exactly the kinds the contract names. */
+  /** /api/health's lastRuns keeps exactly the kinds the README names. */
   health?: boolean;
   /** GET or POST /api/cron/<path>. */
   cron?: { path: string; method: "GET" | "POST" };

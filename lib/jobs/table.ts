@@ -34,7 +34,7 @@ export function jobOfEvent(name: string | undefined): JobDefinition | undefined 
   return JOBS.find((d) => d.event === name || d.flow.soon?.event === name);
 }
 
-/** /api/health's lastRuns: exactly the kinds the contract names. */
+/** /api/health's lastRuns: exactly the kinds the README names. */
 export const HEALTH_KINDS: readonly string[] = JOBS.filter((d) => d.shows.health).map((d) => d.kind);
 
 /** `npm run job -- <kind>` for runs. */

@@ -1,5 +1,5 @@
 /**
- * GET /launch, as the contract describes: idtoken → persist (serviceKey sealed and overwritten) →
+ * GET /launch, as the README describes: idtoken → persist (serviceKey sealed and overwritten) →
  * session → where to send the user. Every failure is a LaunchFailure with the status and the words a
  * person can act on; nothing here echoes the ltik, the API key or the serviceKey.
  */
@@ -84,7 +84,7 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
   try {
     idtoken = await ltiaas().getIdToken(ltik);
   } catch (error) {
-    // The contract splits by who failed: any LTIAAS 4xx (a throttle included) refuses the launch
+    // The README splits by who failed: any LTIAAS 4xx (a throttle included) refuses the launch
     // (401); a 5xx, a timeout or an answer that does not parse is LTIAAS being unavailable (502).
     const refusedByLtiaas = error instanceof LtiaasError && error.status !== undefined && error.status >= 400 && error.status < 500;
     if (error instanceof LtiaasError && !refusedByLtiaas) {
@@ -105,7 +105,7 @@ export async function launch(ltik: string | null | undefined): Promise<LaunchSuc
     throw error;
   }
 
-  // The contract: an idtoken whose ids exceed 255 characters does not parse (502), like any other
+  // README: an idtoken whose ids exceed 255 characters does not parse (502), like any other
   // answer Gradesync cannot read; the id is never stored cut or altered (it would name someone else).
   const badId = unparseableId(idtoken);
   if (badId) {

@@ -1,6 +1,6 @@
 /**
  * What an LTIAAS answer means: pure functions from a status, a few headers and a body to the outcome
- * the sync engine acts on (the table in docs and ltiaas-reference.md), and to what the answer says
+ * the sync engine acts on (the table in docs/ltiaas.md), and to what the answer says
  * about the platform's pace. No I/O here, so every row of the table is a unit test.
  */
 import type { LtiaasErrorInit, RateLimit } from "./errors";

@@ -1,6 +1,6 @@
 /**
  * Every failure of an LTIAAS call becomes one LtiaasError whose `kind` is the outcome the sync engine
- * acts on (see the outcome table in ltiaas-reference.md). The error carries only what is safe to show
+ * acts on (see the outcome table in docs/ltiaas.md). The error carries only what is safe to show
  * or log: never a header, the API key, an ltik or a service key, and no `cause` (a fetch cause can
  * hold request details).
  */

@@ -1,6 +1,6 @@
 /**
  * GET /api/status: one entry per (platform, context, resource link), most urgent first (the links
- * read model, lib/links), paged with an opaque keyset cursor, in the contract's JSON.
+ * read model, lib/links), paged with an opaque keyset cursor, in the JSON the README documents.
  */
 import { z } from "zod";
 import type { Db } from "../db/client";

@@ -1,6 +1,6 @@
 /**
  * What an LTIAAS answer to a score post means for its row — one pure mapping (the outcome table of
- * ltiaas-reference.md): sent; skipped for a reason (not gradable); stop the link (the key needs a
+ * docs/ltiaas.md): sent; skipped for a reason (not gradable); stop the link (the key needs a
  * relaunch, the line item is gone); a timestamp refusal to resolve by reading back; or retry later —
  * holding the whole platform when the answer asks everyone to wait, and without using up an attempt
  * when it is only the platform's pace or when nothing reached LTIAAS at all.

@@ -131,6 +131,6 @@ export const backfillJob = defineJob({
     throw new Error("backfill needs --context ID (re-send its current scores) or --file scores.csv|json (corrections)");
   },
   finish: async (_ctx, r) => ({ revised: r.revised }),
-  // The contract's dry run answers `overridden` at the top level of its JSON.
+  // The README's dry run answers `overridden` at the top level of its JSON.
   summary: (r) => ({ backfill: r, ...(r.dryRun ? { overridden: r.overridden ?? 0 } : {}) }),
 });
