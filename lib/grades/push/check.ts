@@ -49,7 +49,7 @@ const readTarget = (c: Chunk): ReadTarget => ({ linkRef: c.link.id, platformId: 
 export async function checkLms(c: Chunk, rows: Claimed[], readFailed: (row: Claimed, error: LtiaasError) => Promise<void>): Promise<Claimed[]> {
   const { deps, link, result } = c;
   const checked = rows.filter((r) => r.source !== "overwrite");
-  if (!checked.length || (link.line_item_created_at !== null && !(await everSent(deps.db, link.id)))) return rows;
+  if (deps.readBack === false || !checked.length || (link.line_item_created_at !== null && !(await everSent(deps.db, link.id)))) return rows;
   let lms: Map<string, LmsResult | null>;
   try {
     lms =

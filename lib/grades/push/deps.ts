@@ -30,6 +30,8 @@ export interface PushTuning {
   backoffBaseMs: number;
   /** Longest wait inside one run for rows to become due again (else the run ends, rows pending). */
   maxWaitMs: number;
+  /** Read what the LMS holds before writing over it (off only to measure what the protection costs). */
+  readBack?: boolean;
   hook?: (point: CrashPoint, rowId: number) => void | Promise<void>;
 }
 
@@ -55,5 +57,6 @@ export interface PushDeps {
    * ends at once and RetryAfterError reschedules it.
    */
   maxHoldWaitMs: number;
+  readBack?: boolean;
   hook?: PushTuning["hook"];
 }

@@ -42,6 +42,7 @@ export function pushDepsOf(deps: JobDeps, runId: string | null): PushDeps {
     backoffBaseMs: deps.push.backoffBaseMs,
     // Inline a short Retry-After is waited out; under Inngest the step ends and RetryAfterError reschedules it.
     maxHoldWaitMs: deps.engine === "inline" ? deps.push.maxWaitMs : 1_000,
+    readBack: deps.push.readBack,
     hook: deps.push.hook,
   };
 }
