@@ -167,7 +167,7 @@ describe("POST /api/jobs/cli: who may ask", () => {
       [{ argv: ["push-everything"] }, /^usage: npm run job/],
       [{ argv: ["push-grades", "--since", "yesterday"] }, /ISO/],
       [{ argv: ["backfill", "--file", "/etc/passwd"] }, /--file names a file on the command line's machine/],
-      [{ argv: ["backfill", "--context", "nope"] }, /--context takes an id from \/api\/status \(a UUID\), got "nope"/],
+      [{ argv: ["backfill", "--context", "nope"] }, /--context takes an id from \/api\/status, or the LMS.s ids .*got "nope"/],
     ];
     for (const [body, message] of cases) {
       const res = await call(auth, body);
@@ -212,7 +212,7 @@ describe("npm run job while the app holds the embedded database", () => {
 
     const bad = await runCli(["backfill", "--context", "nope"]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe(`--context takes an id from /api/status (a UUID), got "nope"\n`);
+    expect(bad.stderr).toMatch(/^--context takes an id from \/api\/status, or the LMS's ids as platformId\/contextId\/resourceLinkId .*got "nope"\n$/);
   });
 
   it("`next start` on PGlite: no development token, so the command line needs ADMIN_TOKEN, and says so", async () => {

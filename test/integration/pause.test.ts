@@ -81,4 +81,17 @@ describe("pause and resume", () => {
     expect(await ceiling()).toBeNull();
     await expect(run("platform", "--platform", s.platformId, "--concurrency", "17")).rejects.toThrow(/1 to 16/);
   });
+
+  it("the CLI's --context takes the LMS's ids too, URL-encoded (an id may hold a /)", async () => {
+    const s = await seedTriple(t.db, emu.emulator, { contextId: "course/7", resourceLinkId: "unit 1/quiz", withLineItem: true });
+    const run = async (...argv: string[]) => runCommand(t.db, parseCliArgs(argv), g.jobs());
+    const encoded = [s.platformId, s.contextId, s.resourceLinkId].map(encodeURIComponent).join("/");
+    expect(await run("pause", "--context", encoded)).toMatchObject({ changed: true });
+    const paused = ((await t.db.execute(sql`SELECT paused_at FROM resource_links WHERE id = ${s.resourceLinkRef}::uuid`)) as unknown as { rows: { paused_at: Date | null }[] }).rows[0];
+    expect(paused.paused_at).not.toBeNull();
+    // The course alone names its first resource link; a raw slash in an id is not an id.
+    expect(await run("resume", "--context", `${encodeURIComponent(s.platformId)}/${encodeURIComponent(s.contextId)}`)).toMatchObject({ changed: true });
+    await expect(run("pause", "--context", `${s.platformId}/${s.contextId}/${s.resourceLinkId}`)).rejects.toThrow(/no context|platformId\/contextId/);
+    await expect(run("pause", "--context", "p/%E0%A4%A")).rejects.toThrow(/URL encoding/);
+  });
 });
