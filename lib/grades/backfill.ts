@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rowsOf } from "../db/rows";
+import type { ScoreEntry } from "./entry";
 import { mayWrite, type Fraction, type LmsResult } from "./truth";
 
 export interface BackfillSelector {
@@ -129,4 +130,36 @@ export async function reviseSelected(db: Db, s: BackfillSelector): Promise<{ rev
     )
     SELECT context_ref, count(*)::int AS n FROM u GROUP BY context_ref`);
   return { revised: rows.reduce((a, r) => a + Number(r.n), 0), contextRefs: rows.map((r) => r.context_ref) };
+}
+
+/**
+ * A dry run of corrections: the entries (by index) that would land on a grade a person set — known
+ * to the ledger, or seen now in the line items of the first PREVIEW_READ_LINKS links they touch.
+ */
+export async function overriddenCorrections(db: Db, entries: readonly ScoreEntry[], read: LinkReader): Promise<Set<number>> {
+  const keys = entries.map((e, i) => ({ i, pid: e.platformId, cid: e.contextId, rid: e.resourceLinkId, u: e.userId }));
+  const rows = await rowsOf<{ i: number; link: string; state: string; sent_given: number | null; sent_max: number | null }>(
+    db,
+    sql`SELECT x.i, rl.id AS link, g.state, g.sent_score_given AS sent_given, g.sent_score_maximum AS sent_max
+        FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS x(i int, pid text, cid text, rid text, u text)
+        JOIN platforms p ON p.platform_id = x.pid JOIN contexts c ON c.platform_ref = p.id AND c.context_id = x.cid
+        JOIN resource_links rl ON rl.context_ref = c.id AND rl.resource_link_id = x.rid
+        JOIN grade_rows g ON g.resource_link_ref = rl.id AND g.user_id = x.u`,
+  );
+  const out = new Set<number>();
+  const byLink = new Map<string, typeof rows>();
+  for (const r of rows) {
+    if (r.state === "overridden") out.add(Number(r.i));
+    else byLink.set(r.link, [...(byLink.get(r.link) ?? []), r]);
+  }
+  for (const [link, linkRows] of [...byLink].slice(0, PREVIEW_READ_LINKS)) {
+    const lms = await read(link);
+    if (!lms) continue;
+    for (const r of linkRows) {
+      const e = entries[Number(r.i)]!;
+      const sent = r.sent_given === null ? null : { given: Number(r.sent_given), maximum: r.sent_max === null ? null : Number(r.sent_max) };
+      if (!mayWrite(sent, { given: e.scoreGiven ?? null, maximum: e.scoreMaximum ?? null }, lms.get(e.userId)).write) out.add(Number(r.i));
+    }
+  }
+  return out;
 }

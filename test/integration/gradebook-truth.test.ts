@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { recordScores } from "@/lib/grades/record";
 import { requestOverwrite } from "@/lib/jobs/requests";
+import type { BackfillOutcome } from "@/lib/jobs/definitions/backfill";
 import type { Db } from "@/lib/db/client";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
@@ -131,6 +132,12 @@ describe("a grade a person set in the LMS is kept", () => {
     expect(dry).toMatchObject({ overridden: 1, backfill: { wouldSend: 1, overridden: 1 } });
     const dryOver = await g.run("backfill", { platformId: s.platformId, dryRun: true, overwrite: true });
     expect(dryOver).toMatchObject({ overridden: 1, backfill: { wouldSend: 2 } });
+    // A dry run of corrections names the hand-changed row, and sends it only with overwrite.
+    const corrections = [1, 2].map((n) => ({ platformId: s.platformId, contextId: "ov2", resourceLinkId: "r", userId: `learner-${n}`, scoreGiven: 6, scoreMaximum: 10 }));
+    const dryFix = await g.run("backfill", { scores: corrections, dryRun: true });
+    expect(dryFix.backfill).toMatchObject({ wouldSend: 1, overridden: 1 });
+    expect((dryFix.backfill as BackfillOutcome).rows!.map((r) => [r.userId, r.state])).toEqual([["learner-1", "correction"], ["learner-2", "overridden"]]);
+    expect((await g.run("backfill", { scores: corrections, dryRun: true, overwrite: true })).backfill).toMatchObject({ wouldSend: 2 });
     const run = await g.run("backfill", { platformId: s.platformId, overwrite: true });
     expect(run.counts.sent).toBe(2);
     const last = posts(s, "learner-2").at(-1)!;

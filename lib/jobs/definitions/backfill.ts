@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../../grades/backfill";
+import { overriddenCorrections, previewBackfill, reviseSelected, LIST_LIMIT, type BackfillListing } from "../../grades/backfill";
 import { scoreEntrySchema } from "../../grades/entry";
 import { findUnknownTriples, recordScores, UnknownTripleError } from "../../grades/record";
 import { readLink } from "../../grades/readback";
@@ -73,11 +73,14 @@ async function backfill({ payload: req, step, deps, runId }: Ctx): Promise<Backf
     if (req.dryRun) {
       const unknown = await step.run("check", () => findUnknownTriples(db, req.scores));
       if (unknown.length) throw new UnknownTripleError(unknown);
-      const rows = req.scores.slice(0, LIST_LIMIT).map((s) => ({
+      // Corrections for rows whose LMS grade a person set are kept waiting, unless overwriting.
+      const held = new Set(await step.run("overridden", async () => [...(await overriddenCorrections(db, req.scores, linkReader(deps)))]));
+      const rows = req.scores.slice(0, LIST_LIMIT).map((s, i) => ({
         platformId: s.platformId, contextId: s.contextId, resourceLinkId: s.resourceLinkId, userId: s.userId,
-        scoreGiven: s.scoreGiven ?? null, scoreMaximum: s.scoreMaximum ?? null, state: "correction",
+        scoreGiven: s.scoreGiven ?? null, scoreMaximum: s.scoreMaximum ?? null, state: held.has(i) ? "overridden" : "correction",
       }));
-      return { dryRun: true, revised: 0, wouldSend: req.scores.length, rows, contexts: 0 };
+      const wouldSend = req.scores.length - (req.overwrite ? 0 : held.size);
+      return { dryRun: true, revised: 0, wouldSend, overridden: held.size, rows, contexts: 0 };
     }
     const recorded = await step.run("record", async () => {
       const overwrite = req.overwrite ?? false;
@@ -90,13 +93,18 @@ async function backfill({ payload: req, step, deps, runId }: Ctx): Promise<Backf
   const selector = { platformId: req.platformId, contextId: req.contextId, resourceLinkId: req.resourceLinkId, since: req.since, overwrite: req.overwrite };
   if (req.dryRun) {
     // What the LMS holds now decides what would be overwritten: the selected line items are read.
-    const reader = { db, client: deps.ltiaas, gate: deps.gate, maxHoldWaitMs: deps.push.maxWaitMs, runId: null };
-    const preview = await step.run("preview", () => previewBackfill(db, selector, (linkRef) => readLink(reader, linkRef).catch(() => null)));
+    const preview = await step.run("preview", () => previewBackfill(db, selector, linkReader(deps)));
     return { dryRun: true, revised: 0, wouldSend: preview.wouldSend, overridden: preview.overridden, rows: preview.rows, contexts: 0 };
   }
   const revised = await step.run("revise", () => reviseSelected(db, selector));
   const contexts = await fanOut({ step, deps, runId }, revised.contextRefs);
   return { dryRun: false, revised: revised.revised, contexts };
+}
+
+/** A preview reads a link's line item now; one that cannot be read counts as what the ledger knows. */
+function linkReader(deps: Ctx["deps"]) {
+  const reader = { db: deps.db, client: deps.ltiaas, gate: deps.gate, maxHoldWaitMs: deps.push.maxWaitMs, runId: null };
+  return (linkRef: string) => readLink(reader, linkRef).catch(() => null);
 }
 
 /** The touched contexts are pushed as units of this run. */
