@@ -98,8 +98,10 @@ export interface LearnerResult {
   scoreMaximum: number | null;
   recordedAt: Date;
   gradedAt: Date;
-  state: "pending" | "sent" | "skipped" | "failed";
+  state: "pending" | "sent" | "skipped" | "failed" | "overridden";
   reason: string | null;
+  /** Overridden: the grade the teacher set in the LMS (null score: they cleared it). */
+  lms: { scoreGiven: number | null; scoreMaximum: number | null } | null;
   /** When the LMS accepted the current score (only when the sent revision is the current one). */
   reachedLmsAt: Date | null;
   revision: number;
@@ -122,6 +124,8 @@ export async function learnerResult(db: Db, input: { resourceLinkRef: string; us
     sent_revision: number | null;
     revision: number;
     scored_by: string;
+    lms_score: number | string | null;
+    lms_maximum: number | string | null;
     a_given: number | string | null;
     a_maximum: number | string | null;
     a_at: Date | string | null;
@@ -130,7 +134,7 @@ export async function learnerResult(db: Db, input: { resourceLinkRef: string; us
   }>(
     db,
     sql`SELECT g.score_given, g.score_maximum, g.recorded_at, g.graded_at, g.state, g.reason, g.last_sent_at, g.sent_revision, g.revision,
-               coalesce(g.scored_by, g.source) AS scored_by,
+               coalesce(g.scored_by, g.source) AS scored_by, g.lms_score, g.lms_maximum,
                a.score_given AS a_given, a.score_maximum AS a_maximum, a.recorded_at AS a_at, a.applied AS a_applied, a.note AS a_note
         FROM grade_rows g
         LEFT JOIN LATERAL (SELECT * FROM grade_revisions v WHERE v.grade_row_id = g.id AND v.source = 'activity' ORDER BY v.id DESC LIMIT 1) a ON true
@@ -144,6 +148,7 @@ export async function learnerResult(db: Db, input: { resourceLinkRef: string; us
     gradedAt: toDate(r.graded_at)!,
     state: r.state,
     reason: r.reason,
+    lms: r.state === "overridden" ? { scoreGiven: toNullableNumber(r.lms_score), scoreMaximum: toNullableNumber(r.lms_maximum) } : null,
     reachedLmsAt: r.state === "sent" && r.sent_revision === r.revision ? toDate(r.last_sent_at) : null,
     revision: r.revision,
     fromGrader: isGraderScore(r.scored_by),

@@ -16,7 +16,7 @@ export interface Explanation {
   action: string;
 }
 
-export type RowState = "pending" | "sent" | "skipped" | "failed" | "none";
+export type RowState = "pending" | "sent" | "skipped" | "failed" | "overridden" | "none";
 
 interface MemberHint {
   /** NRPS status: Active | Inactive | Deleted. */
@@ -32,6 +32,12 @@ const BASE: Record<RowState, Explanation> = {
   sent: { label: "In gradebook", tone: "ok", words: "Your gradebook has this score.", action: "" },
   skipped: { label: "Not sent", tone: "muted", words: "This score was not sent.", action: "" },
   failed: { label: "Failed", tone: "bad", words: "Sending this grade failed several times in a row.", action: "Press Retry failed. If it fails again, tell your LMS administrator." },
+  overridden: {
+    label: "Set by hand",
+    tone: "warn",
+    words: "Someone changed this grade by hand in your LMS, so Gradesync keeps theirs and does not send its own.",
+    action: "Nothing to do if that grade is right. To use Gradesync's score, enter it in your gradebook.",
+  },
   none: { label: "No score yet", tone: "muted", words: "This student has not finished the activity.", action: "" },
 };
 
@@ -98,7 +104,7 @@ export function explain(state: RowState, reason?: string | null, member?: Member
       return { ...base, words: `This student is ${member.status.toLowerCase()} in the course.`, action: "No grade is expected." };
     return base;
   }
-  if (state === "sent") return base;
+  if (state === "sent" || state === "overridden") return base;
   if (reason) {
     const found = BY_CODE[codeOf(reason)];
     if (found) {

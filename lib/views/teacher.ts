@@ -23,6 +23,8 @@ export interface StudentRow {
   scoreGiven: number | null;
   scoreMaximum: number | null;
   recordedAt: Date | null;
+  /** When the learner handed the work in (sent with the score: the LMS judges lateness by it). */
+  submittedAt: Date | null;
   lastSentAt: Date | null;
   lastAttempt: { at: Date; outcome: string; httpStatus: number | null } | null;
   explanation: Explanation;
@@ -47,6 +49,7 @@ interface RawStudent {
   score_given: number | string | null;
   score_maximum: number | string | null;
   recorded_at: Date | string | null;
+  submitted_at: Date | string | null;
   last_sent_at: Date | string | null;
   attempt_at: Date | string | null;
   attempt_outcome: string | null;
@@ -56,7 +59,7 @@ interface RawStudent {
 
 /**
  * Learners of the course (roster or launches) and everyone with a score on this link, those who
- * need attention first (failed, not sent, waiting), then by name. One page of `pageSize`.
+ * need attention first (failed, set by hand in the LMS, not sent, waiting), then by name. One page of `pageSize`.
  */
 export async function studentPage(
   db: Db,
@@ -71,12 +74,12 @@ export async function studentPage(
           FROM memberships m JOIN users u ON u.id = m.user_ref
           WHERE m.context_ref = ${input.contextRef}::uuid
         ), scored AS (
-          SELECT g.id, g.user_id, g.state, g.reason, g.score_given, g.score_maximum, g.recorded_at, g.last_sent_at
+          SELECT g.id, g.user_id, g.state, g.reason, g.score_given, g.score_maximum, g.recorded_at, g.submitted_at, g.last_sent_at
           FROM grade_rows g WHERE g.resource_link_ref = ${input.resourceLinkRef}::uuid
         ), merged AS (
           SELECT coalesce(s.user_id, p.user_id) AS user_id, p.name, p.status AS member_status, p.kind AS member_kind,
-                 p.test_user, s.id AS row_id, s.state, s.reason, s.score_given, s.score_maximum, s.recorded_at, s.last_sent_at,
-                 CASE s.state WHEN 'failed' THEN 0 WHEN 'skipped' THEN 1 WHEN 'pending' THEN 2 WHEN 'sent' THEN 3 ELSE 4 END AS rank
+                 p.test_user, s.id AS row_id, s.state, s.reason, s.score_given, s.score_maximum, s.recorded_at, s.submitted_at, s.last_sent_at,
+                 CASE s.state WHEN 'failed' THEN 0 WHEN 'overridden' THEN 1 WHEN 'skipped' THEN 2 WHEN 'pending' THEN 3 WHEN 'sent' THEN 4 ELSE 5 END AS rank
           FROM scored s FULL OUTER JOIN (SELECT * FROM people WHERE kind = 'learner') p ON p.user_id = s.user_id
         ), paged AS (
           SELECT m.*, count(*) OVER () AS total FROM merged m
@@ -85,7 +88,7 @@ export async function studentPage(
         )
         SELECT pg.user_id, coalesce(pg.name, pp.name) AS name, coalesce(pg.member_status, pp.status) AS member_status,
                coalesce(pg.member_kind, pp.kind) AS member_kind, coalesce(pg.test_user, pp.test_user) AS test_user,
-               pg.state, pg.reason, pg.score_given, pg.score_maximum, pg.recorded_at, pg.last_sent_at, pg.total,
+               pg.state, pg.reason, pg.score_given, pg.score_maximum, pg.recorded_at, pg.submitted_at, pg.last_sent_at, pg.total,
                a.at AS attempt_at, a.outcome AS attempt_outcome, a.http_status AS attempt_status
         FROM paged pg
         LEFT JOIN people pp ON pp.user_id = pg.user_id AND pg.member_kind IS NULL
@@ -121,6 +124,7 @@ export async function studentPage(
       scoreGiven: toNullableNumber(r.score_given),
       scoreMaximum: toNullableNumber(r.score_maximum),
       recordedAt: toDate(r.recorded_at),
+      submittedAt: toDate(r.submitted_at),
       lastSentAt: toDate(r.last_sent_at),
       lastAttempt: attemptAt && r.attempt_outcome ? { at: attemptAt, outcome: r.attempt_outcome, httpStatus: r.attempt_status } : null,
       explanation: withRoster(explain(state, r.reason, member), state, r.reason, r, input.rosterRefreshed ?? false),

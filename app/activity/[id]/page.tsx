@@ -96,6 +96,11 @@ function Result({ result, justSubmitted, refreshHref }: { result: LearnerResult;
             <>
               <Badge tone="ok">Sent</Badge> reached your gradebook at <Time value={result.reachedLmsAt} />
             </>
+          ) : result.lms ? (
+            <span data-teacher-set>
+              <Badge tone="muted">Set by your teacher</Badge> Your teacher changed this grade in the LMS
+              {result.lms.scoreGiven === null ? ", and it shows no grade there for now." : `: your gradebook shows ${formatScore(result.lms.scoreGiven, result.lms.scoreMaximum)}.`}
+            </span>
           ) : result.state === "pending" ? (
             <>
               <Badge tone="warn">On its way</Badge> not yet sent; it usually reaches your gradebook within a minute or two.{" "}

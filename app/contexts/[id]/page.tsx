@@ -12,8 +12,11 @@ import { QUIZ_MAXIMUM } from "@/lib/views/learner";
 import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { gradebookChanges, reconcileWords } from "@/lib/views/gradebook-changes";
 import { withSession } from "@/lib/session/session";
+import { GradebookChanges } from "./gradebook-changes";
 import { KeepAttemptForm } from "./keep-attempt";
+import { PauseForm } from "./pause-form";
 import { SyncButtons } from "./sync-buttons";
 import { Verdict } from "./verdict";
 
@@ -30,7 +33,7 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
   const key = KEY_WORDS[view.key.state];
   const item = LINE_ITEM_WORDS[view.lineItem.state];
   const c = view.counts;
-  const total = c.pending + c.sent + c.skipped + c.failed;
+  const total = c.pending + c.sent + c.skipped + c.failed + c.overridden;
   const keep = await keepAttemptOf(await getDb(), view.id);
 
   return (
@@ -52,8 +55,16 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
           <li><strong data-count="sent">{c.sent}</strong> in gradebook</li>
           <li><strong data-count="skipped">{c.skipped}</strong> not sent</li>
           <li><strong data-count="failed">{c.failed}</strong> failed</li>
+          {c.overridden ? <li><strong data-count="overridden">{c.overridden}</strong> set by hand</li> : null}
         </ul>
         <SyncButtons link={view.id} token={token} failed={c.failed} />
+      </section>
+
+      <section className="card" aria-labelledby="changes">
+        <h2 id="changes">Changed in your gradebook</h2>
+        <Suspense fallback={<TableSkeleton rows={2} />}>
+          <Changes view={view} token={token} />
+        </Suspense>
       </section>
 
       <div className="grid two">
@@ -65,6 +76,11 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
           <dl className="facts">
             <dt>Last launch</dt>
             <dd><Time value={view.key.lastLaunchAt} empty="never" /></dd>
+            <dt>Sending</dt>
+            <dd data-paused={view.paused ? "true" : "false"}>
+              <Sending view={view} />
+              <PauseForm link={view.id} token={token} paused={view.pausedAt !== null} />
+            </dd>
             <dt>Gradebook column</dt>
             <dd>
               <Badge tone={item.tone}>{item.label}</Badge> {item.help}
@@ -133,6 +149,7 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
             <tr>
               <th scope="col">Student</th>
               <th scope="col">Score</th>
+              <th scope="col">Submitted</th>
               <th scope="col">State</th>
               <th scope="col">Last attempt</th>
               <th scope="col">What happened</th>
@@ -146,6 +163,7 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
                   <div className="muted small mono">{r.userId}</div>
                 </th>
                 <td>{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
+                <td><Time value={r.submittedAt} /></td>
                 <td>
                   <Badge tone={r.explanation.tone}>{r.explanation.label}</Badge>
                 </td>
@@ -174,6 +192,43 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
         label="Student pages"
         href={(p) => withSession(`/contexts/${view.id}?page=${p}`, token)}
       />
+    </>
+  );
+}
+
+/** Whether grades go out: paused by the teacher, or by an administrator for the whole LMS. */
+function Sending({ view }: { view: LinkState }) {
+  if (view.platform.paused)
+    return <p><Badge tone="warn">Paused by your school</Badge> Your school&apos;s administrator paused sending to this LMS. Scores are kept and sent when they resume it.</p>;
+  if (view.pausedAt)
+    return <p><Badge tone="warn">Paused</Badge> Since <Time value={view.pausedAt} />. Scores are kept here and sent when you resume.</p>;
+  return <p><Badge tone="ok">On</Badge> Grades go to your gradebook as they come. Pause while you regrade by hand.</p>;
+}
+
+/** Students whose gradebook grade a person set, both values, and the last weekly check. */
+async function Changes({ view, token }: { view: LinkState; token: string }) {
+  const { rows, total } = await gradebookChanges(await getDb(), view.id);
+  const shown = rows.map((r) => ({
+    userId: r.userId,
+    who: r.name ?? r.userId,
+    lms: r.lmsScore === null ? "no grade (cleared)" : formatScore(r.lmsScore, r.lmsMaximum),
+    ours: formatScore(r.scoreGiven, r.scoreMaximum),
+    seenAt: r.seenAt,
+    newer: r.newer,
+    shown: JSON.stringify({ u: r.userId, s: r.lmsScore, m: r.lmsMaximum }),
+  }));
+  return (
+    <>
+      <p className="muted" data-reconcile>{reconcileWords(view.drift)}</p>
+      {total === 0 ? (
+        <p className="empty">None: no grade Gradesync sent was changed by hand in your gradebook.</p>
+      ) : (
+        <p>
+          {total === 1 ? "1 student's grade was" : `${total} students' grades were`} changed by hand in your gradebook. Gradesync keeps the
+          gradebook&apos;s grade unless you choose otherwise: nothing to do if {total === 1 ? "it is" : "they are"} right.
+        </p>
+      )}
+      <GradebookChanges link={view.id} token={token} rows={shown} total={total} />
     </>
   );
 }

@@ -17,6 +17,10 @@ export function Verdict({ view }: { view: LinkState }) {
     );
   if (view.lineItem.state === "missing")
     return <p className="verdict bad">Not in sync: the gradebook column is gone. Restore it or re-open the assignment from your course.</p>;
+  if (view.paused) {
+    const who = view.platform.paused ? "your school's administrator paused sending to this LMS" : "you paused sending";
+    return <p className="verdict warn">Paused: {who}. {c.pending ? `${c.pending} ${c.pending === 1 ? "grade waits" : "grades wait"} here and ${c.pending === 1 ? "goes" : "go"} to your gradebook on resuming.` : "Scores are kept here and sent on resuming."}</p>;
+  }
   if (c.failed > 0) return <p className="verdict bad">{c.failed} {c.failed === 1 ? "grade" : "grades"} could not be sent. Press Retry failed; the table below says why.</p>;
   if (c.pending > 0)
     return (
@@ -24,6 +28,10 @@ export function Verdict({ view }: { view: LinkState }) {
         {c.pending} {c.pending === 1 ? "grade is" : "grades are"} waiting to be sent{c.oldestPendingAt ? <> (the oldest since <Time value={c.oldestPendingAt} />)</> : null}. They go out with the next sync, or press Sync now.
       </p>
     );
-  if (c.sent + c.skipped === 0) return <p className="verdict muted">No scores yet. When students finish the activity, their scores appear here and go to your gradebook.</p>;
-  return <p className="verdict ok">Yes: every score Gradesync holds is in your gradebook{c.skipped ? `, except ${c.skipped} your LMS would not take (see below)` : ""}.</p>;
+  if (c.sent + c.skipped + c.overridden === 0) return <p className="verdict muted">No scores yet. When students finish the activity, their scores appear here and go to your gradebook.</p>;
+  const except = [
+    c.skipped ? `${c.skipped} your LMS would not take` : "",
+    c.overridden ? `${c.overridden} changed by hand in your gradebook, which Gradesync keeps` : "",
+  ].filter(Boolean);
+  return <p className="verdict ok">Yes: every score Gradesync holds is in your gradebook{except.length ? `, except ${except.join(" and ")} (see below)` : ""}.</p>;
 }
