@@ -6,11 +6,10 @@
  * confirmation the simulator's gradebook holds Gradesync's value again. The learner is told while the
  * teacher's grade stands. Needs `npm run build` and /usr/bin/chromium.
  */
-import path from "node:path";
-import type { FrameLocator, Page } from "playwright-core";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUIZ } from "@/lib/views/learner";
-import { ARTIFACTS } from "./support/browser";
+import { hydrated, shot } from "./support/browser";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
 
 const CRON_SECRET = "e2e-truth-cron-secret-with-enough-characters";
@@ -23,13 +22,7 @@ afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
 const TEACHER = { link: "bio101-quiz", user: "u-ada", role: "Instructor" };
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 
-async function hydrated(scope: FrameLocator): Promise<void> {
-  await expect
-    .poll(() => scope.locator("form").first().evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactFiber"))), { timeout: 15_000 })
-    .toBe(true);
-}
 
 describe("a grade a teacher changed by hand in the LMS", () => {
   it("is kept and shown; Send Gradesync's score, confirmed, puts Gradesync's value back in the LMS gradebook", async () => {

@@ -6,10 +6,9 @@
  * sees when; a learner cannot open the teacher's page; the operator signs in and finds the story.
  * Needs `npm run build` and /usr/bin/chromium.
  */
-import path from "node:path";
 import type { FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS } from "./support/browser";
+import { hydrated, shot } from "./support/browser";
 import { lmsLaunch as startedLmsLaunch, startStack, type Stack } from "./support/stack";
 
 const ADMIN_TOKEN = "e2e-admin-token-that-is-long-enough";
@@ -32,14 +31,7 @@ function toolUrl(page: Page, part: string): URL {
   return new URL(frame.url());
 }
 
-/** Waits until React owns the page's forms, so a click runs the action in place (a click before that posts the form as plain HTML, which works too but reloads). */
-async function hydrated(scope: Page | FrameLocator): Promise<void> {
-  await expect
-    .poll(() => scope.locator("form").first().evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactFiber"))), { timeout: 15_000 })
-    .toBe(true);
-}
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 
 describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () => {
   let teacherUrl: URL;

@@ -4,11 +4,10 @@
  * after a sync the LMS gradebook still holds full marks. The teacher switches the link to "latest" and the
  * learner's page says so. Needs `npm run build` and /usr/bin/chromium.
  */
-import path from "node:path";
 import type { FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUIZ } from "@/lib/views/learner";
-import { ARTIFACTS } from "./support/browser";
+import { hydrated, shot } from "./support/browser";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
@@ -19,14 +18,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 
-/** Waits until React owns the page's forms, so a click runs the action in place. */
-async function hydrated(scope: FrameLocator): Promise<void> {
-  await expect
-    .poll(() => scope.locator("form").first().evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactFiber"))), { timeout: 15_000 })
-    .toBe(true);
-}
 
 /** Answers the quiz with `right` questions right (the first ones) and the rest wrong, and submits. */
 async function takeQuiz(tool: FrameLocator, right: number): Promise<void> {

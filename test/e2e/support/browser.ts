@@ -2,7 +2,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type FrameLocator, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -23,3 +24,13 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
 }
 
 export const ARTIFACTS = path.resolve(import.meta.dirname, "../../../test-results/e2e");
+
+/** Waits until React owns the page's forms, so a click runs the action in place (a click before that posts the form as plain HTML, which works too but reloads). */
+export async function hydrated(scope: Page | FrameLocator): Promise<void> {
+  await expect
+    .poll(() => scope.locator("form").first().evaluate((el) => Object.keys(el).some((k) => k.startsWith("__reactFiber"))), { timeout: 15_000 })
+    .toBe(true);
+}
+
+/** A full-page screenshot into the artifacts folder. */
+export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
