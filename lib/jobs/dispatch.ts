@@ -26,6 +26,8 @@ export interface Dispatcher {
    * here is joined instead of started again (as Inngest would drop it).
    */
   enqueue(kind: string, payload: object, opts: { trigger: Trigger; id?: string; join?: boolean }): Promise<Dispatched>;
+  /** Whether a request with this `id` is running here and a joining `enqueue` would join it (inline). */
+  joinable(kind: string, id: string): boolean;
   /** Runs a job in this process to its end, whatever the engine. */
   runHere(kind: string, payload: object, trigger: Trigger): Promise<InlineRun>;
   /** Runs a unit soon, debounced per context. Never throws: failures are logged. */
@@ -75,6 +77,8 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
       }
       return { mode: "inline", run: await run, joined: false };
     },
+
+    joinable: (kind, id) => inflight.has(`${kind}:${id}`),
 
     runHere: (kind, payload, trigger) => here(jobOfKind(kind), payload, trigger),
 

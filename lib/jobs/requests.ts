@@ -77,7 +77,8 @@ async function pushNow(contextRef: string, button: "push" | "retry" | "overwrite
 /** *Sync now*: push every pending score of the course now (a push of it already running sends them too). */
 export async function requestSync(contextRef: string, d: Dispatcher = dispatcher()): Promise<SyncRequestResult> {
   const other = await runningPush(contextRef);
-  if (other) return { status: "running_elsewhere", runId: other };
+  // The running push may be a click's own, started here while this one read: that one is joined.
+  if (other && !d.joinable(pushContextJob.kind, manualEventId("push", contextRef))) return { status: "running_elsewhere", runId: other };
   return pushNow(contextRef, "push", d);
 }
 
