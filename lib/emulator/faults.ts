@@ -6,6 +6,8 @@ export function defaultFaults(): Faults {
   return {
     latencyMs: undefined,
     hangMs: undefined,
+    hangMethod: undefined,
+    hangTimes: undefined,
     rateLimit: undefined,
     serverErrors: undefined,
     notGradable: new Set(),

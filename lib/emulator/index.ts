@@ -109,7 +109,11 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     };
     try {
       await sleep(latencyFor(faults, platformId), req.signal);
-      if (faults.hangMs && (!faults.hangMethod || faults.hangMethod === req.method)) await sleep(faults.hangMs, req.signal);
+      if (faults.hangMs && (!faults.hangMethod || faults.hangMethod === req.method)) {
+        const ms = faults.hangMs;
+        if (faults.hangTimes !== undefined && --faults.hangTimes <= 0) faults.hangMs = faults.hangTimes = undefined;
+        await sleep(ms, req.signal);
+      }
       // The client gave up while we stalled: like an LMS that never got the request, change nothing.
       if (req.signal.aborted) return finish(settle(new Response(null, { status: 499 })));
       if (admission?.refusal) {

@@ -237,6 +237,8 @@ export interface Faults {
   hangMs?: number;
   /** Only requests of this method hang (default: every request). */
   hangMethod?: "GET" | "POST";
+  /** Only this many requests hang, then hanging stops by itself (default: every request until cleared). */
+  hangTimes?: number;
   /** The next `remaining` requests (of `platformId`, and of `method`, if given) are throttled. */
   rateLimit?: { style: "429" | "canvas403"; retryAfterSeconds?: number; remaining: number; platformId?: string; method?: "GET" | "POST" };
   /** The next `remaining` requests (of `platformId`, and of `method`, if given) fail with this status. */

@@ -1,6 +1,8 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { GET, POST } from "@/app/api/cron/[job]/route";
 import { setDbForTests } from "@/lib/db/client";
+import { rowsOf } from "@/lib/db/rows";
 import { setEnvForTests } from "@/lib/env";
 import { recordScores } from "@/lib/grades/record";
 import { handleCron } from "@/lib/jobs/cron";
@@ -62,7 +64,8 @@ describe("/api/cron/*", () => {
     await recordScores(scoresFor(s, 4), { source: "webhook" });
     emu.emulator.faults.latencyMs = 150;
     const first = call("grades", req("grades"));
-    await new Promise((r) => setTimeout(r, 80));
+    // The first run is under way (its row is written) before the second call.
+    await vi.waitFor(async () => expect(await rowsOf(t.db, sql`SELECT 1 FROM sync_runs WHERE outcome = 'running'`)).toHaveLength(1));
     const second = await call("grades", req("grades"));
     expect(second.status).toBe(409);
     const running = (await second.json()).running;
