@@ -37,7 +37,7 @@ export function GradebookChanges({ link, token, rows, total }: { link: string; t
   );
   return (
     <>
-      <p className={`status-line ${state.tone}`} role="status" aria-live="polite">{state.message || "\u00a0"}</p>
+      <p className={`status-line ${state.tone}`} aria-live="polite">{state.message || "\u00a0"}</p>
       {rows.length === 0 ? null : (
         <>
           <div className="table-wrap">
