@@ -73,7 +73,7 @@ describe("a grade a teacher changed by hand in the LMS", () => {
     await shot(teacher, "truth-confirm.png");
     await row.getByRole("button", { name: "Yes, replace it" }).click();
     await expect
-      .poll(() => tTool.locator("section[aria-labelledby=changes] [role=status]").textContent(), { timeout: 30_000 })
+      .poll(() => tTool.locator("section[aria-labelledby=changes] .status-line").textContent(), { timeout: 30_000 })
       .toMatch(/Gradesync's score (replaced|will replace) the gradebook's for 1 student\./);
     await expect.poll(() => cell()?.setBy, { timeout: 30_000 }).toBe("tool");
     expect(cell()!.resultScore).toBe(full);
