@@ -13,12 +13,11 @@ import { retryFailedAction, syncNowAction } from "@/app/contexts/[id]/actions";
 import { UNREADABLE_FORM } from "@/app/_lib/form-payload";
 import { POST as cronPost } from "@/app/api/cron/[job]/route";
 import { GET as statusGet } from "@/app/api/status/route";
-import { POST as webhookPost } from "@/app/api/webhooks/grades/route";
 import { GET as launchGet } from "@/app/launch/route";
 import { proxy } from "@/proxy";
 import { setDbForTests } from "@/lib/db/client";
+import { rowsOf } from "@/lib/db/rows";
 import { dispatcher } from "@/lib/jobs/dispatch";
-import { signatureHeader } from "@/lib/grades/signature";
 import { createSession, verifySession } from "@/lib/session/session";
 import { resetSignInThrottleForTests } from "@/lib/sign-in-throttle";
 import { searchQuerySchema } from "@/lib/views/admin";
@@ -28,6 +27,7 @@ import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { TEST_KEYS } from "../support/env";
 import { gradeRow, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
+import { countRows, postWebhook, webhookEntry } from "../support/webhook";
 
 const requestHeaders = vi.hoisted(() => ({ value: new Headers({ host: "localhost:3000" }) }));
 vi.mock("next/headers", () => ({
@@ -58,31 +58,13 @@ beforeEach(async () => {
 // A recorded score asks the process's dispatcher for a push soon: nothing is left to fire after a test.
 afterEach(() => dispatcher().cancelWaiting());
 
-const count = async (table: string) =>
-  Number(((await t.db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`))) as unknown as { rows: { n: number }[] }).rows[0].n);
+const count = (table: string) => countRows(t.db, table);
 const recorded = async () => ({ rows: await count("grade_rows"), revisions: await count("grade_revisions"), deliveries: await count("webhook_deliveries") });
 const nothing = { rows: 0, revisions: 0, deliveries: 0 };
 
-const entry = (over: Record<string, unknown> = {}) => ({
-  platformId: s.platformId,
-  contextId: s.contextId,
-  resourceLinkId: s.resourceLinkId,
-  userId: "learner-1",
-  scoreGiven: 8,
-  scoreMaximum: 10,
-  ...over,
-});
+const entry = (over: Record<string, unknown> = {}) => webhookEntry(s, over);
 
-function webhook(body: unknown) {
-  const raw = JSON.stringify(body);
-  return webhookPost(
-    new Request("http://localhost/api/webhooks/grades", {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-grader-signature": signatureHeader(TEST_KEYS.webhook, raw) },
-      body: raw,
-    }),
-  );
-}
+const webhook = (body: unknown) => postWebhook(body);
 
 const backfill = (body: unknown) =>
   cronPost(
@@ -203,7 +185,7 @@ describe("GET /launch", () => {
       expect(res.status).toBe(502);
       expect(await res.text()).toContain("cannot read");
     }
-    const stored = ((await t.db.execute(sql`SELECT count(*)::int AS n FROM platforms WHERE platform_id = 'hp'`)) as unknown as { rows: { n: number }[] }).rows[0].n;
+    const [{ n: stored }] = await rowsOf<{ n: number }>(t.db, sql`SELECT count(*)::int AS n FROM platforms WHERE platform_id = 'hp'`);
     expect(stored).toBe(0);
   });
 

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
-import { POST } from "@/app/api/webhooks/grades/route";
 import { setDbForTests } from "@/lib/db/client";
 import { setEnvForTests } from "@/lib/env";
 import { pruneDeliveries } from "@/lib/grades/deliveries";
@@ -11,6 +10,7 @@ import { useEmulator } from "../support/emulator";
 import { TEST_KEYS, testEnv } from "../support/env";
 import { counters, gradeRow, seedTriple, useGradeEnv, type Seeded } from "../support/seed";
 import { brokenDb, expectJson500 } from "../support/broken-db";
+import { countRows, postWebhook, webhookEntry } from "../support/webhook";
 
 const t = useTestDb();
 const emu = useEmulator();
@@ -24,26 +24,10 @@ beforeEach(async () => {
 // The route asks the process's dispatcher for a push soon: nothing is left to fire after a test.
 afterEach(() => dispatcher().cancelWaiting());
 
-const entry = (over: Record<string, unknown> = {}) => ({
-  platformId: s.platformId,
-  contextId: s.contextId,
-  resourceLinkId: s.resourceLinkId,
-  userId: "learner-1",
-  scoreGiven: 8,
-  scoreMaximum: 10,
-  ...over,
-});
+const entry = (over: Record<string, unknown> = {}) => webhookEntry(s, over);
+const post = postWebhook;
 
-function post(body: unknown, opts: { secret?: string; t?: number; header?: string | null; raw?: string } = {}) {
-  const raw = opts.raw ?? JSON.stringify(body);
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  const header = opts.header === undefined ? signatureHeader(opts.secret ?? TEST_KEYS.webhook, raw, opts.t) : opts.header;
-  if (header !== null) headers["x-grader-signature"] = header;
-  return POST(new Request("http://localhost/api/webhooks/grades", { method: "POST", headers, body: raw }));
-}
-
-const rowCount = async () =>
-  Number(((await t.db.execute(sql`SELECT count(*)::int AS n FROM grade_rows`)) as unknown as { rows: { n: number }[] }).rows[0].n);
+const rowCount = () => countRows(t.db, "grade_rows");
 
 describe("POST /api/webhooks/grades", () => {
   it("accepts a signed delivery: 202, a pending row, a push scheduled for its context", async () => {
