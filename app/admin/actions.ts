@@ -134,6 +134,13 @@ async function unknownWords(s: { platformId: string; contextId?: string; resourc
 }
 
 export async function backfillAction(prev: BackfillState, payload: FormData): Promise<BackfillState> {
+  const answer = await backfill(prev, payload);
+  // A dry run or a run was started: the page's runs and courses are re-rendered in the same answer.
+  if (answer.step !== "edit") revalidatePath("/admin");
+  return answer;
+}
+
+async function backfill(prev: BackfillState, payload: FormData): Promise<BackfillState> {
   const form = formPayload(payload);
   if (!form) return { step: "edit", error: UNREADABLE_FORM, selector: EMPTY_SELECTOR };
   if (!allowed(await currentAdminAccess())) return { step: "edit", error: "Sign in again.", selector: previousSelector(prev) };
@@ -146,7 +153,6 @@ export async function backfillAction(prev: BackfillState, payload: FormData): Pr
   const dryRun = async (error: string | null): Promise<BackfillState> => {
     try {
       const r = await dispatcher().enqueue(backfillJob.kind, { ...read.selector, dryRun: true }, { trigger: "manual" });
-      revalidatePath("/admin");
       const outcome = r.mode === "inline" ? (r.run.backfill as BackfillOutcome | undefined) : undefined;
       if (!outcome) return { step: "edit", error: "The dry run did not answer. See the server log.", selector: read.echo };
       return { step: "preview", error, selector: read.echo, wouldSend: outcome.wouldSend ?? 0, overridden: outcome.overridden ?? 0, rows: (outcome.rows ?? []).slice(0, 50) };
@@ -169,7 +175,6 @@ export async function backfillAction(prev: BackfillState, payload: FormData): Pr
   try {
     const id = backfillEventId(request);
     const r = await dispatcher().enqueue(backfillJob.kind, request, { trigger: "manual", id });
-    revalidatePath("/admin");
     if (r.mode === "inngest") return { step: "done", error: null, selector: read.echo, message: `Backfill queued (event ${id}).` };
     const { run } = r;
     const revised = (run.backfill as BackfillOutcome | undefined)?.revised ?? 0;

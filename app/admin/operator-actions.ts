@@ -22,6 +22,15 @@ export interface OperatorState {
   message: string | null;
 }
 
+/** An inner answer: `ran` when something was done (a run, a change), so the page has news. */
+type Done = OperatorState & { ran?: boolean };
+
+/** The answer, with the page's tables re-rendered in the same response when something was done. */
+function refreshed({ ran, ...answer }: Done): OperatorState {
+  if (ran ?? answer.ok) revalidatePath("/admin", "layout");
+  return answer;
+}
+
 const SIGN_IN_AGAIN: OperatorState = { ok: false, message: "Sign in again (your admin sign-in has expired)." };
 
 const LABELS: Record<string, string> = { platformId: "The platform id", intent: "The button", concurrency: "The ceiling" };
@@ -37,6 +46,10 @@ function check<T extends z.ZodTypeAny>(schema: T, values: Record<string, string 
 const pauseForm = z.object({ platformId: ltiId(), intent: z.enum(["pause", "resume"], { message: "must be Pause or Resume" }) });
 
 export async function platformPauseAction(_prev: OperatorState, payload: FormData): Promise<OperatorState> {
+  return refreshed(await platformPause(payload));
+}
+
+async function platformPause(payload: FormData): Promise<Done> {
   const form = formPayload(payload);
   if (!form) return { ok: false, message: UNREADABLE_FORM };
   if (!allowed(await currentAdminAccess())) return SIGN_IN_AGAIN;
@@ -45,7 +58,6 @@ export async function platformPauseAction(_prev: OperatorState, payload: FormDat
   const { platformId, intent } = read.data;
   try {
     const r = await requestPause({ platformId }, intent === "pause");
-    revalidatePath("/admin", "layout");
     if (!r.found) return { ok: false, message: `No platform “${platformId}”.` };
     if (intent === "pause")
       return { ok: true, message: r.changed ? `Paused ${platformId}: nothing is sent to it; scores are still recorded.` : `${platformId} was already paused.` };
@@ -68,6 +80,10 @@ const ceilingValue = z
 const ceilingForm = z.object({ platformId: ltiId(), concurrency: ceilingValue });
 
 export async function platformCeilingAction(_prev: OperatorState, payload: FormData): Promise<OperatorState> {
+  return refreshed(await platformCeiling(payload));
+}
+
+async function platformCeiling(payload: FormData): Promise<Done> {
   const form = formPayload(payload);
   if (!form) return { ok: false, message: UNREADABLE_FORM };
   if (!allowed(await currentAdminAccess())) return SIGN_IN_AGAIN;
@@ -79,7 +95,6 @@ export async function platformCeilingAction(_prev: OperatorState, payload: FormD
   const { platformId, concurrency } = read.data;
   try {
     const found = await setCeiling(await getDb(), platformId, concurrency);
-    revalidatePath("/admin", "layout");
     if (!found) return { ok: false, message: `No platform “${platformId}”.` };
     return {
       ok: true,
@@ -95,17 +110,21 @@ export async function platformCeilingAction(_prev: OperatorState, payload: FormD
 }
 
 export async function reconcileAction(_prev: OperatorState, payload: FormData): Promise<OperatorState> {
+  return refreshed(await reconcile(payload));
+}
+
+async function reconcile(payload: FormData): Promise<Done> {
   if (!formPayload(payload)) return { ok: false, message: UNREADABLE_FORM };
   if (!allowed(await currentAdminAccess())) return SIGN_IN_AGAIN;
   try {
     const r = await requestReconcile();
-    revalidatePath("/admin", "layout");
     if (r.status === "queued") return { ok: true, message: "Reconcile queued: its result shows under Recent runs when it ends." };
     if (r.status !== "done") return { ok: true, message: "A reconcile is already running: its result shows under Recent runs when it ends." };
     const n = (k: string) => Number(r.summary.counts[k] ?? 0);
     const read = n("inSync") + n("differs") + n("missing");
     return {
       ok: r.summary.outcome !== "failed",
+      ran: true,
       message:
         `Reconcile ${r.summary.outcome}: ${read} ${read === 1 ? "grade" : "grades"} read back — ${n("inSync")} in sync, ${n("differs")} changed by hand, ` +
         `${n("missing")} missing (${n("resent")} sent again), ${n("clipped")} clipped to the maximum.`,
