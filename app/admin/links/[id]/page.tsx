@@ -146,7 +146,7 @@ async function Changes({ link }: { link: LinkState }) {
               </th>
               <td>{r.lmsScore === null ? "no grade (cleared)" : formatScore(r.lmsScore, r.lmsMaximum)}</td>
               <td>
-                {formatScore(r.scoreGiven, r.scoreMaximum)}
+                {onColumnScale(r)}
                 {r.newer ? <span className="muted small"> (newer, waiting)</span> : null}
               </td>
               <td><Time value={r.seenAt} /></td>
@@ -157,6 +157,13 @@ async function Changes({ link }: { link: LinkState }) {
       {total > rows.length ? <p className="muted">Only the first {rows.length} of {total} are shown.</p> : null}
     </div>
   );
+}
+
+/** Gradesync's score on the column's scale when that differs ("100 / 100 (5 / 5)"), to compare like with like. */
+function onColumnScale(r: { scoreGiven: number | null; scoreMaximum: number | null; lmsMaximum: number | null }): string {
+  const own = formatScore(r.scoreGiven, r.scoreMaximum);
+  if (r.scoreGiven === null || !r.scoreMaximum || !r.lmsMaximum || r.lmsMaximum === r.scoreMaximum) return own;
+  return `${formatScore((r.scoreGiven / r.scoreMaximum) * r.lmsMaximum, r.lmsMaximum)} (${own})`;
 }
 
 async function Students({ link, page }: { link: LinkState; page: number }) {
