@@ -127,7 +127,9 @@ async function reconcile(payload: FormData): Promise<Done> {
       ran: true,
       message:
         `Reconcile ${r.summary.outcome}: ${read} ${read === 1 ? "grade" : "grades"} read back — ${n("inSync")} in sync, ${n("differs")} changed by hand, ` +
-        `${n("missing")} missing (${n("resent")} sent again), ${n("clipped")} clipped to the maximum.`,
+        `${n("missing")} missing (${n("resent")} sent again), ${n("clipped")} clipped to the maximum` +
+        // Links a reconcile could not read (paused, or no key or column): said, so a zero is not mistaken for "all fine".
+        (n("unread") ? `; ${n("unread")} ${n("unread") === 1 ? "link" : "links"} not read (paused, or no key or column).` : "."),
     };
   } catch (error) {
     if (error instanceof AlreadyRunningError) return { ok: true, message: "A reconcile is already running: its result shows under Recent runs when it ends." };
