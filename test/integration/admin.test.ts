@@ -92,6 +92,12 @@ describe("links with grades set by hand or drift", () => {
     // Drift alone (a score the LMS lost, seen by a reconcile) also counts.
     await t.db.execute(sql`UPDATE resource_links SET drift_missing = 1 WHERE id = ${b.resourceLinkRef}::uuid`);
     expect((await adminList(t.db, { changed: true })).changed).toBe(2);
+
+    // With the platform paused nothing is read, and the answer says so rather than "0 read, all fine".
+    await platformPauseAction(none, form({ platformId: a.platformId, intent: "pause" }));
+    const paused = await reconcileAction(none, form({}));
+    expect(paused.message).toContain("0 grades read back");
+    expect(paused.message).toContain("2 links not read (paused, or no key or column).");
   });
 });
 
