@@ -1,16 +1,22 @@
 "use client";
-/** Backfill in two steps: a dry run that lists what would be sent and warns, then a confirmed run. */
+/**
+ * Backfill in two steps: a dry run that counts and lists what would be sent — and how many of the
+ * selected students have a grade a person set in the LMS (left alone, unless `overwrite` is ticked)
+ * — then a confirmed run.
+ */
 import { useActionState } from "react";
 import { formatScore } from "@/app/_lib/format";
 import { SubmitButton } from "@/app/_lib/submit-button";
 import { backfillAction, type BackfillState } from "./actions";
 import { selectorKey } from "./selector-key";
 
-const initial: BackfillState = { step: "edit", error: null, selector: { platformId: "", contextId: "", resourceLinkId: "", since: "" } };
+const initial: BackfillState = { step: "edit", error: null, selector: { platformId: "", contextId: "", resourceLinkId: "", since: "", overwrite: "" } };
 
 export function BackfillForm() {
   const [state, action] = useActionState(backfillAction, initial);
   const s = state.selector;
+  const overridden = state.overridden ?? 0;
+  const overwrite = s.overwrite === "yes";
   // The key remounts the inputs on every answer, so they show the selection that answer is about;
   // `previewed` names it, and the server refuses a run whose fields no longer match it.
   return (
@@ -39,14 +45,24 @@ export function BackfillForm() {
           <input name="since" defaultValue={s.since} placeholder="2026-11-01" />
         </label>
       </div>
+      <label className="confirm">
+        <input type="checkbox" name="overwrite" value="yes" defaultChecked={s.overwrite === "yes"} /> Overwrite grades teachers set by hand in the LMS
+        <span className="muted"> (without it, those students are left alone)</span>
+      </label>
       {state.error ? <p className="status-line bad" role="alert">{state.error}</p> : null}
       {state.step === "preview" ? (
         <div className="preview" role="region" aria-label="Dry run">
           <p>
-            <strong data-would-send={state.wouldSend}>{state.wouldSend ?? 0}</strong> {state.wouldSend === 1 ? "score" : "scores"} would be sent again.
+            <span className="badge muted">Dry run</span> <strong data-would-send={state.wouldSend}>{state.wouldSend ?? 0}</strong>{" "}
+            {state.wouldSend === 1 ? "score" : "scores"} would be sent again; nothing was sent.
           </p>
-          <p className="warning" role="note">
-            Re-sending overwrites grades that teachers changed by hand in the LMS gradebook since these scores were sent. Backfill only what the scoring fix changed.
+          <p className="warning" role="note" data-overridden={overridden}>
+            {overridden === 0
+              ? "No selected student has a grade set by hand in the LMS."
+              : overwrite
+                ? `${overridden} of them ${overridden === 1 ? "has a grade" : "have grades"} a teacher set by hand in the LMS: this backfill would overwrite ${overridden === 1 ? "it" : "them"}.`
+                : `${overridden} selected ${overridden === 1 ? "student has a grade" : "students have grades"} a teacher set by hand in the LMS: left alone (tick “Overwrite” to replace them).`}{" "}
+            Backfill only what the scoring fix changed.
           </p>
           {state.rows && state.rows.length > 0 ? (
             <div className="table-wrap">
@@ -79,7 +95,10 @@ export function BackfillForm() {
           ) : null}
           {(state.wouldSend ?? 0) > 0 ? (
             <label className="confirm">
-              <input type="checkbox" name="confirm" value="yes" /> I understand this overwrites hand-edited grades for these students.
+              <input type="checkbox" name="confirm" value="yes" />{" "}
+              {overwrite && overridden > 0
+                ? `I understand this replaces ${overridden} ${overridden === 1 ? "grade" : "grades"} teachers set by hand.`
+                : `I understand these ${state.wouldSend} ${state.wouldSend === 1 ? "score is" : "scores are"} sent again as new revisions.`}
             </label>
           ) : null}
         </div>

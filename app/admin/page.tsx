@@ -3,16 +3,21 @@ import Link from "next/link";
 import { Suspense } from "react";
 import { requireAdmin } from "@/app/_lib/admin";
 import { ThroughputChart } from "@/app/_lib/charts";
-import { Badge, formatScore, Time } from "@/app/_lib/format";
+import { Badge, Time } from "@/app/_lib/format";
 import { param, type SearchParams } from "@/app/_lib/page-session";
 import { Pager } from "@/app/_lib/pager";
 import { getDb } from "@/lib/db/client";
-import { ADMIN_STATES, adminList, adminStateSchema, recentRuns, searchQuerySchema, searchScores, throughput, type AdminState, type ScoreStory } from "@/lib/views/admin";
-import { explain, KEY_WORDS, runOutcomeWords, type RowState } from "@/lib/views/reasons";
+import type { LinkState } from "@/lib/links/state";
+import { ADMIN_STATES, adminList, adminStateSchema, searchQuerySchema, throughput, type AdminState } from "@/lib/views/admin";
+import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { AlertsNote } from "./alerts-note";
 import { BackfillForm } from "./backfill-form";
 import { signOutAction } from "./actions";
+import { PlatformsTable } from "./platforms-table";
+import { ReconcileForm } from "./reconcile-form";
+import { RunsTable } from "./runs-table";
+import { Search } from "./search-results";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Operator dashboard" };
@@ -24,9 +29,10 @@ const STATE_WORDS: Record<AdminState, { label: string; tone: string }> = {
   ok: { label: "OK", tone: "ok" },
 };
 
-function href(q: { state?: string | null; page?: number; q?: string | null }): string {
+function href(q: { state?: string | null; changed?: boolean; page?: number; q?: string | null }): string {
   const u = new URLSearchParams();
   if (q.state) u.set("state", q.state);
+  if (q.changed) u.set("changed", "1");
   if (q.page && q.page > 1) u.set("page", String(q.page));
   if (q.q) u.set("q", q.q);
   const s = u.toString();
@@ -41,8 +47,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   const page = pageNumber(param(query, "page"));
   const typed = param(query, "q") ?? "";
   const q = searchQuerySchema.safeParse(typed);
+  const changed = param(query, "changed") === "1";
   const db = await getDb();
-  const list = await adminList(db, { state, page });
+  const list = await adminList(db, { state, changed, page });
 
   return (
     <main className="wide">
@@ -64,7 +71,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       <section className="card" aria-labelledby="search-h">
         <h2 id="search-h">Find a score</h2>
         <form method="get" action="/admin" className="search" role="search">
-          <label htmlFor="q">User id or delivery id</label>
+          <label htmlFor="q">Name, e-mail, user id or delivery id</label>
           <input id="q" name="q" defaultValue={q.success ? q.data : ""} maxLength={1024} />
           <button type="submit">Search</button>
         </form>
@@ -82,17 +89,27 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       <section className="card" aria-labelledby="list-h">
         <h2 id="list-h">Courses</h2>
         <nav className="filters" aria-label="Filter by state">
-          <Link href={href({})} aria-current={state === null ? "page" : undefined}>
+          <Link href={href({ changed })} aria-current={state === null ? "page" : undefined}>
             All ({Object.values(list.byState).reduce((a, b) => a + b, 0)})
           </Link>
           {ADMIN_STATES.map((s) => (
-            <Link key={s} href={href({ state: s })} aria-current={state === s ? "page" : undefined}>
+            <Link key={s} href={href({ state: s, changed })} aria-current={state === s ? "page" : undefined}>
               {STATE_WORDS[s].label} ({list.byState[s]})
             </Link>
           ))}
         </nav>
+        <nav className="filters" aria-label="Filter by changes in the LMS">
+          <Link href={href({ state })} aria-current={!changed ? "page" : undefined}>
+            Any
+          </Link>
+          <Link href={href({ state, changed: true })} aria-current={changed ? "page" : undefined} data-filter="changed">
+            Set by hand or drift ({list.changed})
+          </Link>
+        </nav>
         {list.entries.length === 0 ? (
-          <p className="empty">{state ? "No course is in this state." : "No course has launched Gradesync yet."}</p>
+          <p className="empty">
+            {changed ? "No course has grades set by hand in the LMS or drift" + (state ? " in this state." : ".") : state ? "No course is in this state." : "No course has launched Gradesync yet."}
+          </p>
         ) : (
           <div className="table-wrap">
             <table className="contexts">
@@ -103,6 +120,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
                   <th scope="col">Key</th>
                   <th scope="col">Column</th>
                   <th scope="col">Scores</th>
+                  <th scope="col">In the LMS</th>
                   <th scope="col">Oldest pending</th>
                   <th scope="col">Roster</th>
                   <th scope="col">Last run</th>
@@ -110,20 +128,24 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
               </thead>
               <tbody>
                 {list.entries.map((e) => (
-                  <tr key={e.id} data-id={e.id} data-state={e.state}>
-                    <td><Badge tone={STATE_WORDS[e.state].tone}>{STATE_WORDS[e.state].label}</Badge></td>
+                  <tr key={e.id} data-id={e.id} data-state={e.state} data-overridden={e.counts.overridden}>
+                    <td>
+                      <Badge tone={STATE_WORDS[e.state].tone}>{STATE_WORDS[e.state].label}</Badge>
+                      {e.paused ? <div><Badge tone="warn">Paused</Badge></div> : null}
+                    </td>
                     <th scope="row">
-                      {e.title ?? e.resourceLinkId}
+                      <Link href={`/admin/links/${e.id}`}>{e.title ?? e.resourceLinkId}</Link>
                       <div className="muted small mono">{e.platform.platformId} / {e.course.contextId} / {e.resourceLinkId}</div>
                     </th>
                     <td>
                       <Badge tone={KEY_WORDS[e.key.state].tone}>{KEY_WORDS[e.key.state].label}</Badge>
                       <div className="muted small"><Time value={e.key.lastLaunchAt} empty="never launched" /></div>
                     </td>
-                    <td>{e.lineItem.state}</td>
+                    <td><Badge tone={LINE_ITEM_WORDS[e.lineItem.state].tone}>{LINE_ITEM_WORDS[e.lineItem.state].label}</Badge></td>
                     <td className="nowrap">
                       {e.counts.pending} pending · {e.counts.sent} sent · {e.counts.skipped} skipped · {e.counts.failed} failed
                     </td>
+                    <td><InLms link={e} /></td>
                     <td><Time value={e.counts.oldestPendingAt} /></td>
                     <td>{e.roster.refreshedAt ? <>{e.roster.activeLearners} active · <Time value={e.roster.refreshedAt} /></> : <span className="muted">not refreshed</span>}</td>
                     <td>{e.lastRun ? <><Badge tone={runOutcomeWords(e.lastRun.outcome).tone}>{e.lastRun.outcome}</Badge> <Time value={e.lastRun.startedAt} /></> : <span className="muted">—</span>}</td>
@@ -133,14 +155,34 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
             </table>
           </div>
         )}
-        <Pager page={list.page} pages={list.pages} label="Course pages" href={(p) => href({ state, page: p })} />
+        <Pager page={list.page} pages={list.pages} label="Course pages" href={(p) => href({ state, changed, page: p })} />
+      </section>
+
+      <section className="card" aria-labelledby="platforms-h">
+        <h2 id="platforms-h">Platforms</h2>
+        <p className="muted">
+          Requests in flight per LMS: the pacing window starts at the ceiling, halves when the LMS throttles and widens again on calm
+          answers. Pausing a platform stops every call to it; scores are still recorded and sent when it is resumed.
+        </p>
+        <Suspense fallback={<div className="skeleton block" aria-busy="true" />}>
+          <PlatformsTable />
+        </Suspense>
+      </section>
+
+      <section className="card" aria-labelledby="rc-h">
+        <h2 id="rc-h">Reconcile</h2>
+        <p className="muted">
+          Read back every gradebook column Gradesync sent to and compare it with what was sent (the weekly job): grades changed by hand
+          are kept and counted, grades the LMS lost are sent again once.
+        </p>
+        <ReconcileForm />
       </section>
 
       <div className="grid two">
         <section className="card" aria-labelledby="runs-h">
           <h2 id="runs-h">Recent runs</h2>
           <Suspense fallback={<div className="skeleton block" aria-busy="true" />}>
-            <Runs />
+            <RunsTable />
           </Suspense>
         </section>
         <section className="card" aria-labelledby="tp-h">
@@ -160,31 +202,21 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   );
 }
 
-async function Runs() {
-  const runs = await recentRuns(await getDb(), 10);
-  if (!runs.length) return <p className="empty">No runs yet.</p>;
+/** Rows a person set in the LMS, and the last reconcile's drift (null until one ran). */
+function InLms({ link }: { link: LinkState }) {
+  const d = link.drift;
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Started</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Counts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>{r.kind} <span className="muted small">({r.trigger})</span></td>
-              <td><Time value={r.startedAt} /></td>
-              <td><Badge tone={runOutcomeWords(r.outcome).tone}>{r.outcome}</Badge></td>
-              <td className="small">{Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" · ") || "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div data-drift={d.checkedAt ? `${d.differs}/${d.missing}` : "unchecked"}>
+      {link.counts.overridden ? <Badge tone="warn">{link.counts.overridden} set by hand</Badge> : <span className="muted">none set by hand</span>}
+      <div className="muted small">
+        {d.checkedAt ? (
+          <>
+            {d.inSync} in sync · {d.differs} differ · {d.missing} missing · <Time value={d.checkedAt} />
+          </>
+        ) : (
+          "not reconciled yet"
+        )}
+      </div>
     </div>
   );
 }
@@ -193,74 +225,3 @@ async function Throughput() {
   return <ThroughputChart days={await throughput(await getDb(), { days: 14 })} />;
 }
 
-async function Search({ query }: { query: string }) {
-  const result = await searchScores(await getDb(), query);
-  if (result.matched === "none") return <p className="empty" role="status">No delivery or user with the id “{query}”.</p>;
-  return (
-    <div className="stories" role="region" aria-label="Search results">
-      {result.delivery ? (
-        <p>
-          Delivery <code>{result.delivery.id}</code> received <Time value={result.delivery.receivedAt} />, {result.delivery.accepted} accepted.
-        </p>
-      ) : result.matched === "delivery" ? (
-        <p>
-          Delivery <code>{query}</code> (older than the 30 days its receipt is kept; its scores remain):
-        </p>
-      ) : (
-        <p>
-          Scores of user <code>{query}</code>:
-        </p>
-      )}
-      {result.stories.map((s) => (
-        <Story key={s.row.id} story={s} />
-      ))}
-      {result.truncated ? <p className="muted">Only the first {result.stories.length} are shown.</p> : null}
-    </div>
-  );
-}
-
-function Story({ story }: { story: ScoreStory }) {
-  const r = story.row;
-  const e = explain(r.state as RowState, r.reason);
-  return (
-    <article className="story" data-row={r.id}>
-      <h3>
-        {r.userName ?? r.userId} · {r.title ?? r.resourceLinkId}
-      </h3>
-      <p className="muted small mono">
-        {r.platformId} / {r.contextId} / {r.resourceLinkId} · user {r.userId} · row {r.id}
-      </p>
-      <h4>Revisions recorded</h4>
-      <ol className="timeline">
-        {story.revisions.map((v) => (
-          <li key={v.id}>
-            <Time value={v.recordedAt} /> — {v.source}
-            {v.deliveryId ? <> (delivery <code>{v.deliveryId}</code>)</> : null}: {formatScore(v.scoreGiven, v.scoreMaximum)} {v.gradingProgress}
-            {v.applied ? <> → revision {v.revision}</> : <span className="muted"> — not applied ({v.note ?? "older"})</span>}
-          </li>
-        ))}
-      </ol>
-      <h4>Attempts and LMS answers</h4>
-      {story.attempts.length === 0 ? (
-        <p className="muted">None yet.</p>
-      ) : (
-        <ol className="timeline">
-          {story.attempts.map((a) => (
-            <li key={a.id}>
-              <Time value={a.at} /> — revision {a.revision}: {a.outcome.replaceAll("_", " ")}
-              {a.httpStatus ? ` (HTTP ${a.httpStatus})` : ""}
-              {a.errorCode ? <span className="muted"> — {a.errorCode}</span> : null}
-              {a.latencyMs !== null ? <span className="muted small"> {a.latencyMs} ms</span> : null}
-            </li>
-          ))}
-        </ol>
-      )}
-      <h4>Outcome</h4>
-      <p data-outcome={r.state}>
-        <Badge tone={e.tone}>{e.label}</Badge> revision {r.revision}
-        {r.sentRevision ? `, sent revision ${r.sentRevision}` : ", nothing sent yet"}
-        {r.lastSentAt ? <> at <Time value={r.lastSentAt} /></> : null}. {e.words}
-      </p>
-    </article>
-  );
-}

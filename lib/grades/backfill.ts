@@ -58,6 +58,25 @@ const resent = (s: BackfillSelector) => (s.overwrite ? selected(s) : sql`${selec
 const FROM = sql`grade_rows g JOIN resource_links rl ON rl.id = g.resource_link_ref JOIN contexts c ON c.id = rl.context_ref
   JOIN platforms p ON p.id = c.platform_ref`;
 
+/** The first part of a selector that names nothing Gradesync knows (null: platform, course and link all exist). */
+export async function unknownSelectorPart(db: Db, s: Pick<BackfillSelector, "platformId" | "contextId" | "resourceLinkId">): Promise<"platform" | "context" | "resourceLink" | null> {
+  const [r] = await rowsOf<{ platform: boolean; context: boolean; link: boolean }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM platforms p WHERE p.platform_id = ${s.platformId}::text) AS platform,
+          EXISTS (SELECT 1 FROM platforms p JOIN contexts c ON c.platform_ref = p.id WHERE p.platform_id = ${s.platformId}::text
+            ${s.contextId !== undefined ? sql`AND c.context_id = ${s.contextId}::text` : sql``}) AS context,
+          EXISTS (SELECT 1 FROM ${FROM_LINKS} WHERE p.platform_id = ${s.platformId}::text
+            ${s.contextId !== undefined ? sql`AND c.context_id = ${s.contextId}::text` : sql``}
+            ${s.resourceLinkId !== undefined ? sql`AND rl.resource_link_id = ${s.resourceLinkId}::text` : sql``}) AS link`,
+  );
+  if (!r?.platform) return "platform";
+  if (s.contextId !== undefined && !r.context) return "context";
+  if (s.resourceLinkId !== undefined && !r.link) return "resourceLink";
+  return null;
+}
+
+const FROM_LINKS = sql`resource_links rl JOIN contexts c ON c.id = rl.context_ref JOIN platforms p ON p.id = c.platform_ref`;
+
 /** Reads a link's results now (null: it cannot be read — paused, no key, no line item). */
 export type LinkReader = (linkRef: string) => Promise<Map<string, LmsResult | null> | null>;
 

@@ -1,7 +1,8 @@
 /**
  * What routes and pages ask of the jobs: push a course soon after its scores changed, refresh a
- * stale roster after a teacher's launch, and the teacher's *Sync now* / *Retry failed*. Each goes
- * through the dispatcher; none of them knows which engine runs the work.
+ * stale roster after a teacher's launch, the teacher's *Sync now* / *Retry failed*, and the
+ * operator's *Reconcile now*. Each goes through the dispatcher; none of them knows which engine runs
+ * the work.
  */
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
@@ -13,6 +14,7 @@ import { resetFailed } from "../grades/reset-failed";
 import { rosterRefreshWanted } from "../roster/wanted";
 import { dispatcher, type Dispatcher, type SoonAnswer } from "./dispatch";
 import { pushContextJob } from "./definitions/push-context";
+import { reconcileJob } from "./definitions/reconcile";
 import { rosterContextJob } from "./definitions/roster-context";
 import type { InlineRun } from "./inline";
 
@@ -114,4 +116,15 @@ export async function requestPause(target: PauseTarget, paused: boolean, d: Disp
   const r = await setPaused(await getDb(), target, paused);
   for (const c of r.contexts) await d.enqueue(pushContextJob.kind, { ...c, runId: null }, { trigger: "manual", id: manualEventId("resume", c.contextRef) });
   return { ...r, pushed: r.contexts.length };
+}
+
+/**
+ * The operator's *Reconcile now* on /admin: every line item Gradesync sent to is read back and
+ * compared (inline, to its end; under Inngest, queued). One event id per minute: a double click
+ * runs it once.
+ */
+export async function requestReconcile(d: Dispatcher = dispatcher(), now = new Date()): Promise<SyncRequestResult> {
+  const id = `manual-reconcile-${Math.floor(now.getTime() / 60_000)}`;
+  const r = await d.enqueue(reconcileJob.kind, { contextRefs: null }, { trigger: "manual", id, join: true });
+  return r.mode === "inngest" ? { status: "queued", eventId: r.eventId! } : { status: "done", summary: r.run, joined: r.joined };
 }

@@ -145,7 +145,12 @@ export interface LinkFilter {
   platformId?: string;
   contextId?: string;
   state?: UrgencyState;
+  /** Only links with rows a person set in the LMS (`overridden`) or drift (`differs`/`missing`) at the last reconcile. */
+  changed?: boolean;
 }
+
+/** A link whose LMS a person changed by hand, or whose last reconcile found drift (counters and link columns: no scan). */
+export const CHANGED_IN_LMS = sql`(coalesce(gc.overridden, 0) > 0 OR rl.drift_differs > 0 OR rl.drift_missing > 0)`;
 
 /** A link's place in the urgency order: (rank, oldest pending, fewer failed, id). */
 export type LinkKey = [number, string, number, string];
@@ -165,6 +170,7 @@ const filtersOf = (f: LinkFilter): SQL[] => [
   f.platformId !== undefined ? sql`AND p.platform_id = ${f.platformId}::text` : sql``,
   f.contextId !== undefined ? sql`AND c.context_id = ${f.contextId}::text` : sql``,
   f.state !== undefined ? sql`AND ${URGENCY_RANK} = ${URGENCY_STATES.indexOf(f.state)}::int` : sql``,
+  f.changed ? sql`AND ${CHANGED_IN_LMS}` : sql``,
 ];
 
 /** Links most urgent first (needs a relaunch, failing, the oldest pending, ok), filtered and paged. */

@@ -225,7 +225,7 @@ describe("the operator's dashboard", () => {
     await page.getByLabel(/Resource link id/).fill("bio101-quiz");
     await page.getByRole("button", { name: "Dry run" }).click();
     await expect.poll(() => page.locator("[data-would-send]").getAttribute("data-would-send")).toBe("1");
-    expect(await page.getByRole("note").textContent()).toContain("overwrites grades that teachers changed by hand");
+    expect(await page.getByRole("note").textContent()).toContain("No selected student has a grade set by hand in the LMS");
     const item = emu.emulator.lineItems("demo-canvas", "bio101").find((i) => i.resourceLinkId === "bio101-quiz")!;
     expect(emu.emulator.scores(item.id)).toHaveLength(1);
     await page.getByRole("button", { name: "Run backfill" }).click();

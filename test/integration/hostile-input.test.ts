@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { submitQuizAction } from "@/app/activity/[id]/actions";
 import { backfillAction, signInAction } from "@/app/admin/actions";
+import { platformCeilingAction, platformPauseAction, reconcileAction } from "@/app/admin/operator-actions";
 import { retryFailedAction, syncNowAction } from "@/app/contexts/[id]/actions";
 import { UNREADABLE_FORM } from "@/app/_lib/form-payload";
 import { POST as cronPost } from "@/app/api/cron/[job]/route";
@@ -42,7 +43,7 @@ vi.mock("next/navigation", () => ({
     throw new Error(`redirect ${to}`);
   },
 }));
-vi.mock("next/cache", () => ({ refresh: () => undefined }));
+vi.mock("next/cache", () => ({ refresh: () => undefined, revalidatePath: () => undefined }));
 
 const t = useTestDb();
 const emu = useEmulator();
@@ -256,6 +257,9 @@ describe("server actions posted without a form", () => {
     "Retry failed": retryFailedAction,
     "sign-in": signInAction,
     backfill: backfillAction,
+    "platform pause": platformPauseAction,
+    "platform ceiling": platformCeilingAction,
+    reconcile: reconcileAction,
   } as Record<string, (prev: unknown, form: unknown) => Promise<unknown>>;
 
   it.each(Object.keys(actions))("the %s action answers with words, never a.get is not a function", async (name) => {

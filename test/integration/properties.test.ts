@@ -12,6 +12,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { submitQuizAction } from "@/app/activity/[id]/actions";
 import { backfillAction, signInAction, type BackfillState } from "@/app/admin/actions";
+import { platformCeilingAction, platformPauseAction } from "@/app/admin/operator-actions";
 import { retryFailedAction, syncNowAction } from "@/app/contexts/[id]/actions";
 import { POST as cronPost } from "@/app/api/cron/[job]/route";
 import { GET as statusGet } from "@/app/api/status/route";
@@ -46,7 +47,7 @@ vi.mock("next/navigation", () => ({
     throw new Error(`redirect ${to}`);
   },
 }));
-vi.mock("next/cache", () => ({ refresh: () => undefined }));
+vi.mock("next/cache", () => ({ refresh: () => undefined, revalidatePath: () => undefined }));
 
 const t = useTestDb();
 const emu = useEmulator();
@@ -275,13 +276,13 @@ describe("property: nothing a client sends answers 5xx, and nothing is recorded 
     );
   });
 
-  it("server actions: any payload Next can decode, for the quiz, Sync now, Retry failed, sign-in and backfill", async () => {
+  it("server actions: any payload Next can decode, for the quiz, Sync now, Retry failed, sign-in, backfill and the platform controls", async () => {
     resetSignInThrottleForTests();
     const { token } = await createSession({ platformRef: s.platformRef, contextRef: s.contextRef, userRef: "00000000-0000-4000-8000-00000000000a", role: "learner", lmsOrigins: [] });
     const formData = fc
       .dictionary(
-        fc.oneof(fc.constantFrom("s", "link", "q1", "q2", "q3", "token", "intent", "platformId", "since", "confirm", "previewed"), hostileString),
-        fc.oneof(hostileString, fc.constantFrom(token, s.resourceLinkRef, "a", "b", "run", "yes")),
+        fc.oneof(fc.constantFrom("s", "link", "q1", "q2", "q3", "token", "intent", "platformId", "since", "confirm", "previewed", "overwrite", "concurrency"), hostileString),
+        fc.oneof(hostileString, fc.constantFrom(token, s.resourceLinkRef, "a", "b", "run", "yes", "pause", "default", "3")),
         { maxKeys: 8 },
       )
       .map((d) => {
@@ -290,7 +291,7 @@ describe("property: nothing a client sends answers 5xx, and nothing is recorded 
         return f as unknown;
       });
     const payload = fc.oneof({ weight: 2, arbitrary: formData }, { weight: 1, arbitrary: fc.anything() }, { weight: 1, arbitrary: deep });
-    const actions = [submitQuizAction, syncNowAction, retryFailedAction, signInAction, backfillAction] as unknown as ((prev: unknown, form: unknown) => Promise<unknown>)[];
+    const actions = [submitQuizAction, syncNowAction, retryFailedAction, signInAction, backfillAction, platformPauseAction, platformCeilingAction] as unknown as ((prev: unknown, form: unknown) => Promise<unknown>)[];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...actions.keys()), fc.anything(), payload, async (which, prev, form) => {
         const before = await recorded();

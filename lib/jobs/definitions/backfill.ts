@@ -138,7 +138,8 @@ export const backfillJob = defineJob({
     }
     throw new Error("backfill needs --context ID (re-send its current scores) or --file scores.csv|json (corrections)");
   },
-  finish: async (_ctx, r) => ({ revised: r.revised }),
+  // A dry run is marked in its run's counts, so the runs list can tell it from a backfill that sent.
+  finish: async (_ctx, r) => ({ revised: r.revised, ...(r.dryRun ? { dryRun: 1 } : {}) }),
   // The README's dry run answers `overridden` at the top level of its JSON.
   summary: (r) => ({ backfill: r, ...(r.dryRun ? { overridden: r.overridden ?? 0 } : {}) }),
 });
