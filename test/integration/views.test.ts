@@ -116,11 +116,12 @@ describe("the teacher's student table", () => {
     await row(t.db, c, link, "u-teach", "skipped", { reason: "not_gradable: User not found in course or is not a student" });
     const again = await studentPage(t.db, { resourceLinkRef: link, contextRef: c.contextRef });
     expect(again.rows.find((r) => r.userId === "u-teach")!.name).toBe("Teacher");
-    // The class list explains a refusal: a teacher is not a learner; someone unknown is not on a refreshed roster.
-    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.words).toContain("The class list says this person is not a learner");
+    // The class list explains a refusal: a teacher is not a student (nothing to check); someone unknown is not on a refreshed roster.
+    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.words).toContain("The class list says this person is not a student in this course");
+    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.action).not.toContain("enrolled");
     expect(again.rows.find((r) => r.userId === "u-skip")!.explanation.words).not.toContain("class list");
     const refreshed = await studentPage(t.db, { resourceLinkRef: link, contextRef: c.contextRef, rosterRefreshed: true });
-    expect(refreshed.rows.find((r) => r.userId === "u-skip")!.explanation.words).toContain("not on the roster");
+    expect(refreshed.rows.find((r) => r.userId === "u-skip")!.explanation.words).toContain("not on the class list");
 
     // Counters, not a scan: the header counts come from grade_counters.
     const view = await getLink(t.db, link);
