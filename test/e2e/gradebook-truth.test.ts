@@ -8,8 +8,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QUIZ } from "@/lib/views/learner";
 import { hydrated, shot } from "./support/browser";
+import { demoQuiz } from "./support/quiz";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
 
 const CRON_SECRET = "e2e-truth-cron-secret-with-enough-characters";
@@ -22,6 +22,7 @@ afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
 const TEACHER = { link: "bio101-quiz", user: "u-ada", role: "Instructor" };
+const QUIZ = demoQuiz(LEARNER.link).questions;
 
 
 describe("a grade a teacher changed by hand in the LMS", () => {

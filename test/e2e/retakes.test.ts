@@ -6,8 +6,8 @@
  */
 import type { FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QUIZ } from "@/lib/views/learner";
 import { hydrated, shot } from "./support/browser";
+import { demoQuiz } from "./support/quiz";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
@@ -18,6 +18,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
+const QUIZ = demoQuiz(LEARNER.link).questions;
 
 
 /** Answers the quiz with `right` questions right (the first ones) and the rest wrong, and submits. */

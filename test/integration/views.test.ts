@@ -10,7 +10,7 @@ import { getLink } from "@/lib/links/state";
 import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
-import { learnerResult, QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
+import { learnerResult, quizFor, readAnswers, scoreQuiz } from "@/lib/views/learner";
 import { explain } from "@/lib/views/reasons";
 import { contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { truncateAll, useTestDb } from "../support/db";
@@ -297,12 +297,14 @@ describe("a score's whole story, and the teacher's buttons, against the emulator
 describe("the learner's quiz and result", () => {
   it("scores on the server, refuses an incomplete form, and reads back when the score reached the LMS", async () => {
     const form = (v: Record<string, string>) => ({ get: (k: string) => v[k] ?? null });
-    expect(readAnswers(form({ q1: "b", q2: "a" }))).toEqual({ missing: ["q3", "q4", "q5"] });
-    expect(readAnswers(form({ q1: "b", q2: "a", q3: "c", q4: "a", q5: "z" }))).toEqual({ missing: ["q5"] });
-    const all = Object.fromEntries(QUIZ.map((q) => [q.id, q.answer]));
-    const read = readAnswers(form(all));
-    expect("answers" in read && scoreQuiz(read.answers)).toEqual({ correct: 5, total: 5 });
-    expect(scoreQuiz({ ...all, q5: "a" })).toEqual({ correct: 4, total: 5 });
+    const quiz = quizFor({ resourceLinkId: "rl3", title: "Lab 1: Cells", course: { contextId: "c3", title: null }, platform: { platformId: "p" } });
+    expect(readAnswers(quiz, form({ q1: "b", q2: "a" }))).toEqual({ missing: ["q3", "q4", "q5"] });
+    expect(readAnswers(quiz, form({ q1: "b", q2: "a", q3: "c", q4: "a", q5: "z" }))).toEqual({ missing: ["q5"] });
+    const all = Object.fromEntries(quiz.questions.map((q) => [q.id, q.answer]));
+    const read = readAnswers(quiz, form(all));
+    expect("answers" in read && scoreQuiz(quiz, read.answers)).toEqual({ correct: 5, total: 5 });
+    const wrong = quiz.questions[4].choices.find((c) => c.id !== quiz.questions[4].answer)!.id;
+    expect(scoreQuiz(quiz, { ...all, q5: wrong })).toEqual({ correct: 4, total: 5 });
 
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c3", resourceLinkId: "rl3", withLineItem: true, learners: 2 });
     expect(await learnerResult(t.db, { resourceLinkRef: s.resourceLinkRef, userId: "learner-1" })).toBeNull();
