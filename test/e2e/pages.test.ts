@@ -81,7 +81,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
       if (r.method() === "POST" && r.headers()["next-action"]) seen.push(r.allHeaders().then((headers) => ({ headers, body: r.postData() ?? "" })));
     });
     await tool.getByRole("button", { name: "Sync now" }).click();
-    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
+    await expect.poll(() => tool.locator("section[aria-labelledby=summary] [role=status]").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
     // The action posted from inside the 127.0.0.1 LMS page to the tool's own origin, as a server action.
     const actions = await Promise.all(seen);
     expect(actions).toHaveLength(1);
@@ -103,7 +103,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     // A second press finds nothing to send and sends nothing.
     await tool.getByRole("button", { name: "Sync now" }).click();
     // (The debounced push the quiz scheduled may be the one running by then: either way, nothing new is sent.)
-    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toMatch(/Sync finished: 0 sent|already running: 0 sent|already running; it sends/);
+    await expect.poll(() => tool.locator("section[aria-labelledby=summary] [role=status]").textContent(), { timeout: 30_000 }).toMatch(/Sync finished: 0 sent|already running: 0 sent|already running; it sends/);
     expect(emu.emulator.scores(item.id).filter((p) => p.userId === "u-alan")).toHaveLength(1);
     await page.close();
   });

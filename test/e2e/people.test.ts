@@ -59,7 +59,7 @@ describe("the teacher's page in teachers' words", () => {
     teacherUrl = toolUrl(page, "/contexts/");
     await hydrated(tool);
     await tool.getByRole("button", { name: "Sync now" }).click();
-    await expect.poll(() => tool.getByRole("status").first().textContent(), { timeout: 30_000 }).toMatch(/Sync finished|already running/);
+    await expect.poll(() => tool.locator("section[aria-labelledby=summary] [role=status]").textContent(), { timeout: 30_000 }).toMatch(/Sync finished|already running/);
     // Whichever push sent them (this click's or the one the quiz scheduled), the page shows both settled.
     await expect
       .poll(
