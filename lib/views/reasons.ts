@@ -196,9 +196,13 @@ export const KEY_WORDS = {
   needs_relaunch: {
     label: "Needs a launch",
     tone: "bad",
-    help: "The LMS stopped accepting our key. Open this assignment once from your course to reconnect; pending grades are kept and sent then.",
+    help: "Your LMS stopped accepting Gradesync's connection. Open this assignment once from your course to reconnect; waiting grades are kept and sent then.",
   },
-  missing: { label: "No grade access", tone: "warn", help: "This link was launched without grade services. Check that the tool is placed as a graded assignment." },
+  missing: {
+    label: "No grade access",
+    tone: "warn",
+    help: "This assignment was opened without access to your gradebook. Make it a graded assignment in your LMS, then open it once from your course.",
+  },
 } as const satisfies Record<string, { label: string; tone: Tone; help: string }>;
 
 /** The gradebook column (line item) state of one assignment. */

@@ -93,6 +93,8 @@ describe("the teacher's page in teachers' words", () => {
     });
     expect(fakeLinks).toEqual([]);
     await shot(page, "people-teacher-words.png");
+    await page.goto(teacherUrl);
+    await shot(page, "people-teacher-desktop.png");
     await page.close();
   });
 });
