@@ -11,8 +11,9 @@ import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
 import { learnerResult, quizFor, readAnswers, scoreQuiz } from "@/lib/views/learner";
-import { explain } from "@/lib/views/reasons";
-import { contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { explain, runWords } from "@/lib/views/reasons";
+import { contextRuns, contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { rowsOf } from "@/lib/db/rows";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
@@ -183,6 +184,22 @@ describe("the teacher's recent runs", () => {
       return ((await tx.execute(sql`EXPLAIN ${q}`)) as unknown as { rows: { "QUERY PLAN": string }[] }).rows.map((r) => r["QUERY PLAN"]).join("\n");
     });
     expect(plan).not.toMatch(/Seq Scan on sync_runs/);
+  });
+
+  it("lists an operator's run over every course as the administrator's, its counts said to be every course's", async () => {
+    const c = await course(t.db, { contextId: "runs-cli", links: ["l"] });
+    await row(t.db, c, c.links[0], "u1", "sent");
+    await t.db.execute(sql`INSERT INTO sync_runs (kind, trigger, context_ref, outcome, counts, started_at)
+      VALUES ('push-grades', 'manual', ${c.contextRef}::uuid, 'completed', '{"sent": 1}'::jsonb, now() - interval '1 hour')`);
+    const [cli] = await rowsOf<{ id: string }>(t.db, sql`INSERT INTO sync_runs (kind, trigger, context_ref, outcome, counts)
+      VALUES ('push-grades', 'cli', NULL, 'completed', '{"sent": 40, "skipped": 2}'::jsonb) RETURNING id`);
+    await t.db.execute(sql`UPDATE grade_counters SET last_run_id = ${cli.id}::uuid WHERE resource_link_ref = ${c.links[0]}::uuid`);
+    const runs = await contextRuns(t.db, { contextRef: c.contextRef, resourceLinkRef: c.links[0] });
+    expect(runs.map((r) => [r.trigger, r.wholeSchool])).toEqual([["cli", true], ["manual", false]]);
+    const words = runs.map(runWords);
+    expect(`${words[0].kind} (${words[0].trigger})`).toBe("Grade sync (started by your school's administrator)");
+    expect(words[0].counts).toBe("40 sent, 2 not sent across all courses");
+    expect(words[1].counts).toBe("1 sent");
   });
 });
 
