@@ -37,10 +37,7 @@ export function GradebookChanges({ link, token, rows, total }: { link: string; t
   );
   return (
     <>
-      {/* Kept while there is something to act on (so nothing jumps), and to say what was done; not as an empty gap under "None". */}
-      {rows.length > 0 || state.message ? (
-        <p className={`status-line ${state.tone}`} role="status" aria-live="polite">{state.message || "\u00a0"}</p>
-      ) : null}
+      <p className={`status-line ${state.tone}`} aria-live="polite">{state.message || "\u00a0"}</p>
       {rows.length === 0 ? null : (
         <>
           <div className="table-wrap">
