@@ -109,7 +109,7 @@ const TEST_STUDENT: Omit<Explanation, "label" | "tone"> = {
   action: "Nothing to do.",
 };
 
-/** What the operator sees beside the words: the engine's own code, to look up. */
+/** The operator's action for a grade set by hand: the button is on the teacher's page, not theirs. */
 const OVERRIDDEN_ADMIN = "Nothing to do if that grade is right. The course's teacher can send Gradesync's score from their page (Changed in your gradebook); a backfill also does.";
 
 /**
