@@ -3,8 +3,8 @@ import type { DayOutcomes, OutcomeKind } from "@/lib/views/teacher";
 
 const SERIES: { key: OutcomeKind; label: string; color: string }[] = [
   { key: "sent", label: "Sent", color: "var(--ok)" },
-  { key: "retry_later", label: "Retried later", color: "var(--warn)" },
-  { key: "skipped", label: "Not sent (LMS refused)", color: "var(--muted)" },
+  { key: "retry_later", label: "Tried again (LMS busy)", color: "var(--warn)" },
+  { key: "skipped", label: "Not taken by your LMS", color: "var(--muted)" },
   { key: "failed", label: "Failed", color: "var(--bad)" },
   { key: "needs_relaunch", label: "Needed a launch", color: "#7c3aed" },
   { key: "missing", label: "Column missing", color: "#be185d" },
@@ -63,7 +63,7 @@ function StackedBars({ days, series, title, summary }: { days: StackedDay[]; ser
 
 export function OutcomeChart({ days }: { days: DayOutcomes[] }) {
   const totals = Object.fromEntries(SERIES.map((k) => [k.key, days.reduce((s, d) => s + d.counts[k.key], 0)]));
-  const summary = SERIES.filter((k) => totals[k.key] > 0).map((k) => `${k.label}: ${totals[k.key]}`).join(", ") || "No grades were sent in this period";
+  const summary = SERIES.filter((k) => totals[k.key] > 0).map((k) => `${k.label}: ${totals[k.key]}`).join("; ") || "No grades were sent in this period";
   return (
     <>
       <StackedBars days={days.map((d) => ({ day: d.day, values: d.counts }))} series={SERIES} title="Sync outcomes per day, last 30 days" summary={summary} />

@@ -1,96 +1,72 @@
 /**
- * The learner's side: a short real quiz (scored on the server, never trusting the browser's total),
- * and "your score, and when it reached your LMS" read back from the ledger.
+ * The learner's side: a short real quiz, its questions chosen by the link (quizzes.ts) and scored on
+ * the server, never trusting the browser's total; and "your score, and when it reached your LMS"
+ * read back from the ledger.
  */
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { rowsOf, toDate, toNullableNumber } from "../db/rows";
 import { isGraderScore } from "../grades/retakes";
+import { QUIZ_SETS, type QuizQuestion } from "./quizzes";
 
-export interface QuizQuestion {
-  id: string;
-  prompt: string;
-  choices: { id: string; text: string }[];
-  answer: string;
+export type { QuizQuestion } from "./quizzes";
+
+/** What picks a link's quiz: the assignment's and the course's titles, and the link's identity. */
+export interface QuizLink {
+  resourceLinkId: string;
+  title: string | null;
+  course: { contextId: string; title: string | null };
+  platform: { platformId: string };
 }
 
-export const QUIZ: QuizQuestion[] = [
-  {
-    id: "q1",
-    prompt: "Which organelle makes most of a cell's ATP?",
-    choices: [
-      { id: "a", text: "Nucleus" },
-      { id: "b", text: "Mitochondrion" },
-      { id: "c", text: "Golgi apparatus" },
-      { id: "d", text: "Ribosome" },
-    ],
-    answer: "b",
-  },
-  {
-    id: "q2",
-    prompt: "What carries genetic information in most living things?",
-    choices: [
-      { id: "a", text: "DNA" },
-      { id: "b", text: "ATP" },
-      { id: "c", text: "Glucose" },
-      { id: "d", text: "Cellulose" },
-    ],
-    answer: "a",
-  },
-  {
-    id: "q3",
-    prompt: "Which structure do plant cells have and animal cells lack?",
-    choices: [
-      { id: "a", text: "Cell membrane" },
-      { id: "b", text: "Cytoplasm" },
-      { id: "c", text: "Cell wall" },
-      { id: "d", text: "Nucleus" },
-    ],
-    answer: "c",
-  },
-  {
-    id: "q4",
-    prompt: "Photosynthesis takes place mainly in the…",
-    choices: [
-      { id: "a", text: "Chloroplasts" },
-      { id: "b", text: "Vacuoles" },
-      { id: "c", text: "Lysosomes" },
-      { id: "d", text: "Centrioles" },
-    ],
-    answer: "a",
-  },
-  {
-    id: "q5",
-    prompt: "How many chromosomes does a typical human body cell have?",
-    choices: [
-      { id: "a", text: "23" },
-      { id: "b", text: "44" },
-      { id: "c", text: "46" },
-      { id: "d", text: "48" },
-    ],
-    answer: "c",
-  },
-];
+export interface Quiz {
+  topic: string;
+  questions: QuizQuestion[];
+}
 
-export const QUIZ_MAXIMUM = QUIZ.length;
+/** Every quiz has this many questions, one point each. */
+export const QUIZ_MAXIMUM = 5;
+
+/**
+ * The quiz of one resource link: the set whose subject the assignment's title names, else the
+ * course's, else one picked by the link's identity (stable for the link, different across links).
+ * Chosen on the server from the link the session is for, both to show and to score: the browser
+ * never says which quiz it answered.
+ */
+export function quizFor(link: QuizLink): Quiz {
+  const bySubject = (text: string | null) => (text ? QUIZ_SETS.find((s) => s.subject.test(text)) : undefined);
+  const chosen = bySubject(link.title) ?? bySubject(link.course.title) ?? QUIZ_SETS[stableIndex(`${link.platform.platformId}\n${link.course.contextId}\n${link.resourceLinkId}`, QUIZ_SETS.length)];
+  return { topic: chosen.topic, questions: chosen.questions };
+}
+
+function stableIndex(key: string, n: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) % n;
+}
 
 const choice = z.enum(["a", "b", "c", "d"]);
-/** The form as posted: one answer per question, every question answered. */
-const quizAnswersSchema = z.object(Object.fromEntries(QUIZ.map((q) => [q.id, choice])) as Record<string, typeof choice>);
+
+/**
+ * Every quiz's form has the same fields (q1…q5, each a…d), so a form can be read back before the
+ * session says which quiz it was (a refused submit hands the choices back).
+ */
+export const QUIZ_FIELDS = { questions: Array.from({ length: QUIZ_MAXIMUM }, (_, i) => `q${i + 1}`), choices: choice.options } as const;
 
 export type QuizAnswers = Record<string, string>;
 
-/** Reads answers out of a posted form; `null` with the unanswered questions when incomplete. */
-export function readAnswers(form: { get(name: string): unknown }): { answers: QuizAnswers } | { missing: string[] } {
-  const raw = Object.fromEntries(QUIZ.map((q) => [q.id, form.get(q.id)]));
-  const parsed = quizAnswersSchema.safeParse(raw);
+/** Reads answers out of a posted form; the unanswered questions when incomplete. */
+export function readAnswers(quiz: Quiz, form: { get(name: string): unknown }): { answers: QuizAnswers } | { missing: string[] } {
+  const schema = z.object(Object.fromEntries(quiz.questions.map((q) => [q.id, choice])) as Record<string, typeof choice>);
+  const raw = Object.fromEntries(quiz.questions.map((q) => [q.id, form.get(q.id)]));
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return { answers: parsed.data as QuizAnswers };
-  return { missing: QUIZ.filter((q) => !choice.safeParse(raw[q.id]).success).map((q) => q.id) };
+  return { missing: quiz.questions.filter((q) => !choice.safeParse(raw[q.id]).success).map((q) => q.id) };
 }
 
-export function scoreQuiz(answers: QuizAnswers): { correct: number; total: number } {
-  return { correct: QUIZ.filter((q) => answers[q.id] === q.answer).length, total: QUIZ.length };
+export function scoreQuiz(quiz: Quiz, answers: QuizAnswers): { correct: number; total: number } {
+  return { correct: quiz.questions.filter((q) => answers[q.id] === q.answer).length, total: quiz.questions.length };
 }
 
 export interface LearnerResult {

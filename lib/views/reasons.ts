@@ -18,6 +18,12 @@ export interface Explanation {
 
 export type RowState = "pending" | "sent" | "skipped" | "failed" | "overridden" | "none";
 
+/**
+ * Who reads the words. Teachers never see HTTP codes or engine terms; operators (`/admin`) get the
+ * codes too, since that is what they look up in logs and LMS documentation.
+ */
+export type Audience = "teacher" | "admin";
+
 interface MemberHint {
   /** NRPS status: Active | Inactive | Deleted. */
   status?: string | null;
@@ -36,7 +42,9 @@ const BASE: Record<RowState, Explanation> = {
     label: "Set by hand",
     tone: "warn",
     words: "Someone changed this grade by hand in your LMS, so Gradesync keeps theirs and does not send its own.",
-    action: "Nothing to do if that grade is right. To use Gradesync's score, enter it in your gradebook.",
+    // The teacher's page lists these rows under "Changed in your gradebook", with the button that
+    // sends Gradesync's score after a confirmation: re-typing it in the LMS is not the way.
+    action: "Nothing to do if that grade is right. To put Gradesync's score back, use Send Gradesync's score under Changed in your gradebook, above.",
   },
   none: { label: "No score yet", tone: "muted", words: "This student has not finished the activity.", action: "" },
 };
@@ -45,7 +53,7 @@ const BASE: Record<RowState, Explanation> = {
 const BY_CODE: Record<string, Omit<Explanation, "label" | "tone"> & { tone?: Tone; label?: string }> = {
   not_gradable: {
     words: "Your LMS would not take this grade: it does not see this person as a student of the course, or it refused the score.",
-    action: "Check that the person is enrolled as a student. Test students, teachers and dropped students cannot receive grades.",
+    action: "If this person should be graded, check in your LMS that they are enrolled as a student; teachers and people who left the course cannot receive grades.",
   },
   max_allowed_attempts: {
     words: "Your LMS says this student has used all allowed attempts.",
@@ -96,9 +104,30 @@ function codeOf(reason: string): string {
   return head;
 }
 
-/** Words for one student's row: state first, then the engine's reason, then what the roster says. */
-export function explain(state: RowState, reason?: string | null, member?: MemberHint | null): Explanation {
+const TEST_STUDENT: Omit<Explanation, "label" | "tone"> = {
+  words: "This is the course's test student (the preview account of your LMS); LMSs do not keep its grades.",
+  action: "Nothing to do.",
+};
+
+/** The operator's action for a grade set by hand: the button is on the teacher's page, not theirs. */
+const OVERRIDDEN_ADMIN = "Nothing to do if that grade is right. The course's teacher can send Gradesync's score from their page (Changed in your gradebook); a backfill also does.";
+
+/**
+ * Words for one student's row: state first, then the engine's reason, then what the roster says.
+ * `audience` "admin" keeps the same words and adds the engine's reason code (with its HTTP status).
+ */
+export function explain(state: RowState, reason?: string | null, member?: MemberHint | null, audience: Audience = "teacher"): Explanation {
+  const e = explainForTeacher(state, reason, member);
+  if (audience === "teacher") return e;
+  const action = state === "overridden" ? OVERRIDDEN_ADMIN : e.action;
+  return { ...e, action, words: reason ? `${e.words} (${reason})` : e.words };
+}
+
+function explainForTeacher(state: RowState, reason?: string | null, member?: MemberHint | null): Explanation {
   const base = BASE[state];
+  // A test student's grade is refused by design: whatever the LMS answered, checking enrolment is
+  // the wrong advice.
+  if (state === "skipped" && member?.testUser) return { ...base, ...TEST_STUDENT };
   if (state === "none") {
     if (member?.status && member.status !== "Active")
       return { ...base, words: `This student is ${member.status.toLowerCase()} in the course.`, action: "No grade is expected." };
@@ -116,14 +145,49 @@ export function explain(state: RowState, reason?: string | null, member?: Member
       };
     }
   }
-  if (state === "skipped" && member?.testUser) return { ...base, words: "This is a test student; LMSs do not keep their grades.", action: "Nothing to do." };
   if (state !== "pending" && member?.status && member.status !== "Active")
     return { ...base, words: `${base.words} This student is ${member.status.toLowerCase()} in the course.`, action: "Nothing to do unless they rejoin the course." };
   return base;
 }
 
+/** What the class list adds to a refusal by the LMS (`explainNotGradable`'s words), and what to do then. */
+const CLASS_LIST: Record<string, { words: string; action: string } | "test"> = {
+  "a test user": "test",
+  "left the course": { words: "The class list says this person left the course.", action: "Nothing to do unless they rejoin the course." },
+  "not a learner in this course": { words: "The class list says this person is not a student in this course.", action: "Nothing to do: only students receive grades." },
+  "not on the roster": {
+    words: "This person is not on the class list.",
+    action: "If they should be graded, check in your LMS that they are enrolled as a student.",
+  },
+};
+
+/** A refusal (`not_gradable`) explained with what the class list says about the person, when it says anything. */
+export function withClassList(e: Explanation, why: string | null): Explanation {
+  const known = why ? CLASS_LIST[why] : undefined;
+  if (!known) return e;
+  if (known === "test") return { ...e, ...TEST_STUDENT };
+  return { ...e, words: `${e.words} ${known.words}`, action: known.action };
+}
+
 function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+/** One attempt to send a grade (`sync_attempts.outcome`), as the teacher's "Last attempt" column says it. */
+const ATTEMPT_WORDS: Record<string, string> = {
+  sent: "sent",
+  retry_later: "your LMS was busy; Gradesync tries again",
+  skipped: "not taken by your LMS",
+  needs_relaunch: "your LMS refused Gradesync's connection",
+  missing: "the gradebook column was missing",
+  failed: "failed",
+  overridden: "kept the grade set by hand",
+};
+
+/** An attempt's outcome: plain words for a teacher; for an operator the engine's outcome and the HTTP status. */
+export function attemptWords(a: { outcome: string; httpStatus: number | null }, audience: Audience = "teacher"): string {
+  if (audience === "admin") return `${a.outcome.replaceAll("_", " ")}${a.httpStatus ? ` (HTTP ${a.httpStatus})` : ""}`;
+  return ATTEMPT_WORDS[a.outcome] ?? "tried";
 }
 
 /** The connection (service key) state of one assignment. */
@@ -132,9 +196,13 @@ export const KEY_WORDS = {
   needs_relaunch: {
     label: "Needs a launch",
     tone: "bad",
-    help: "The LMS stopped accepting our key. Open this assignment once from your course to reconnect; pending grades are kept and sent then.",
+    help: "Your LMS stopped accepting Gradesync's connection. Open this assignment once from your course to reconnect; waiting grades are kept and sent then.",
   },
-  missing: { label: "No grade access", tone: "warn", help: "This link was launched without grade services. Check that the tool is placed as a graded assignment." },
+  missing: {
+    label: "No grade access",
+    tone: "warn",
+    help: "This assignment was opened without access to your gradebook. Make it a graded assignment in your LMS, then open it once from your course.",
+  },
 } as const satisfies Record<string, { label: string; tone: Tone; help: string }>;
 
 /** The gradebook column (line item) state of one assignment. */
@@ -163,25 +231,37 @@ const RUN_KIND_WORDS: Record<string, string> = {
   "refresh-rosters": "Class list refresh",
 };
 
+/** Said of a run an operator started (`npm run job`, `/admin`): the teacher knows them as the school's administrator. */
+const BY_ADMINISTRATOR = "started by your school's administrator";
+
 const PUSH_TRIGGER_WORDS: Record<string, string> = {
   manual: "a teacher pressed Sync now",
   cron: "nightly",
   inngest: "scheduled",
   debounce: "after new scores",
   webhook: "after new scores",
-  cli: "by an operator",
+  cli: BY_ADMINISTRATOR,
+  admin: BY_ADMINISTRATOR,
 };
+
+export interface RunForWords {
+  kind: string;
+  trigger: string;
+  counts: Record<string, number>;
+  /** The run covered every course (a nightly or operator's run), not only this one: its counts are the school's. */
+  wholeSchool?: boolean;
+}
 
 /**
  * A run for the teacher's "recent syncs": what ran, why, and what it did. Triggers and counts mean
  * different things per kind — a roster refresh's `debounce` follows a launch, not new scores, an
  * operator's backfill is `manual` too, and a roster's `skipped` is not a grade left unsent.
  */
-export function runWords(run: { kind: string; trigger: string; counts: Record<string, number> }): { kind: string; trigger: string | null; counts: string } {
+export function runWords(run: RunForWords): { kind: string; trigger: string | null; counts: string } {
   const n = (k: string) => run.counts[k] ?? 0;
-  const kind = RUN_KIND_WORDS[run.kind] ?? run.kind;
+  const kind = RUN_KIND_WORDS[run.kind] ?? "Grade sync";
   if (run.kind === "refresh-rosters") {
-    const trigger = run.trigger === "debounce" ? "after a teacher opened the course" : run.trigger === "cron" || run.trigger === "inngest" ? "scheduled" : "by an operator";
+    const trigger = run.trigger === "debounce" ? "after a teacher opened the course" : run.trigger === "cron" || run.trigger === "inngest" ? "scheduled" : BY_ADMINISTRATOR;
     const counts = n("refreshed")
       ? `${n("members")} ${n("members") === 1 ? "member" : "members"} read from your LMS`
       : n("failed")
@@ -189,9 +269,12 @@ export function runWords(run: { kind: string; trigger: string; counts: Record<st
         : "not read (still fresh, or your LMS does not share it)";
     return { kind, trigger, counts };
   }
-  const trigger = run.kind === "backfill" ? "by an operator" : (PUSH_TRIGGER_WORDS[run.trigger] ?? null);
+  const trigger = run.kind === "backfill" ? BY_ADMINISTRATOR : (PUSH_TRIGGER_WORDS[run.trigger] ?? null);
   const parts = [`${n("sent")} sent`];
   if (n("failed")) parts.push(`${n("failed")} failed`);
   if (n("skipped")) parts.push(`${n("skipped")} not sent`);
-  return { kind, trigger, counts: parts.join(", ") };
+  if (n("unreachable")) parts.push("your LMS could not be reached");
+  // A run's pending count is its courses' after it: only this course's is this teacher's.
+  if (n("pending") && !run.wholeSchool) parts.push(`${n("pending")} still waiting`);
+  return { kind, trigger, counts: `${parts.join(", ")}${run.wholeSchool ? " across all courses" : ""}` };
 }

@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { explainNotGradable } from "../roster/view";
-import { explain, type Explanation, type RowState } from "./reasons";
+import { explain, withClassList, type Explanation, type RowState } from "./reasons";
 import { rowsOf, toDate, toNullableNumber, toNumber } from "../db/rows";
 import { lastUtcDays } from "./rows";
 
@@ -141,7 +141,7 @@ function withRoster(e: Explanation, state: RowState, reason: string | null, r: R
   const why = explainNotGradable(
     known ? { userId: r.user_id, name: r.name, kind: r.member_kind!, status: r.member_status ?? "Active", testUser: Boolean(r.test_user) } : undefined,
   );
-  return why ? { ...e, words: `${e.words} The class list says this person is ${why}.` } : e;
+  return withClassList(e, why);
 }
 
 export interface RunRow {
@@ -152,6 +152,8 @@ export interface RunRow {
   startedAt: Date;
   finishedAt: Date | null;
   counts: Record<string, number>;
+  /** Not this course's own run: one over every course (nightly, an operator's), whose counts are everyone's. */
+  wholeSchool: boolean;
 }
 
 interface RawRun {
@@ -162,6 +164,7 @@ interface RawRun {
   started_at: Date | string;
   finished_at: Date | string | null;
   counts: Record<string, number> | string;
+  whole_school?: boolean | null;
 }
 
 export function runFromRaw(r: RawRun): RunRow {
@@ -173,6 +176,7 @@ export function runFromRaw(r: RawRun): RunRow {
     startedAt: toDate(r.started_at)!,
     finishedAt: toDate(r.finished_at),
     counts: typeof r.counts === "string" ? JSON.parse(r.counts) : (r.counts ?? {}),
+    wholeSchool: Boolean(r.whole_school),
   };
 }
 
@@ -183,7 +187,7 @@ export async function contextRuns(db: Db, input: { contextRef: string; resourceL
 
 /** Exported for the test that reads its plan: sync_runs grows with every push, so it must use an index. */
 export function contextRunsQuery(input: { contextRef: string; resourceLinkRef: string; limit?: number }) {
-  return sql`SELECT id, kind, trigger, outcome, started_at, finished_at, counts FROM sync_runs
+  return sql`SELECT id, kind, trigger, outcome, started_at, finished_at, counts, context_ref IS NULL AS whole_school FROM sync_runs
       WHERE context_ref = ${input.contextRef}::uuid
          OR id = (SELECT last_run_id FROM grade_counters WHERE resource_link_ref = ${input.resourceLinkRef}::uuid)
       ORDER BY started_at DESC LIMIT ${input.limit ?? 5}::int`;

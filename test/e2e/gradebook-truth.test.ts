@@ -8,8 +8,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QUIZ } from "@/lib/views/learner";
 import { hydrated, shot } from "./support/browser";
+import { demoQuiz } from "./support/quiz";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
 
 const CRON_SECRET = "e2e-truth-cron-secret-with-enough-characters";
@@ -22,6 +22,7 @@ afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
 const TEACHER = { link: "bio101-quiz", user: "u-ada", role: "Instructor" };
+const QUIZ = demoQuiz(LEARNER.link).questions;
 
 
 describe("a grade a teacher changed by hand in the LMS", () => {
@@ -56,6 +57,25 @@ describe("a grade a teacher changed by hand in the LMS", () => {
     await page.reload();
     await expect.poll(() => page.frameLocator("iframe.tool").locator("[data-teacher-set]").textContent()).toContain("Your teacher changed this grade in the LMS");
     await page.close();
+
+    // On a 390 px phone the list is one block per student: both values on screen, nothing scrolls
+    // sideways. (Checked before the teacher's own page opens: a page opened and closed beside it
+    // left Chromium ignoring the next click on its <summary>.)
+    const launched = await stack.browser.context.newPage();
+    await (await lmsLaunch(stack, launched, TEACHER)).locator('table.changes tr[data-user="u-katherine"]').waitFor();
+    const teacherUrl = launched.frames().find((f) => f.url().includes("/contexts/"))!.url();
+    await launched.close();
+    const phone = await stack.browser.context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(teacherUrl);
+    const phoneRow = phone.locator('table.changes tr[data-user="u-katherine"]');
+    for (const label of ["In your gradebook", "Gradesync's score"]) {
+      const box = (await phoneRow.locator(`td[data-label="${label}"]`).boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await shot(phone, "truth-changes-390px.png");
+    await phone.close();
 
     // The teacher sees both values, opens the confirmation, and sends Gradesync's score.
     const teacher = await stack.browser.context.newPage();

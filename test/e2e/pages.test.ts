@@ -9,6 +9,7 @@
 import type { FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hydrated, shot } from "./support/browser";
+import { demoQuiz } from "./support/quiz";
 import { lmsLaunch as startedLmsLaunch, startStack, type Stack } from "./support/stack";
 
 const ADMIN_TOKEN = "e2e-admin-token-that-is-long-enough";
@@ -44,11 +45,15 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     await expect.poll(() => tool.locator("h1").textContent()).toBe("Quiz: Evolution");
     await hydrated(tool);
     // Submitting with a question unanswered is refused in words, and nothing is recorded.
-    await tool.locator('input[name="q1"][value="b"]').check();
+    const quiz = demoQuiz("bio101-quiz").questions;
+    await tool.locator(`input[name="q1"][value="${quiz[0].answer}"]`).check();
     await tool.getByRole("button", { name: "Submit answers" }).click();
     await expect.poll(() => tool.locator("p[role=alert]").textContent()).toContain("Answer every question");
-    // Four right, one wrong: 4 / 5.
-    for (const [q, v] of [["q1", "b"], ["q2", "a"], ["q3", "c"], ["q4", "a"], ["q5", "a"]]) await tool.locator(`input[name="${q}"][value="${v}"]`).check();
+    // Four right, the last one wrong: 4 / 5.
+    for (const [i, q] of quiz.entries()) {
+      const v = i < 4 ? q.answer : q.choices.find((c) => c.id !== q.answer)!.id;
+      await tool.locator(`input[name="${q.id}"][value="${v}"]`).check();
+    }
     await tool.getByRole("button", { name: "Submit answers" }).click();
     await expect.poll(() => tool.locator(".result .score").textContent()).toBe("4 / 5");
     await expect.poll(() => tool.locator("[data-reached]").getAttribute("data-reached")).toBe("no");
@@ -76,7 +81,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
       if (r.method() === "POST" && r.headers()["next-action"]) seen.push(r.allHeaders().then((headers) => ({ headers, body: r.postData() ?? "" })));
     });
     await tool.getByRole("button", { name: "Sync now" }).click();
-    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
+    await expect.poll(() => tool.locator("section[aria-labelledby=summary] [role=status]").textContent(), { timeout: 30_000 }).toContain("Sync finished: 1 sent");
     // The action posted from inside the 127.0.0.1 LMS page to the tool's own origin, as a server action.
     const actions = await Promise.all(seen);
     expect(actions).toHaveLength(1);
@@ -98,7 +103,7 @@ describe("the quiz, the teacher's page and Sync now, inside the LMS iframe", () 
     // A second press finds nothing to send and sends nothing.
     await tool.getByRole("button", { name: "Sync now" }).click();
     // (The debounced push the quiz scheduled may be the one running by then: either way, nothing new is sent.)
-    await expect.poll(() => tool.getByRole("status").textContent(), { timeout: 30_000 }).toMatch(/Sync finished: 0 sent|already running: 0 sent|already running; it sends/);
+    await expect.poll(() => tool.locator("section[aria-labelledby=summary] [role=status]").textContent(), { timeout: 30_000 }).toMatch(/Sync finished: 0 sent|already running: 0 sent|already running; it sends/);
     expect(emu.emulator.scores(item.id).filter((p) => p.userId === "u-alan")).toHaveLength(1);
     await page.close();
   });

@@ -10,9 +10,10 @@ import { getLink } from "@/lib/links/state";
 import { requestRetryFailed, requestSync } from "@/lib/jobs/requests";
 import { recordScores } from "@/lib/grades/record";
 import { adminList, searchScores, throughput } from "@/lib/views/admin";
-import { learnerResult, QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
-import { explain } from "@/lib/views/reasons";
-import { contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { learnerResult, quizFor, readAnswers, scoreQuiz } from "@/lib/views/learner";
+import { explain, runWords } from "@/lib/views/reasons";
+import { contextRuns, contextRunsQuery, outcomeSeries, studentPage } from "@/lib/views/teacher";
+import { rowsOf } from "@/lib/db/rows";
 import { truncateAll, useTestDb } from "../support/db";
 import { useEmulator } from "../support/emulator";
 import { scoresFor, seedTriple, useGradeEnv } from "../support/seed";
@@ -116,11 +117,12 @@ describe("the teacher's student table", () => {
     await row(t.db, c, link, "u-teach", "skipped", { reason: "not_gradable: User not found in course or is not a student" });
     const again = await studentPage(t.db, { resourceLinkRef: link, contextRef: c.contextRef });
     expect(again.rows.find((r) => r.userId === "u-teach")!.name).toBe("Teacher");
-    // The class list explains a refusal: a teacher is not a learner; someone unknown is not on a refreshed roster.
-    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.words).toContain("The class list says this person is not a learner");
+    // The class list explains a refusal: a teacher is not a student (nothing to check); someone unknown is not on a refreshed roster.
+    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.words).toContain("The class list says this person is not a student in this course");
+    expect(again.rows.find((r) => r.userId === "u-teach")!.explanation.action).not.toContain("enrolled");
     expect(again.rows.find((r) => r.userId === "u-skip")!.explanation.words).not.toContain("class list");
     const refreshed = await studentPage(t.db, { resourceLinkRef: link, contextRef: c.contextRef, rosterRefreshed: true });
-    expect(refreshed.rows.find((r) => r.userId === "u-skip")!.explanation.words).toContain("not on the roster");
+    expect(refreshed.rows.find((r) => r.userId === "u-skip")!.explanation.words).toContain("not on the class list");
 
     // Counters, not a scan: the header counts come from grade_counters.
     const view = await getLink(t.db, link);
@@ -182,6 +184,22 @@ describe("the teacher's recent runs", () => {
       return ((await tx.execute(sql`EXPLAIN ${q}`)) as unknown as { rows: { "QUERY PLAN": string }[] }).rows.map((r) => r["QUERY PLAN"]).join("\n");
     });
     expect(plan).not.toMatch(/Seq Scan on sync_runs/);
+  });
+
+  it("lists an operator's run over every course as the administrator's, its counts said to be every course's", async () => {
+    const c = await course(t.db, { contextId: "runs-cli", links: ["l"] });
+    await row(t.db, c, c.links[0], "u1", "sent");
+    await t.db.execute(sql`INSERT INTO sync_runs (kind, trigger, context_ref, outcome, counts, started_at)
+      VALUES ('push-grades', 'manual', ${c.contextRef}::uuid, 'completed', '{"sent": 1}'::jsonb, now() - interval '1 hour')`);
+    const [cli] = await rowsOf<{ id: string }>(t.db, sql`INSERT INTO sync_runs (kind, trigger, context_ref, outcome, counts)
+      VALUES ('push-grades', 'cli', NULL, 'completed', '{"sent": 40, "skipped": 2}'::jsonb) RETURNING id`);
+    await t.db.execute(sql`UPDATE grade_counters SET last_run_id = ${cli.id}::uuid WHERE resource_link_ref = ${c.links[0]}::uuid`);
+    const runs = await contextRuns(t.db, { contextRef: c.contextRef, resourceLinkRef: c.links[0] });
+    expect(runs.map((r) => [r.trigger, r.wholeSchool])).toEqual([["cli", true], ["manual", false]]);
+    const words = runs.map(runWords);
+    expect(`${words[0].kind} (${words[0].trigger})`).toBe("Grade sync (started by your school's administrator)");
+    expect(words[0].counts).toBe("40 sent, 2 not sent across all courses");
+    expect(words[1].counts).toBe("1 sent");
   });
 });
 
@@ -296,12 +314,14 @@ describe("a score's whole story, and the teacher's buttons, against the emulator
 describe("the learner's quiz and result", () => {
   it("scores on the server, refuses an incomplete form, and reads back when the score reached the LMS", async () => {
     const form = (v: Record<string, string>) => ({ get: (k: string) => v[k] ?? null });
-    expect(readAnswers(form({ q1: "b", q2: "a" }))).toEqual({ missing: ["q3", "q4", "q5"] });
-    expect(readAnswers(form({ q1: "b", q2: "a", q3: "c", q4: "a", q5: "z" }))).toEqual({ missing: ["q5"] });
-    const all = Object.fromEntries(QUIZ.map((q) => [q.id, q.answer]));
-    const read = readAnswers(form(all));
-    expect("answers" in read && scoreQuiz(read.answers)).toEqual({ correct: 5, total: 5 });
-    expect(scoreQuiz({ ...all, q5: "a" })).toEqual({ correct: 4, total: 5 });
+    const quiz = quizFor({ resourceLinkId: "rl3", title: "Lab 1: Cells", course: { contextId: "c3", title: null }, platform: { platformId: "p" } });
+    expect(readAnswers(quiz, form({ q1: "b", q2: "a" }))).toEqual({ missing: ["q3", "q4", "q5"] });
+    expect(readAnswers(quiz, form({ q1: "b", q2: "a", q3: "c", q4: "a", q5: "z" }))).toEqual({ missing: ["q5"] });
+    const all = Object.fromEntries(quiz.questions.map((q) => [q.id, q.answer]));
+    const read = readAnswers(quiz, form(all));
+    expect("answers" in read && scoreQuiz(quiz, read.answers)).toEqual({ correct: 5, total: 5 });
+    const wrong = quiz.questions[4].choices.find((c) => c.id !== quiz.questions[4].answer)!.id;
+    expect(scoreQuiz(quiz, { ...all, q5: wrong })).toEqual({ correct: 4, total: 5 });
 
     const s = await seedTriple(t.db, emu.emulator, { contextId: "c3", resourceLinkId: "rl3", withLineItem: true, learners: 2 });
     expect(await learnerResult(t.db, { resourceLinkRef: s.resourceLinkRef, userId: "learner-1" })).toBeNull();

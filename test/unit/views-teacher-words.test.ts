@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { latestAnswer, nextSeq } from "@/app/contexts/[id]/answers";
 import { Verdict } from "@/app/contexts/[id]/verdict";
 import type { LinkState } from "@/lib/links/state";
-import { runWords } from "@/lib/views/reasons";
+import { attemptWords, explain, runWords, withClassList } from "@/lib/views/reasons";
 
 function view(over: { key?: LinkState["key"]["state"]; lineItem?: LinkState["lineItem"]["state"]; counts?: Partial<LinkState["counts"]> }): LinkState {
   return {
@@ -59,7 +59,7 @@ describe("the teacher's recent runs in words", () => {
   });
 
   it("credits an operator's backfill to the operator, and counts grades for pushes", () => {
-    expect(runWords({ kind: "backfill", trigger: "manual", counts: { sent: 3 } })).toMatchObject({ trigger: "by an operator", counts: "3 sent" });
+    expect(runWords({ kind: "backfill", trigger: "manual", counts: { sent: 3 } })).toMatchObject({ trigger: "started by your school's administrator", counts: "3 sent" });
     expect(runWords({ kind: "push-grades", trigger: "manual", counts: { sent: 2, failed: 1, skipped: 4 } })).toEqual({
       kind: "Grade sync",
       trigger: "a teacher pressed Sync now",
@@ -82,5 +82,53 @@ describe("the status line under Sync now and Retry failed", () => {
     expect(latestAnswer(sync, retry).message).toBe("sync 2");
     // Two answers in one millisecond still count up.
     expect(nextSeq(4_000, 4_000)).toBe(4_001);
+  });
+});
+
+describe("teachers' words: no HTTP codes, no engine terms (issue 12)", () => {
+  it("credits an operator's CLI run to the school's administrator and says when counts are every course's", () => {
+    const cli = runWords({ kind: "push-grades", trigger: "cli", counts: { sent: 312, skipped: 4 }, wholeSchool: true });
+    expect(`${cli.kind} (${cli.trigger})`).toBe("Grade sync (started by your school's administrator)");
+    expect(cli.counts).toBe("312 sent, 4 not sent across all courses");
+    expect(runWords({ kind: "refresh-rosters", trigger: "cli", counts: {} }).trigger).toBe("started by your school's administrator");
+    // A course's own run says what is left waiting; an unknown kind never shows the engine's name.
+    expect(runWords({ kind: "push-grades", trigger: "manual", counts: { sent: 1, pending: 2, unreachable: 2 } }).counts).toBe("1 sent, your LMS could not be reached, 2 still waiting");
+    expect(runWords({ kind: "push-context", trigger: "manual", counts: {} }).kind).toBe("Grade sync");
+  });
+
+  it("says an attempt's outcome without its HTTP status; the operator's words keep it", () => {
+    expect(attemptWords({ outcome: "sent", httpStatus: 204 })).toBe("sent");
+    expect(attemptWords({ outcome: "skipped", httpStatus: 422 })).toBe("not taken by your LMS");
+    expect(attemptWords({ outcome: "retry_later", httpStatus: 503 })).toBe("your LMS was busy; Gradesync tries again");
+    for (const outcome of ["sent", "skipped", "retry_later", "needs_relaunch", "missing", "failed", "overridden", "something_new"])
+      expect(attemptWords({ outcome, httpStatus: 500 })).not.toMatch(/HTTP|\d{3}|_/);
+    expect(attemptWords({ outcome: "sent", httpStatus: 204 }, "admin")).toBe("sent (HTTP 204)");
+    expect(attemptWords({ outcome: "retry_later", httpStatus: 503 }, "admin")).toBe("retry later (HTTP 503)");
+  });
+
+  it("never advises a test student's row to check enrolment, whatever the LMS answered", () => {
+    for (const reason of ["not_gradable: HTTP 422", "not_gradable: User is not a student", null]) {
+      const e = explain("skipped", reason, { testUser: true, kind: "learner", status: "Active" });
+      expect(e.words).toContain("test student");
+      expect(e.action).toBe("Nothing to do.");
+      expect(`${e.words} ${e.action}`).not.toMatch(/enrol/i);
+    }
+    // Found only through the class list (the row's member facts unknown at first): the same words.
+    const viaList = withClassList(explain("skipped", "not_gradable: x"), "a test user");
+    expect(viaList.action).toBe("Nothing to do.");
+    expect(viaList.words).not.toMatch(/enrol/i);
+    // Someone who left or teaches: nothing to check either.
+    expect(withClassList(explain("skipped", "not_gradable: x"), "left the course").action).not.toMatch(/enrol/i);
+    expect(withClassList(explain("skipped", "not_gradable: x"), "not a learner in this course").action).not.toMatch(/enrol/i);
+  });
+
+  it("points a grade set by hand to the page's Changed in your gradebook section; the operator hears of the teacher's page", () => {
+    const e = explain("overridden", "overridden");
+    expect(e.action).toContain("Send Gradesync's score under Changed in your gradebook");
+    expect(e.action).not.toMatch(/enter it in your gradebook/i);
+    expect(explain("overridden", "overridden", null, "admin").action).toContain("teacher can send Gradesync's score");
+    // The operator sees the engine's code; the teacher never does.
+    expect(explain("pending", "retry_later: HTTP 503", null, "admin").words).toContain("(retry_later: HTTP 503)");
+    expect(explain("pending", "retry_later: HTTP 503").words).not.toContain("HTTP");
   });
 });

@@ -7,7 +7,7 @@ import { recordScores } from "@/lib/grades/record";
 import { pushSoon } from "@/lib/jobs/requests";
 import { errorFields, log } from "@/lib/log";
 import { withSession } from "@/lib/session/session";
-import { QUIZ, readAnswers, scoreQuiz } from "@/lib/views/learner";
+import { QUIZ_FIELDS, quizFor, readAnswers, scoreQuiz } from "@/lib/views/learner";
 
 export interface QuizState {
   error: string | null;
@@ -21,9 +21,9 @@ const NOT_SAVED = "Your answers were not saved: Gradesync could not record them 
 /** The choices as posted (only known questions, only strings), to put back into the form. */
 function chosen(form: FormData): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const q of QUIZ) {
-    const v = field(form, q.id);
-    if (v !== null && q.choices.some((c) => c.id === v)) out[q.id] = v;
+  for (const q of QUIZ_FIELDS.questions) {
+    const v = field(form, q);
+    if (v !== null && (QUIZ_FIELDS.choices as readonly string[]).includes(v)) out[q] = v;
   }
   return out;
 }
@@ -43,12 +43,14 @@ export async function submitQuizAction(_prev: QuizState, payload: FormData): Pro
   }
   if (!access.ok) return { error: ACCESS_WORDS[access.error], missing: [], answers };
   if (!access.member) return { error: ACCESS_WORDS.no_session, missing: [], answers };
-  const read = readAnswers(form);
+  // The quiz is the link's, from the session: the form cannot choose which one it is scored against.
+  const quiz = quizFor(access.view);
+  const read = readAnswers(quiz, form);
   if ("missing" in read) {
-    const numbers = read.missing.map((id) => QUIZ.findIndex((q) => q.id === id) + 1);
+    const numbers = read.missing.map((id) => quiz.questions.findIndex((q) => q.id === id) + 1);
     return { error: `Answer every question before you submit (missing: ${numbers.join(", ")}).`, missing: read.missing, answers };
   }
-  const { correct, total } = scoreQuiz(read.answers);
+  const { correct, total } = scoreQuiz(quiz, read.answers);
   const { view, member, token } = access;
   const submittedAt = new Date().toISOString();
   try {

@@ -5,7 +5,7 @@ import { param, requireLinkAccess, type SearchParams } from "@/app/_lib/page-ses
 import { getDb } from "@/lib/db/client";
 import { keepAttemptOf, type KeepAttempt } from "@/lib/grades/retakes";
 import { withSession } from "@/lib/session/session";
-import { learnerResult, QUIZ, type LearnerResult } from "@/lib/views/learner";
+import { learnerResult, quizFor, type LearnerResult } from "@/lib/views/learner";
 import { explain } from "@/lib/views/reasons";
 import { QuizForm } from "./quiz-form";
 
@@ -20,7 +20,9 @@ export default async function LearnerPage({ params, searchParams }: { params: Pr
   const result = member ? await learnerResult(db, { resourceLinkRef: view.id, userId: member.userId }) : null;
   const keep = await keepAttemptOf(db, view.id);
   const retake = param(query, "retake") === "1";
-  const questions = QUIZ.map(({ id: qid, prompt, choices }) => ({ id: qid, prompt, choices }));
+  const quiz = quizFor(view);
+  // The answers stay on the server: the form gets the questions and choices only.
+  const questions = quiz.questions.map(({ id: qid, prompt, choices }) => ({ id: qid, prompt, choices }));
 
   return (
     <main>
@@ -31,7 +33,7 @@ export default async function LearnerPage({ params, searchParams }: { params: Pr
       <section className="card" aria-labelledby="welcome">
         <h2 id="welcome" className="visually-hidden">About this activity</h2>
         <p>
-          Welcome{member?.name ? `, ${member.name}` : ""}. This is a short quiz of {QUIZ.length} questions. Your score is sent to your course gradebook.
+          Welcome{member?.name ? `, ${member.name}` : ""}. This is a short quiz on {quiz.topic}, {questions.length} questions. Your score is sent to your course gradebook.
         </p>
         {session.role === "teacher" ? <p className="muted">You opened this as a teacher: your own score is recorded, but most LMSs keep grades only for students.</p> : null}
       </section>

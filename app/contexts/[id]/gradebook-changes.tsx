@@ -41,7 +41,7 @@ export function GradebookChanges({ link, token, rows, total }: { link: string; t
       {rows.length === 0 ? null : (
         <>
           <div className="table-wrap">
-            <table className="changes">
+            <table className="changes stacked">
               <thead>
                 <tr>
                   <th scope="col">Student</th>

@@ -9,7 +9,7 @@ import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { keepAttemptOf } from "@/lib/grades/retakes";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
-import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
+import { attemptWords, KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { gradebookChanges, reconcileWords } from "@/lib/views/gradebook-changes";
@@ -89,8 +89,10 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
             <dd>{view.title ?? view.resourceLinkId}</dd>
             <dt>Quiz retakes</dt>
             <dd><KeepAttemptForm link={view.id} token={token} keep={keep} /></dd>
-            <dt>Maximum</dt>
-            <dd>{QUIZ_MAXIMUM} points for the quiz (scores from a grading service keep their own maximum)</dd>
+            <dt>Out of</dt>
+            <dd>
+              The quiz is out of {QUIZ_MAXIMUM} points. A score sent by another grading tool keeps the total it was marked out of (18 out of 20 stays 18 out of 20).
+            </dd>
           </dl>
         </section>
         <section className="card" aria-labelledby="roster">
@@ -144,7 +146,7 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
   return (
     <>
       <div className="table-wrap">
-        <table className="students">
+        <table className="students stacked">
           <thead>
             <tr>
               <th scope="col">Student</th>
@@ -162,24 +164,24 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
                   {r.name ?? <span className="muted">Not known yet</span>}
                   <div className="muted small mono">{r.userId}</div>
                 </th>
-                <td>{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
-                <td><Time value={r.submittedAt} /></td>
-                <td>
+                <td data-label="Score">{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
+                <td data-label="Submitted"><Time value={r.submittedAt} /></td>
+                <td data-label="State">
                   <Badge tone={r.explanation.tone}>{r.explanation.label}</Badge>
                 </td>
-                <td>
+                <td data-label="Last attempt">
                   {r.lastAttempt ? (
                     <>
                       <Time value={r.lastAttempt.at} />
-                      <div className="muted small">{r.lastAttempt.outcome.replaceAll("_", " ")}{r.lastAttempt.httpStatus ? ` (HTTP ${r.lastAttempt.httpStatus})` : ""}</div>
+                      <div className="muted small">{attemptWords(r.lastAttempt)}</div>
                     </>
                   ) : (
                     <span className="muted">—</span>
                   )}
                 </td>
-                <td>
+                <td data-label="What happened" className="what">
                   {r.explanation.words}
-                  {r.explanation.action ? <div className="todo">{r.explanation.action}</div> : null}
+                  {r.explanation.action ? <div className="todo">{r.state === "overridden" ? <ToChanges action={r.explanation.action} /> : r.explanation.action}</div> : null}
                 </td>
               </tr>
             ))}
@@ -192,6 +194,20 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
         label="Student pages"
         href={(p) => withSession(`/contexts/${view.id}?page=${p}`, token)}
       />
+    </>
+  );
+}
+
+/** The `overridden` action names the "Changed in your gradebook" section: there it is a link to it. */
+function ToChanges({ action }: { action: string }) {
+  const name = "Changed in your gradebook";
+  const at = action.indexOf(name);
+  if (at < 0) return action;
+  return (
+    <>
+      {action.slice(0, at)}
+      <a href="#changes">{name}</a>
+      {action.slice(at + name.length)}
     </>
   );
 }
