@@ -8,9 +8,9 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QUIZ } from "@/lib/views/learner";
 import { hydrated, shot } from "./support/browser";
 import { lmsLaunch, startStack, type Stack } from "./support/stack";
+import { demoQuiz } from "./support/quiz";
 
 const ADMIN_TOKEN = "e2e-admin-token-for-the-operator-page";
 let stack: Stack;
@@ -21,6 +21,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const LEARNER = { link: "bio101-quiz", user: "u-katherine", role: "Learner" };
+const QUIZ = demoQuiz(LEARNER.link).questions;
 
 async function signIn(page: Page): Promise<void> {
   await page.goto(`${stack.app.url}/admin`);
