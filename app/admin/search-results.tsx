@@ -45,7 +45,7 @@ export async function Search({ query }: { query: string }) {
 
 function Story({ story }: { story: ScoreStory }) {
   const r = story.row;
-  const e = explain(r.state as RowState, r.reason);
+  const e = explain(r.state as RowState, r.reason, null, "admin");
   return (
     <article className="story" data-row={r.id}>
       <h3>
