@@ -1,7 +1,7 @@
 import { serve } from "inngest/next";
-import { env } from "@/lib/env";
 import { inngest } from "@/lib/inngest/client";
 import { functions } from "@/lib/inngest/functions";
+import { dispatcher } from "@/lib/jobs/dispatch";
 
 export const dynamic = "force-dynamic";
 
@@ -16,7 +16,7 @@ type Handler = (req: Request, ctx: unknown) => Promise<Response>;
  */
 function onlyWithInngest(serveMethod: unknown): Handler {
   return async (req, ctx) => {
-    if (env().jobsMode !== "inngest")
+    if (dispatcher().mode !== "inngest")
       return Response.json({ error: "not_found" }, { status: 404, headers: { "cache-control": "no-store" } });
     return (serveMethod as Handler)(req, ctx);
   };

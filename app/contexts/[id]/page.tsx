@@ -6,8 +6,8 @@ import { requireLinkAccess, param, type SearchParams } from "@/app/_lib/page-ses
 import { Pager } from "@/app/_lib/pager";
 import type { LinkState } from "@/lib/links/state";
 import { getDb } from "@/lib/db/client";
-import { env } from "@/lib/env";
 import { keepAttemptOf } from "@/lib/grades/retakes";
+import { dispatcher } from "@/lib/jobs/dispatch";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
 import { attemptWords, KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
@@ -134,7 +134,7 @@ export default async function TeacherPage({ params, searchParams }: { params: Pr
           </Suspense>
         </section>
       </div>
-      <p className="muted small">Times are in UTC. {env().jobsMode === "inngest" ? "Syncs run in the background." : ""}</p>
+      <p className="muted small">Times are in UTC. {dispatcher().mode === "inngest" ? "Syncs run in the background." : ""}</p>
     </main>
   );
 }
