@@ -10,7 +10,11 @@
  * about recompiling. Prints one line per start and exits 1 if any start reloaded a page or lost the
  * quiz submission.
  *
- *   npx tsx test/bench/dev-soak.ts [--runs 4] [--ref main] [--idle 15]
+ *   npx tsx test/bench/dev-soak.ts [--runs 4] [--ref main] [--idle 15] [--think 0]
+ *
+ * --think: seconds a newcomer spends on the simulator page before launching (the pages compile in
+ * the background meanwhile). For experiments: --keep keeps the clone, --dir <clone> soaks it again,
+ * PGLITE_DIR is handed to the server, SOAK_LOG=<file> writes each start's output to <file>.<n>.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "4" },
     ref: { type: "string" },
     idle: { type: "string", default: "15" },
+    think: { type: "string", default: "0" },
     // For experiments: soak a clone made earlier (kept with --keep) instead of a new one.
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -95,7 +100,7 @@ async function hydrated(tool: FrameLocator): Promise<void> {
 async function soakOnce(run: number, b: Browser): Promise<RunResult> {
   const started = performance.now();
   const seconds = () => Number(((performance.now() - started) / 1000).toFixed(1));
-  server = await startNextDev(dir, { NODE_ENV: "development" });
+  server = await startNextDev(dir, { NODE_ENV: "development", ...(process.env.PGLITE_DIR ? { PGLITE_DIR: process.env.PGLITE_DIR } : {}) });
   const readyS = seconds();
   const context = await b.newContext();
   const page = await context.newPage();
@@ -114,6 +119,7 @@ async function soakOnce(run: number, b: Browser): Promise<RunResult> {
 
   await page.goto(`${server.url}/emulator/lms`, { timeout: 300_000 });
   const firstSimulatorS = seconds();
+  await page.waitForTimeout(Number(args.think) * 1000);
 
   let teacherS = 0;
   await step("teacher", async () => {

@@ -1,0 +1,100 @@
+/**
+ * `npm run dev` must not reload pages by itself. The embedded database writes under `.data/` in the
+ * project root (PGLITE_DIR's default, which the contract fixes) while `next dev` watches that root;
+ * with Turbopack's filesystem cache for development, a restart's first compiles, when they ran while
+ * the database wrote, announced changes nobody made: `✓ Compiled in 5ms` after requests, the page
+ * reloaded ("HMR hash mismatch"), and a learner's quiz submission was lost.
+ *
+ * On a copy of this working tree (node_modules hard-linked: Turbopack refuses a symlink) it starts
+ * `next dev` once to fill .next and .data as a developer's first day would, then again, and in
+ * Chromium, through the LMS simulator, launches as a teacher while files are written under `.data/`,
+ * then writes more with the page open: no recompile is printed and the tool's frame loads one document.
+ * Needs /usr/bin/chromium; no build.
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNextDev, type DevServer } from "../support/next-dev";
+import { launchBrowser } from "./support/browser";
+
+const root = path.resolve(import.meta.dirname, "../..");
+let dir: string;
+let server: DevServer | undefined;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "gradesync-dev-"));
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const file of files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    try {
+      cpSync(path.join(root, file), path.join(dir, file));
+    } catch {
+      /* deleted in the working tree */
+    }
+  }
+  execFileSync("cp", ["-al", path.join(root, "node_modules"), path.join(dir, "node_modules")]);
+  // A first start, as on a developer's first day: it compiles the pages and creates the database.
+  const first = await startNextDev(dir);
+  const launched = await fetch(`${first.url}/emulator/lms/launch?link=bio101-lab1&user=u-ada&role=Instructor&lineItem=with`);
+  const src = /src="([^"]*\/launch\?ltik=[^"]*)"/.exec(await launched.text())?.[1]?.replaceAll("&amp;", "&");
+  if (src) await (await fetch(src.replace("localhost", "127.0.0.1"))).arrayBuffer();
+  await first.stop();
+  browser = await launchBrowser();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Documents the tool's frame loaded (a redirect's hops count once). */
+function countToolDocuments(page: Page): () => number {
+  let count = 0;
+  page.on("response", (res) => {
+    const req = res.request();
+    const redirect = res.status() >= 300 && res.status() < 400;
+    if (req.isNavigationRequest() && !redirect && req.frame() !== page.mainFrame() && new URL(req.url()).hostname === "localhost") count++;
+  });
+  return () => count;
+}
+
+/** Keeps writing under .data/ (new files, rewrites, renames — what a database does) until stopped. */
+function writeUnderData(): () => void {
+  const probe = path.join(dir, ".data", "probe");
+  mkdirSync(probe, { recursive: true });
+  let i = 0;
+  const timer = setInterval(() => {
+    for (let k = 0; k < 20; k++, i++) {
+      writeFileSync(path.join(probe, `page-${i % 50}`), `${i}`.repeat(512));
+      writeFileSync(path.join(dir, ".data", `probe.${i % 3}.tmp`), String(i));
+    }
+  }, 50);
+  return () => clearInterval(timer);
+}
+
+describe("next dev with the embedded database under .data/", () => {
+  it("a restart neither recompiles nor reloads the page when files under .data/ change", async () => {
+    server = await startNextDev(dir);
+    const page = await browser!.context.newPage();
+    const documents = countToolDocuments(page);
+    const stopWriting = writeUnderData();
+    try {
+      await page.goto(`${server.url}/emulator/lms/launch?link=bio101-lab1&user=u-ada&role=Instructor&lineItem=with`, { timeout: 300_000 });
+      const tool = page.frameLocator("iframe.tool");
+      await tool.getByRole("button", { name: "Sync now" }).waitFor({ timeout: 300_000 });
+      // With the page open and its hot-reload socket connected, the database keeps writing.
+      await page.waitForTimeout(15_000);
+    } finally {
+      stopWriting();
+    }
+    await page.waitForTimeout(3_000);
+    expect(server.output()).not.toMatch(/Compiled in/);
+    expect(documents()).toBe(1);
+    await page.close();
+  });
+});
