@@ -7,8 +7,8 @@
  *
  * On a copy of this working tree (node_modules hard-linked: Turbopack refuses a symlink) it starts
  * `next dev` once to fill .next and .data as a developer's first day would, then again, and in
- * Chromium, through the LMS simulator, launches as a teacher while files are written under `.data/`,
- * then writes more with the page open: no recompile is printed and the tool's frame loads one document.
+ * Chromium, through the LMS simulator, launches as a teacher and as a learner while files are written under
+ * `.data/`, then writes more with the page open: no recompile is printed and the tool's frame loads one document.
  * Needs /usr/bin/chromium; no build.
  */
 import { execFileSync } from "node:child_process";
@@ -37,13 +37,17 @@ beforeAll(async () => {
     }
   }
   execFileSync("cp", ["-al", path.join(root, "node_modules"), path.join(dir, "node_modules")]);
-  // A first start, as on a developer's first day: it compiles the pages and creates the database.
-  const first = await startNextDev(dir);
-  const launched = await fetch(`${first.url}/emulator/lms/launch?link=bio101-lab1&user=u-ada&role=Instructor&lineItem=with`);
-  const src = /src="([^"]*\/launch\?ltik=[^"]*)"/.exec(await launched.text())?.[1]?.replaceAll("&amp;", "&");
-  if (src) await (await fetch(src.replace("localhost", "127.0.0.1"))).arrayBuffer();
-  await first.stop();
   browser = await launchBrowser();
+  // A first start, as on a developer's first day: it compiles the pages, creates the database and
+  // fills Turbopack's caches; the teacher and a learner launch in the browser.
+  const first = await startNextDev(dir);
+  const page = await browser.context.newPage();
+  await page.goto(`${first.url}/emulator/lms/launch?link=bio101-quiz&user=u-ada&role=Instructor&lineItem=with`, { timeout: 300_000 });
+  await page.frameLocator("iframe.tool").getByRole("button", { name: "Sync now" }).waitFor({ timeout: 300_000 });
+  await page.goto(`${first.url}/emulator/lms/launch?link=bio101-quiz&user=u-katherine&role=Learner&lineItem=with`, { timeout: 300_000 });
+  await page.frameLocator("iframe.tool").locator("h1").waitFor({ timeout: 300_000 });
+  await page.close();
+  await first.stop();
 }, 600_000);
 
 afterAll(async () => {
@@ -84,9 +88,10 @@ describe("next dev with the embedded database under .data/", () => {
     const documents = countToolDocuments(page);
     const stopWriting = writeUnderData();
     try {
-      await page.goto(`${server.url}/emulator/lms/launch?link=bio101-lab1&user=u-ada&role=Instructor&lineItem=with`, { timeout: 300_000 });
-      const tool = page.frameLocator("iframe.tool");
-      await tool.getByRole("button", { name: "Sync now" }).waitFor({ timeout: 300_000 });
+      await page.goto(`${server.url}/emulator/lms/launch?link=bio101-quiz&user=u-ada&role=Instructor&lineItem=with`, { timeout: 300_000 });
+      await page.frameLocator("iframe.tool").getByRole("button", { name: "Sync now" }).waitFor({ timeout: 300_000 });
+      await page.goto(`${server.url}/emulator/lms/launch?link=bio101-quiz&user=u-katherine&role=Learner&lineItem=with`, { timeout: 300_000 });
+      await page.frameLocator("iframe.tool").locator("h1").waitFor({ timeout: 300_000 });
       // With the page open and its hot-reload socket connected, the database keeps writing.
       await page.waitForTimeout(15_000);
     } finally {
@@ -94,7 +99,8 @@ describe("next dev with the embedded database under .data/", () => {
     }
     await page.waitForTimeout(3_000);
     expect(server.output()).not.toMatch(/Compiled in/);
-    expect(documents()).toBe(1);
+    // Two launches, one document each.
+    expect(documents()).toBe(2);
     await page.close();
   });
 });
