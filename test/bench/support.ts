@@ -55,8 +55,15 @@ const created = new Set<string>();
 export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = await benchAdmin();
   const db = `${name}_${process.pid}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${db}`);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${db}`);
+  } catch (error) {
+    await admin.end();
+    throw new BenchSetupError(
+      `Cannot create a benchmark database on ${shownUrl()} (${(error as Error).message}): BENCH_DATABASE_URL needs a role that may create databases.`,
+    );
+  }
   created.add(db);
   dropOnInterrupt();
   const url = new URL(BENCH_PG);
