@@ -1,6 +1,14 @@
 /** The LMS simulator's shared look: one stylesheet, one page frame. */
 import { escapeHtml as e } from "../html";
 
+// Shown behind the tool's frame until the tool paints over it: a first launch after `npm run dev`
+// waits while Next compiles the tool's pages, and a blank frame looks broken.
+const OPENING = `data:image/svg+xml,${encodeURIComponent(
+  `<svg xmlns="http://www.w3.org/2000/svg" width="560" height="60" font-family="system-ui,sans-serif" text-anchor="middle">` +
+    `<text x="280" y="22" font-size="15" fill="#374151">Opening the tool…</text>` +
+    `<text x="280" y="46" font-size="12" fill="#6b7280">The first launch after starting the dev server waits while its pages compile.</text></svg>`,
+)}`;
+
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:#1f2937;background:#f3f4f6}
 header.top{display:flex;gap:1rem;align-items:center;background:#2d3b45;color:#fff;padding:.6rem 1rem}
@@ -10,7 +18,7 @@ nav.side{background:#fff;border-right:1px solid #e5e7eb;padding:1rem}nav.side h2
 nav.side ul{list-style:none;padding:0;margin:0 0 1rem}nav.side li a{display:block;padding:.3rem .4rem;border-radius:4px;color:#0b6bcb;text-decoration:none}
 nav.side li a.current{background:#e0ecf9;font-weight:600}
 main{display:flex;flex-direction:column;padding:1rem;min-width:0}main h1{font-size:1.2rem;margin:0 0 .6rem}
-main iframe.tool{flex:1;width:100%;min-height:40rem;border:1px solid #d1d5db;border-radius:6px;background:#fff}
+main iframe.tool{flex:1;width:100%;min-height:40rem;border:1px solid #d1d5db;border-radius:6px;background:#fff url("${OPENING}") no-repeat center 6rem}
 aside{border-left:1px solid #e5e7eb;background:#fff}aside iframe{width:100%;height:100%;min-height:40rem;border:0}
 form.launch{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1rem;max-width:40rem}
 form.launch label{display:block;margin:.5rem 0 .2rem;font-weight:600}form.launch select{width:100%;padding:.3rem}
