@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Browser, type Frame, type FrameLocator, type Page } from "playwright-core";
-import { QUIZ } from "@/lib/views/learner";
+import { demoQuiz } from "../e2e/support/quiz";
 import { startNextDev, type DevServer } from "../support/next-dev";
 
 const { values: args } = parseArgs({
@@ -139,7 +139,7 @@ async function soakOnce(run: number, b: Browser): Promise<RunResult> {
   await step("submit", async () => {
     await hydrated(tool);
     const frame = await toolFrame(page);
-    for (const q of QUIZ) await frame.locator(`input[name="${q.id}"][value="${q.answer}"]`).check();
+    for (const q of demoQuiz("bio101-quiz").questions) await frame.locator(`input[name="${q.id}"][value="${q.answer}"]`).check();
     await tool.getByRole("button", { name: "Submit answers" }).click();
     quizSaved = await tool
       .locator(".result .score")
