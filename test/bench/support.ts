@@ -4,7 +4,7 @@
  * child processes, and a one-line refusal when a bench cannot start.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
@@ -214,4 +214,27 @@ export async function seedPending(db: Db, refs: { platformRef: string; contextRe
     SELECT ${refs.linkRef}::uuid, ${refs.contextRef}::uuid, ${refs.platformRef}::uuid, 'u' || g, (g % 10)::float8, 10, 'Completed', 'FullyGraded',
       now(), now(), 'backfill', now()
     FROM generate_series(0, ${count - 1}::int) g`);
+}
+
+/**
+ * Runs fn; with BENCH_CPU_PROF=dir set, under the CPU profiler, written to dir/<name>.cpuprofile
+ * (open it in Chrome's DevTools, or summarise it: `npx tsx test/bench/profile-summary.ts FILE`).
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return fn();
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }

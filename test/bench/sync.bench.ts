@@ -18,6 +18,7 @@
  *
  *   npm run bench sync                        (all parts; BENCH_SYNC_PARTS=own,pg50,… for some)
  *   BENCH_SYNC_BIG=100000 npm run bench sync  (a smaller big part)
+ *   BENCH_CPU_PROF=/tmp/prof npm run bench sync   (each push under the CPU profiler; see profile-summary.ts)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -39,7 +40,7 @@ import { createDispatcher } from "../../lib/jobs/dispatch";
 import { executeJob } from "../../lib/jobs/execute";
 import { inlineStep } from "../../lib/jobs/inline";
 import { createLtiaasClient, serviceKeyHeader, type LtiaasClient } from "../../lib/ltiaas";
-import { cleanup, countingPool, freshDatabase, load, onExit, seedLink, seedPending, startEmulatorChild, startSink, type EmuTriple } from "./support";
+import { cleanup, countingPool, profiled, freshDatabase, load, onExit, seedLink, seedPending, startEmulatorChild, startSink, type EmuTriple } from "./support";
 
 process.env.GRADESYNC_LOG ??= "silent";
 const API_KEY = "bench-api-key";
@@ -224,7 +225,7 @@ if (PARTS.has("own")) {
   const bareBefore = await bareLoop();
   const statementsBefore = counted.statements();
   const t0 = performance.now();
-  const run = await push(contextsOf(links.map((l) => l.t)), { ltiaas: toSink.client });
+  const run = await profiled("sync-own", () => push(contextsOf(links.map((l) => l.t)), { ltiaas: toSink.client }));
   const engineSeconds = seconds(t0);
   const statements = counted.statements() - statementsBefore;
   const bareAfter = await bareLoop();
@@ -243,7 +244,7 @@ async function fifty(prefix: string, label: string, target: number) {
   await emu.tell("latency 50");
   const statementsBefore = counted.statements();
   const t0 = performance.now();
-  const run = await push(contextsOf(triples));
+  const run = await profiled(`sync-${label}`, () => push(contextsOf(triples)));
   const took = seconds(t0);
   const statements = counted.statements() - statementsBefore;
   const total = triples.length * 40;
@@ -270,7 +271,7 @@ if (PARTS.has("wide")) {
   await record(triples, 20, (i) => i % 10);
   await emu.tell("latency 250");
   const t0 = performance.now();
-  const run = await push(contextsOf(triples));
+  const run = await profiled("sync-wide", () => push(contextsOf(triples)));
   const took = seconds(t0);
   const total = triples.length * 20;
   const ideal = total / ((100 * CONCURRENCY) / 0.25);
@@ -353,7 +354,7 @@ if (PARTS.has("big") && BIG > 0) {
   toSink.marks = [];
   toSink.posts = 0;
   const t1 = performance.now();
-  const run = await push(refs, { ltiaas: toSink.client });
+  const run = await profiled("sync-big", () => push(refs, { ltiaas: toSink.client }));
   const took = seconds(t1);
   clearInterval(sampler);
   const m = toSink.marks;
