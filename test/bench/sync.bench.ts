@@ -20,9 +20,11 @@
  *   BENCH_SYNC_BIG=100000 npm run bench sync  (a smaller big part)
  *   BENCH_CPU_PROF=/tmp/prof npm run bench sync   (each push under the CPU profiler; see profile-summary.ts)
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { Pool } from "undici";
@@ -63,14 +65,19 @@ const say = (s: string) => {
 const fmt = (n: number, d = 2) => n.toFixed(d);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
+// The big part runs in a process of its own (below), so its RSS is the engine's alone.
+const IS_BIG_CHILD = process.env.BENCH_SYNC_CHILD === "big";
+const EMU_PARTS = ["pg50", "pglite", "wide", "canvas"].filter((p) => PARTS.has(p) && !IS_BIG_CHILD);
 // The LMS: the emulator in a child process, seeded for every part that talks to it.
-const emu = await startEmulatorChild(API_KEY, [
-  { prefix: "b", platforms: 10, contexts: 5, learners: 40 },
-  { prefix: "bl", platforms: 10, contexts: 5, learners: 40 },
-  { prefix: "steps", platforms: 1, contexts: 1, learners: 200 },
-  ...(PARTS.has("wide") ? [{ prefix: "w", platforms: 100, contexts: 10, learners: 20 }] : []),
-  ...(PARTS.has("canvas") ? [{ prefix: "cv", platforms: 1, contexts: 4, learners: Math.ceil(CANVAS_SCORES / 4), productFamilyCode: "canvas" }] : []),
-]);
+const emu = EMU_PARTS.length
+  ? await startEmulatorChild(API_KEY, [
+      { prefix: "b", platforms: 10, contexts: 5, learners: 40 },
+      { prefix: "bl", platforms: 10, contexts: 5, learners: 40 },
+      { prefix: "steps", platforms: 1, contexts: 1, learners: 200 },
+      ...(PARTS.has("wide") ? [{ prefix: "w", platforms: 100, contexts: 10, learners: 20 }] : []),
+      ...(PARTS.has("canvas") ? [{ prefix: "cv", platforms: 1, contexts: 4, learners: Math.ceil(CANVAS_SCORES / 4), productFamilyCode: "canvas" }] : []),
+    ])
+  : { url: "http://127.0.0.1:9", triples: [] as EmuTriple[], tell: async () => "{}", stop: () => undefined };
 const sink = await startSink();
 
 const pgdb = await freshDatabase("gs_bench_sync");
@@ -173,7 +180,7 @@ async function stepsFor(t: Seeded): Promise<number> {
 }
 
 // ---------- own: the engine beside a bare loop of its HTTP client, zero latency, one sink ----------
-if (PARTS.has("own")) {
+if (PARTS.has("own") && !IS_BIG_CHILD) {
   const PLATFORMS = 10;
   const CONTEXTS = 5;
   const links: { t: Seeded; lineItemId: string; serviceKey: string }[] = [];
@@ -257,7 +264,7 @@ async function fifty(prefix: string, label: string, target: number) {
   say(`[${label}] second push, nothing changed: ${toEmu.requests - before} requests (must be 0)`);
   await emu.tell("latency 0");
 }
-if (PARTS.has("pg50")) {
+if (PARTS.has("pg50") && !IS_BIG_CHILD) {
   await fifty("b", "pg50", 0.9);
   const [one] = await seed("steps");
   await record([one], 200, (i) => i % 10);
@@ -266,7 +273,7 @@ if (PARTS.has("pg50")) {
 }
 
 // ---------- wide: 100 platforms × 10 contexts × 20 learners at 250 ms ----------
-if (PARTS.has("wide")) {
+if (PARTS.has("wide") && !IS_BIG_CHILD) {
   const triples = await seed("w");
   await record(triples, 20, (i) => i % 10);
   await emu.tell("latency 250");
@@ -280,7 +287,7 @@ if (PARTS.has("wide")) {
 }
 
 // ---------- canvas: pacing against Canvas's bucket ----------
-if (PARTS.has("canvas")) {
+if (PARTS.has("canvas") && !IS_BIG_CHILD) {
   const triples = await seed("cv");
   const learners = Math.ceil(CANVAS_SCORES / triples.length);
   const platformId = triples[0].platformId;
@@ -318,7 +325,7 @@ if (PARTS.has("canvas")) {
 }
 
 // ---------- pglite: the 2,000 at 50 ms on the embedded database ----------
-if (PARTS.has("pglite")) {
+if (PARTS.has("pglite") && !IS_BIG_CHILD) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "gs-bench-pglite-"));
   onExit(() => rmSync(dir, { recursive: true, force: true }));
   const lite = await openDatabase({ driver: "pglite", dir: path.join(dir, "data") }, { migrate: true });
@@ -331,8 +338,23 @@ if (PARTS.has("pglite")) {
 }
 emu.stop();
 
-// ---------- big: a million pending on Postgres, to the sink ----------
-if (PARTS.has("big") && BIG > 0) {
+// ---------- big: a million pending on Postgres, to the sink, in a process of its own ----------
+if (PARTS.has("big") && BIG > 0 && !IS_BIG_CHILD) {
+  const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, BENCH_SYNC_CHILD: "big" },
+  });
+  onExit(() => void child.kill());
+  let inSummary = false;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    inSummary ||= line.startsWith("summary:");
+    if (line.startsWith("[big]") && !inSummary) {
+      console.log(line);
+      if (!line.startsWith("[big] seeded")) lines.push(line);
+    }
+  }
+}
+if (IS_BIG_CHILD) {
   const PLATFORMS = 10;
   const CONTEXTS = 5;
   const perLink = Math.ceil(BIG / (PLATFORMS * CONTEXTS));
