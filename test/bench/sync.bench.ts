@@ -72,9 +72,15 @@ const EMU_PARTS = ["pg50", "pglite", "wide", "canvas"].filter((p) => PARTS.has(p
 const emu = EMU_PARTS.length
   ? await startEmulatorChild(API_KEY, [
       { prefix: "b", platforms: 10, contexts: 5, learners: 40 },
+      { prefix: "bare-b", platforms: 10, contexts: 5, learners: 40 },
       { prefix: "bl", platforms: 10, contexts: 5, learners: 40 },
       { prefix: "steps", platforms: 1, contexts: 1, learners: 200 },
-      ...(PARTS.has("wide") ? [{ prefix: "w", platforms: 100, contexts: 10, learners: 20 }] : []),
+      ...(PARTS.has("wide")
+        ? [
+            { prefix: "w", platforms: 100, contexts: 10, learners: 20 },
+            { prefix: "bare-w", platforms: 100, contexts: 10, learners: 20 },
+          ]
+        : []),
       ...(PARTS.has("canvas") ? [{ prefix: "cv", platforms: 1, contexts: 4, learners: Math.ceil(CANVAS_SCORES / 4), productFamilyCode: "canvas" }] : []),
     ])
   : { url: "http://127.0.0.1:9", triples: [] as EmuTriple[], tell: async () => "{}", stop: () => undefined };
@@ -105,6 +111,9 @@ class Counting {
   /** Times (ms) at which every `every`-th score answer came back. */
   marks: number[] = [];
   every = 0;
+  /** When the first score post left and the last answer came back (ms). */
+  firstAt = 0;
+  lastAt = 0;
   readonly client: LtiaasClient;
   constructor(real: LtiaasClient) {
     const count =
@@ -120,9 +129,11 @@ class Counting {
       listResultsPage: count(real.listResultsPage),
       postScore: async (...a) => {
         this.requests++;
+        this.firstAt ||= performance.now();
         try {
           return await real.postScore(...a);
         } finally {
+          this.lastAt = performance.now();
           if (++this.posts % this.every === 0 && this.every) this.marks.push(performance.now());
         }
       },
@@ -164,6 +175,34 @@ const maxInFlight = async (prefix: string) => {
   const s = JSON.parse(await emu.tell("stats")) as { inFlightMax: Record<string, number> };
   return Math.max(0, ...Object.entries(s.inFlightMax).filter(([p]) => p.startsWith(`${prefix}-`)).map(([, n]) => n));
 };
+
+/**
+ * The same requests without the engine: the client posting each course's scores straight to the
+ * emulator (courses of their own, so the engine's read-back is not disturbed), `perPlatform` in
+ * flight per platform as the gate allows. What this machine, this emulator and this latency let any
+ * sender reach: the engine's time is printed beside it.
+ */
+async function bareToEmulator(prefix: string, learners: number, perPlatform: number): Promise<number> {
+  const client = createLtiaasClient({ baseUrl: emu.url, apiKey: API_KEY });
+  const byPlatform = new Map<string, EmuTriple[]>();
+  for (const t of emu.triples.filter((x) => x.prefix === prefix)) byPlatform.set(t.platformId, [...(byPlatform.get(t.platformId) ?? []), t]);
+  const submittedAt = new Date();
+  const t0 = performance.now();
+  await Promise.all(
+    [...byPlatform.values()].map(async (ts) => {
+      const jobs = ts.flatMap((t) => Array.from({ length: learners }, (_, i) => ({ t, i })));
+      await Promise.all(
+        Array.from({ length: perPlatform }, async () => {
+          for (let j = jobs.shift(); j; j = jobs.shift()) {
+            const score = agsScore(`u${j.i}`, { scoreGiven: j.i % 10, scoreMaximum: 10, comment: null, activityProgress: "Completed", gradingProgress: "FullyGraded" }, { submittedAt, startedAt: null });
+            await client.postScore({ serviceKey: j.t.serviceKey }, j.t.lineItemId, score);
+          }
+        }),
+      );
+    }),
+  );
+  return seconds(t0);
+}
 
 /** Inngest steps for one context's push (the handler Inngest runs, every step.* call counted). */
 async function stepsFor(t: Seeded): Promise<number> {
@@ -250,6 +289,7 @@ async function fifty(prefix: string, label: string, target: number) {
   await record(triples, 40, (i) => i % 10);
   await emu.tell("latency 50");
   const statementsBefore = counted.statements();
+  toEmu.firstAt = 0;
   const t0 = performance.now();
   const run = await profiled(`sync-${label}`, () => push(contextsOf(triples)));
   const took = seconds(t0);
@@ -257,6 +297,9 @@ async function fifty(prefix: string, label: string, target: number) {
   const total = triples.length * 40;
   const ideal = total / ((10 * CONCURRENCY) / 0.05);
   say(`[${label}] ${total} pending @ 50 ms, 10 platforms × ceiling ${CONCURRENCY}: ${fmt(took)} s (sent ${run.counts.sent}); ideal ${fmt(ideal)} s → efficiency ${fmt(ideal / took)} (target ≥ ${target}); most in flight per platform ${await maxInFlight(prefix)}`);
+  const edges = `first score left after ${fmt(toEmu.firstAt - t0, 0)} ms, the run ended ${fmt(t0 + took * 1000 - toEmu.lastAt, 0)} ms after the last answer`;
+  const bare = await bareToEmulator("bare-b", 40, CONCURRENCY);
+  say(`[${label}]   beside the same 2,000 posted by a bare loop of the client to the same emulator, 2 per platform: ${fmt(bare)} s → engine ÷ bare ${fmt(bare / took)}; ${edges}`);
   if (label === "pg50") say(`[pg50] statements per score: ${fmt(statements / run.counts.sent, 3)} (${statements} for ${run.counts.sent})`);
   const before = toEmu.requests;
   await new Promise((r) => setTimeout(r, 1100));
@@ -277,12 +320,16 @@ if (PARTS.has("wide") && !IS_BIG_CHILD) {
   const triples = await seed("w");
   await record(triples, 20, (i) => i % 10);
   await emu.tell("latency 250");
+  toEmu.firstAt = 0;
   const t0 = performance.now();
   const run = await profiled("sync-wide", () => push(contextsOf(triples)));
   const took = seconds(t0);
   const total = triples.length * 20;
   const ideal = total / ((100 * CONCURRENCY) / 0.25);
   say(`[wide] ${total} pending @ 250 ms, 100 platforms × ceiling ${CONCURRENCY}: ${fmt(took)} s (sent ${run.counts.sent}); ideal ${fmt(ideal)} s → efficiency ${fmt(ideal / took)} (target ≥ 0.9); most in flight per platform ${await maxInFlight("w")}`);
+  const edges = `first score left after ${fmt(toEmu.firstAt - t0, 0)} ms, the run ended ${fmt(t0 + took * 1000 - toEmu.lastAt, 0)} ms after the last answer`;
+  const bare = await bareToEmulator("bare-w", 20, CONCURRENCY);
+  say(`[wide]   beside the same 20,000 posted by a bare loop of the client to the same emulator, 2 per platform: ${fmt(bare)} s → engine ÷ bare ${fmt(bare / took)}; ${edges}`);
   await emu.tell("latency 0");
 }
 
