@@ -345,11 +345,12 @@ if (PARTS.has("canvas") && !IS_BIG_CHILD) {
   const startLevel = CANVAS_BUCKET_DEFAULTS.highWaterMark - (CANVAS_SUSTAINABLE_IN_FLIGHT + 1) * CANVAS_BUCKET_DEFAULTS.upFrontCost;
   await emu.tell(`latency ${CANVAS_LATENCY}`);
   let round = 0;
-  const variant = async (label: string, gate: PlatformGate, relayHeaders: boolean) => {
+  const variant = async (label: string, gate: PlatformGate, relayHeaders: boolean, throttled = true) => {
     await record(triples, learners, (i) => (i % 10) + ++round / 100);
     // Each variant starts as a new process would on a platform never paced.
     await db.execute(sql`UPDATE platforms SET pacing_window = NULL WHERE platform_id = ${platformId}`);
-    await emu.tell(`throttle ${JSON.stringify({ platformId, mode: "canvas", requestCost: cost, startLevel, relayHeaders })}`);
+    await emu.tell(`throttle ${JSON.stringify(throttled ? { platformId, mode: "canvas", requestCost: cost, startLevel, relayHeaders } : { platformId, mode: "none" })}`);
+    toEmu.firstAt = 0;
     const requestsBefore = toEmu.requests;
     const t0 = performance.now();
     const run = await push(contextsOf(triples), { gate });
@@ -358,7 +359,7 @@ if (PARTS.has("canvas") && !IS_BIG_CHILD) {
     const requests = toEmu.requests - requestsBefore;
     const rate = run.counts.sent / took;
     say(
-      `[canvas] ${label.padEnd(34)} ${fmt(rate, 1)} scores/s ÷ sustainable ${fmt(sustainable, 0)}/s = ${fmt(rate / sustainable)}; refused ${status.refused} of ${requests} requests (${fmt((100 * status.refused) / Math.max(1, requests), 1)}%); sent ${run.counts.sent} of ${triples.length * learners} in ${fmt(took, 1)} s, window at the end ${gate.window(platformId)}`,
+      `[canvas] ${label.padEnd(34)} ${fmt(rate, 1)} scores/s ÷ sustainable ${fmt(sustainable, 0)}/s = ${fmt(rate / sustainable)}; refused ${status.refused} of ${requests} requests (${fmt((100 * status.refused) / Math.max(1, requests), 1)}%); sent ${run.counts.sent} of ${triples.length * learners} in ${fmt(took, 1)} s (first score after ${fmt(toEmu.firstAt - t0, 0)} ms), window at the end ${gate.window(platformId)}, most in flight ${gate.maxInFlight(platformId)}`,
     );
     return { ratio: rate / sustainable, refused: status.refused / Math.max(1, requests) };
   };
@@ -367,6 +368,8 @@ if (PARTS.has("canvas") && !IS_BIG_CHILD) {
   await variant("paced, ceiling 8, statuses only", new PlatformGate(CANVAS_CEILING), false);
   await variant("fixed window 2 (pacing off)", new PlatformGate(2, { fixed: true }), true);
   await variant("fixed window 8 (pacing off)", new PlatformGate(8, { fixed: true }), true);
+  // What the engine reaches on one platform at 8 in flight with no bucket at all (8 ÷ 50 ms = 160/s).
+  await variant("no throttle, fixed 8 (engine alone)", new PlatformGate(8, { fixed: true }), true, false);
   await emu.tell(`throttle ${JSON.stringify({ platformId, mode: "none" })}`);
   await emu.tell("latency 0");
 }
