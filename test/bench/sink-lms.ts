@@ -18,6 +18,9 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 30_000;
+// Ends with the bench that started it, even when the bench was killed before its clean-up.
+const parentPid = process.ppid;
+setInterval(() => process.ppid !== parentPid && process.exit(0), 1_000).unref();
 server.listen(0, "127.0.0.1", () => {
   const addr = server.address();
   if (addr && typeof addr === "object") process.stdout.write(`http://127.0.0.1:${addr.port}\n`);

@@ -56,6 +56,8 @@ export function cleanup(): Promise<void> {
   })();
   return cleaning;
 }
+// Output piped into a reader that stopped (\`| head\`): clean up rather than leave a database behind.
+process.stdout.on("error", () => void cleanup().finally(() => process.exit(1)));
 for (const [signal, code] of [
   ["SIGINT", 130],
   ["SIGTERM", 143],
