@@ -27,6 +27,9 @@ type SeedSpec = { prefix: string; platforms: number; contexts: number; learners:
 const spec = JSON.parse(process.env.BENCH_EMU_SPEC ?? "[]") as SeedSpec[];
 const emu = await startEmulatorServer({ apiKey: process.env.BENCH_API_KEY ?? "bench-api-key" });
 const e = emu.emulator;
+// Ends with the bench that started it, even when the bench was killed before its clean-up.
+const parentPid = process.ppid;
+setInterval(() => process.ppid !== parentPid && process.exit(0), 1_000).unref();
 const triples = [];
 const platformIds = new Set<string>();
 for (const s of spec)
