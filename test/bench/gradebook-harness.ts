@@ -102,14 +102,14 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
   })();
   const admin = new pg.Client({ connectionString: BENCH_PG });
   admin.on("error", () => undefined);
-  let child: ChildProcess | undefined;
-  let pool: pg.Pool | undefined;
+  // Set once started; the cleanup stops whatever was.
+  const live: { child?: ChildProcess; pool?: pg.Pool } = {};
   let created = false;
   let cleaned: Promise<void> | undefined;
   const cleanup = () =>
     (cleaned ??= (async () => {
-      child?.kill();
-      await pool?.end().catch(() => undefined);
+      live.child?.kill();
+      await live.pool?.end().catch(() => undefined);
       if (created) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
       await admin.end().catch(() => undefined);
     })());
@@ -135,10 +135,10 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
   const url = new URL(BENCH_PG);
   url.pathname = `/${dbName}`;
 
-  child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "emulator-child.ts")], {
+  const child = (live.child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "emulator-child.ts")], {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_API_KEY: API_KEY, BENCH_EMU_SPEC: JSON.stringify(spec) },
-  });
+  }));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const nextLine = async () => {
     const r = await lines.next();
@@ -146,7 +146,7 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
     return r.value as string;
   };
   const tell = async (cmd: string) => {
-    child!.stdin!.write(`${cmd}\n`);
+    child.stdin!.write(`${cmd}\n`);
     const answer = await nextLine();
     if (answer.startsWith("error")) throw new Error(`emulator: ${answer}`);
     return answer;
@@ -169,9 +169,9 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
   } catch (error) {
     return cannotStart(`migrating ${dbName} failed (${(error as Error).message})`);
   }
-  pool = new pg.Pool({ connectionString: url.toString(), max: 24 });
+  const pool = (live.pool = new pg.Pool({ connectionString: url.toString(), max: 24 }));
   pool.on("error", () => undefined);
-  const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver: "node-postgres" as const, close: () => pool!.end() };
+  const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver: "node-postgres" as const, close: () => pool.end() };
   setDbForTests(handle);
   const db = handle.db;
 
