@@ -233,6 +233,8 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
       process.exit(0);
     },
     async abort(error) {
+      // Interrupted: the failure is only the pool closing under the run; the signal's handler exits.
+      if (cleaned) return new Promise<never>(() => undefined);
       console.error(`${name} failed:`, error);
       await cleanup();
       process.exit(1);
