@@ -52,14 +52,17 @@ export interface Requests {
   resultUsers: number;
   scores: number;
   lineItems: number;
+  /** Milliseconds requests were out, added up: ÷ wall time = requests in flight on average. */
+  busyMs: number;
 }
 
-const zero = (): Requests => ({ resultPages: 0, resultUsers: 0, scores: 0, lineItems: 0 });
+const zero = (): Requests => ({ resultPages: 0, resultUsers: 0, scores: 0, lineItems: 0, busyMs: 0 });
 export const minus = (a: Requests, b: Requests): Requests => ({
   resultPages: a.resultPages - b.resultPages,
   resultUsers: a.resultUsers - b.resultUsers,
   scores: a.scores - b.scores,
   lineItems: a.lineItems - b.lineItems,
+  busyMs: a.busyMs - b.busyMs,
 });
 
 /** The machine's load average now (1, 5, 15 min), as `uptime` shows it. */
@@ -70,6 +73,13 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/**
+ * Under `node --cpu-prof`: prints the monotonic clock (µs, the profile's clock) around a measured
+ * part, so a summary can keep the samples of that part alone (test/bench/cpu-profile-summary.ts).
+ */
+export function profileMark(label: string): void {
+  if (process.execArgv.some((a) => a.startsWith("--cpu-prof"))) console.log(`profile-mark ${label} ${process.hrtime.bigint() / 1000n}`);
+}
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Harness {
@@ -177,17 +187,21 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
 
   const requests = zero();
   const real = ltiaas();
+  const timed = <T>(p: Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    return p.finally(() => (requests.busyMs += performance.now() - t0));
+  };
   const counting: LtiaasClient = {
     ...real,
-    listLineItems: (...a) => (requests.lineItems++, real.listLineItems(...a)),
-    getLineItem: (...a) => (requests.lineItems++, real.getLineItem(...a)),
-    createLineItem: (...a) => (requests.lineItems++, real.createLineItem(...a)),
-    postScore: (...a) => (requests.scores++, real.postScore(...a)),
+    listLineItems: (...a) => (requests.lineItems++, timed(real.listLineItems(...a))),
+    getLineItem: (...a) => (requests.lineItems++, timed(real.getLineItem(...a))),
+    createLineItem: (...a) => (requests.lineItems++, timed(real.createLineItem(...a))),
+    postScore: (...a) => (requests.scores++, timed(real.postScore(...a))),
     listResultsPage: (...a) => {
       const q = a[2] as { userId?: string } | undefined;
       if (q?.userId !== undefined) requests.resultUsers++;
       else requests.resultPages++;
-      return real.listResultsPage(...a);
+      return timed(real.listResultsPage(...a));
     },
   };
 

@@ -11,7 +11,7 @@
  *   npm run bench reconcile            BENCH_LMS_PAGE=50 npm run bench reconcile
  */
 import { RESULTS_PAGE } from "../../lib/grades/readback";
-import { fmt, load, median, minus, startHarness } from "./gradebook-harness";
+import { fmt, load, median, minus, profileMark, startHarness } from "./gradebook-harness";
 
 const PLATFORMS = 10;
 const CONTEXTS = 10;
@@ -36,6 +36,7 @@ try {
   const pages = links.length * Math.ceil(LEARNERS / PAGE);
   const ideal = pages / ((PLATFORMS * CONCURRENCY) / (LATENCY / 1000));
   const times: number[] = [];
+  profileMark("start");
   for (let i = 1; i <= RUNS; i++) {
     const before = { ...h.requests };
     const emuBefore = await h.emulatorRequests();
@@ -51,9 +52,11 @@ try {
       `[reconcile ${i}/${RUNS}] ${links.length} links × ${LEARNERS} learners @ ${LATENCY} ms, ${CONCURRENCY} in flight × ${PLATFORMS} platforms, page ${PAGE}: ` +
         `${fmt(seconds)} s; ideal ${fmt(ideal)} s (${pages} pages) → ideal ÷ time ${fmt(ideal / seconds)}; ` +
         `requests per link ${fmt(total / links.length)} (result pages ${used.resultPages}, by user ${used.resultUsers}, scores ${used.scores}, line items ${used.lineItems}; emulator counted ${emu}); ` +
-        `in sync ${c.inSync ?? 0}, differs ${c.differs ?? 0}, missing ${c.missing ?? 0}, unread ${c.unread ?? 0}; ${run.outcome} — ${load()}`,
+        `in sync ${c.inSync ?? 0}, differs ${c.differs ?? 0}, missing ${c.missing ?? 0}, unread ${c.unread ?? 0}; ${run.outcome}; ` +
+        `requests in flight on average ${fmt(used.busyMs / 1000 / seconds, 1)} of ${PLATFORMS * CONCURRENCY} — ${load()}`,
     );
   }
+  profileMark("end");
   const stats = JSON.parse(await h.tell("stats")) as { inFlightMax: Record<string, number> };
   h.say(
     `[reconcile] median ${fmt(median(times))} s vs ideal ${fmt(ideal)} s → ${fmt(ideal / median(times))}; most in flight on a platform ${Math.max(...Object.values(stats.inFlightMax))} (limit ${CONCURRENCY}) — ${load()}`,
