@@ -82,6 +82,29 @@ export function profileMark(label: string): void {
 }
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Statements' time by their opening words (BENCH_SQL_TIMES=1): where the database part goes. */
+const statementTimes = new Map<string, { n: number; ms: number }>();
+function timeStatements(pool: pg.Pool): void {
+  const query = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = (...a: unknown[]) => {
+    const text = typeof a[0] === "string" ? a[0] : ((a[0] as { text?: string })?.text ?? "?");
+    const key = text.replace(/\s+/g, " ").trim().slice(0, 90);
+    const t0 = performance.now();
+    return query(...a).finally(() => {
+      const e = statementTimes.get(key) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += performance.now() - t0;
+      statementTimes.set(key, e);
+    });
+  };
+}
+/** The statements' times since the last call (BENCH_SQL_TIMES=1), heaviest first. */
+export function statementReport(top = 12): string {
+  const rows = [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
+  statementTimes.clear();
+  return rows.map(([k, v]) => `  ${v.ms.toFixed(0).padStart(6)} ms ${String(v.n).padStart(5)}×  ${k}`).join("\n");
+}
+
 export interface Harness {
   db: Db;
   /** One line to the emulator child, its one-line answer back. */
@@ -181,6 +204,7 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
   }
   const pool = (live.pool = new pg.Pool({ connectionString: url.toString(), max: 24 }));
   pool.on("error", () => undefined);
+  if (process.env.BENCH_SQL_TIMES) timeStatements(pool);
   const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver: "node-postgres" as const, close: () => pool.end() };
   setDbForTests(handle);
   const db = handle.db;
