@@ -7,7 +7,7 @@
  * the cores). Kept apart from support.ts, which the sync bench's rewrite owns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
@@ -68,6 +68,26 @@ export const minus = (a: Requests, b: Requests): Requests => ({
 /** The machine's load average now (1, 5, 15 min), as `uptime` shows it. */
 export const load = () => `load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
 
+/** CPU seconds a process has used (user + system), from /proc; 0 when it is gone. */
+function procCpu(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (CLK_TCK 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by this process, the emulator child and the Postgres backends serving the database. */
+export interface CpuUse {
+  node: number;
+  emulator: number;
+  postgres: number;
+}
+export const cpuMinus = (a: CpuUse, b: CpuUse): CpuUse => ({ node: a.node - b.node, emulator: a.emulator - b.emulator, postgres: a.postgres - b.postgres });
+export const cpuLine = (c: CpuUse) => `CPU used: pipeline ${fmt(c.node)} s, Postgres ${fmt(c.postgres)} s, emulator ${fmt(c.emulator)} s`;
+
 export const fmt = (n: number, d = 2) => n.toFixed(d);
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,6 +136,8 @@ export interface Harness {
   run(kind: string, payload: object, deps?: DepsOverrides): Promise<InlineRun>;
   requests: Requests;
   emulatorRequests(): Promise<number>;
+  /** CPU used so far (a backend that closed meanwhile is not counted: the pool keeps its connections). */
+  cpu(): CpuUse;
   say(line: string): void;
   /** Prints the summary, drops the database, stops the child, exits. */
   finish(): Promise<never>;
@@ -260,6 +282,18 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
     },
     run: (kind, payload, deps = {}) =>
       createDispatcher({ mode: "inline", deps: { ltiaas: counting, gate: new PlatformGate(concurrency), ...deps } }).runHere(kind, payload, "bench"),
+    cpu: () => {
+      let postgres = 0;
+      for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(` ${dbName} `)) postgres += procCpu(pid);
+        } catch {
+          /* exited */
+        }
+      }
+      const u = process.cpuUsage();
+      return { node: (u.user + u.system) / 1e6, emulator: procCpu(child.pid!), postgres };
+    },
     emulatorRequests: async () => (JSON.parse(await tell("stats")) as { requests: number }).requests,
     say(line) {
       summary.push(line);

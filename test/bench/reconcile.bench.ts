@@ -11,7 +11,7 @@
  *   npm run bench reconcile            BENCH_LMS_PAGE=50 npm run bench reconcile
  */
 import { RESULTS_PAGE } from "../../lib/grades/readback";
-import { fmt, load, median, minus, profileMark, startHarness, statementReport } from "./gradebook-harness";
+import { cpuLine, cpuMinus, fmt, load, median, minus, profileMark, startHarness, statementReport } from "./gradebook-harness";
 
 const PLATFORMS = 10;
 const CONTEXTS = 10;
@@ -40,9 +40,11 @@ try {
   for (let i = 1; i <= RUNS; i++) {
     const before = { ...h.requests };
     const emuBefore = await h.emulatorRequests();
+    const cpu0 = h.cpu();
     const t0 = performance.now();
     const run = await h.run("reconcile", {});
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuMinus(h.cpu(), cpu0);
     const emu = (await h.emulatorRequests()) - emuBefore;
     const used = minus(h.requests, before);
     const total = used.resultPages + used.resultUsers + used.scores + used.lineItems;
@@ -53,7 +55,7 @@ try {
         `${fmt(seconds)} s; ideal ${fmt(ideal)} s (${pages} pages) → ideal ÷ time ${fmt(ideal / seconds)}; ` +
         `requests per link ${fmt(total / links.length)} (result pages ${used.resultPages}, by user ${used.resultUsers}, scores ${used.scores}, line items ${used.lineItems}; emulator counted ${emu}); ` +
         `in sync ${c.inSync ?? 0}, differs ${c.differs ?? 0}, missing ${c.missing ?? 0}, unread ${c.unread ?? 0}; ${run.outcome}; ` +
-        `requests in flight on average ${fmt(used.busyMs / 1000 / seconds, 1)} of ${PLATFORMS * CONCURRENCY} — ${load()}`,
+        `requests in flight on average ${fmt(used.busyMs / 1000 / seconds, 1)} of ${PLATFORMS * CONCURRENCY}; ${cpuLine(cpu)} — ${load()}`,
     );
   }
   profileMark("end");
@@ -61,11 +63,13 @@ try {
   // The same at zero latency: what is left is our own work (CPU, database), not the LMS's.
   await h.tell("latency 0");
   if (process.env.BENCH_SQL_TIMES) statementReport();
+  const cpu0 = h.cpu();
   const t0 = performance.now();
   await h.run("reconcile", {});
   const own = (performance.now() - t0) / 1000;
+  const cpu = cpuMinus(h.cpu(), cpu0);
   if (process.env.BENCH_SQL_TIMES) console.log(`statements of the zero-latency reconcile (time from asking the pool to the answer, added up):\n${statementReport()}`);
-  h.say(`[reconcile] the same at zero latency: ${fmt(own)} s → ${fmt(links.length / own, 0)} links/s (our CPU and database) — ${load()}`);
+  h.say(`[reconcile] the same at zero latency: ${fmt(own)} s → ${fmt(links.length / own, 0)} links/s (our CPU and database); ${cpuLine(cpu)} — ${load()}`);
   h.say(
     `[reconcile] median ${fmt(median(times))} s vs ideal ${fmt(ideal)} s → ${fmt(ideal / median(times))}; most in flight on a platform ${Math.max(...Object.values(stats.inFlightMax))} (limit ${CONCURRENCY}) — ${load()}`,
   );
