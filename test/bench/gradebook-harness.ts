@@ -224,7 +224,7 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
   } catch (error) {
     return cannotStart(`migrating ${dbName} failed (${(error as Error).message})`);
   }
-  const pool = (live.pool = new pg.Pool({ connectionString: url.toString(), max: 24 }));
+  const pool = (live.pool = new pg.Pool({ connectionString: url.toString(), max: 24, idleTimeoutMillis: 0 }));
   pool.on("error", () => undefined);
   if (process.env.BENCH_SQL_TIMES) timeStatements(pool);
   const handle = { db: drizzle({ client: pool, schema }) as unknown as Db, driver: "node-postgres" as const, close: () => pool.end() };
