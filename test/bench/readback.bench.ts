@@ -13,7 +13,7 @@
  *   npm run bench readback
  */
 import { RESULTS_PAGE } from "../../lib/grades/readback";
-import { fmt, load, median, minus, sleep, startHarness, type Harness, type Link, type SeedSpec } from "./gradebook-harness";
+import { cpuMinus, fmt, load, median, minus, sleep, startHarness, type CpuUse, type Harness, type Link, type SeedSpec } from "./gradebook-harness";
 
 const PLATFORMS = 10;
 const LATENCY = 50;
@@ -49,20 +49,23 @@ interface Measured {
   resultPages: number;
   resultUsers: number;
   scores: number;
+  cpu: CpuUse;
 }
 
 async function push(h: Harness, links: Link[], mode: Mode): Promise<Measured> {
   const before = { ...h.requests };
+  const cpu0 = h.cpu();
   const t0 = performance.now();
   const run = await h.run("push-grades", { contextRefs: links.map((l) => l.contextRef) }, { push: { readBack: mode === "on" } });
   const seconds = (performance.now() - t0) / 1000;
   const used = minus(h.requests, before);
+  const cpu = cpuMinus(h.cpu(), cpu0);
   const c = run.counts as Record<string, number>;
-  return { seconds, sent: c.sent ?? 0, overridden: c.overridden ?? 0, resultPages: used.resultPages, resultUsers: used.resultUsers, scores: used.scores };
+  return { cpu, seconds, sent: c.sent ?? 0, overridden: c.overridden ?? 0, resultPages: used.resultPages, resultUsers: used.resultUsers, scores: used.scores };
 }
 
 const line = (label: string, m: Measured, learners: number) =>
-  `${label}: ${fmt(m.seconds)} s, sent ${m.sent}, overridden ${m.overridden}, result pages ${m.resultPages}, by user ${m.resultUsers} → ${fmt((m.resultPages + m.resultUsers) / learners, 4)} reads per learner — ${load()}`;
+  `${label}: ${fmt(m.seconds)} s, sent ${m.sent}, overridden ${m.overridden}, result pages ${m.resultPages}, by user ${m.resultUsers} → ${fmt((m.resultPages + m.resultUsers) / learners, 4)} reads per learner; CPU pipeline ${fmt(m.cpu.node)} s + Postgres ${fmt(m.cpu.postgres)} s — ${load()}`;
 
 try {
   await h.tell(`faults ${JSON.stringify({ lineItemPageSize: LMS_PAGE })}`);
@@ -96,8 +99,11 @@ try {
   }
   const aOn = median(a.on.map((r) => r.seconds));
   const aOff = median(a.off.map((r) => r.seconds));
+  const ownCpu = (r: Measured) => r.cpu.node + r.cpu.postgres;
+  const aCpu = median(a.on.map(ownCpu)) / median(a.off.map(ownCpu));
   h.say(
     `[a] nothing sent before: on ${fmt(aOn)} s vs off ${fmt(aOff)} s (ideal ${fmt(ideal(total))} s) → on ÷ off ${fmt(aOn / aOff, 3)} (target < 1.10); ` +
+      `CPU (pipeline + Postgres) on ÷ off ${fmt(aCpu, 3)}; ` +
       `result reads with read-back on ${a.on.reduce((n, r) => n + r.resultPages + r.resultUsers, 0)} in ${TRIALS} pushes (a skipped read makes none) — ${load()}`,
   );
 
@@ -120,9 +126,10 @@ try {
     const on = median(b.on.map((r) => r.seconds));
     const off = median(b.off.map((r) => r.seconds));
     const reads = median(b.on.map((r) => r.resultPages + r.resultUsers));
+    const cpuRatio = median(b.on.map((r) => r.cpu.node + r.cpu.postgres)) / median(b.off.map((r) => r.cpu.node + r.cpu.postgres));
     const least = links * Math.ceil(s.learners / PAGE);
     h.say(
-      `[${s.name}] sent before, classes of ${s.learners}: on ${fmt(on)} s vs off ${fmt(off)} s (ideal ${fmt(ideal(n + least))} s) → on ÷ off ${fmt(on / off, 3)}; ` +
+      `[${s.name}] sent before, classes of ${s.learners}: on ${fmt(on)} s vs off ${fmt(off)} s (ideal ${fmt(ideal(n + least))} s) → on ÷ off ${fmt(on / off, 3)}, CPU (pipeline + Postgres) on ÷ off ${fmt(cpuRatio, 3)}; ` +
         `result reads ${reads} for ${n} learners → ${fmt(reads / n, 4)} per learner = 1 per ${fmt(n / reads, 1)} (target: under 1 per 50; ` +
         `the least at pages of ${PAGE}: ${least}, 1 per ${fmt(n / least, 1)}) — ${load()}`,
     );
