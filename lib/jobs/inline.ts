@@ -9,7 +9,6 @@ import { sleep } from "../ltiaas/gate";
 import type { JobDefinition, JobEvent, StepRunner, Trigger } from "./definition";
 import type { JobDeps } from "./deps";
 import { executeJob, jobGaveUp, unitsByRun } from "./execute";
-import { runFanOut } from "./fan-out";
 import { expectUnits, runSummary, type RunSummary } from "./runs";
 import { jobOfEvent } from "./table";
 
@@ -38,17 +37,19 @@ export function inlineStep(deps: JobDeps): StepRunner {
   };
 }
 
-/**
- * A fan-out's units, a few at a time, spread over the platforms (fan-out.ts); one that fails gives up
- * (recorded) and the others go on.
- */
+/** A fan-out's units, a few at a time; one that fails gives up (recorded) and the others go on. */
 async function runUnits(events: JobEvent[], deps: JobDeps): Promise<void> {
-  const width = jobOfEvent(events[0]?.name)?.flow.inlineFanOut ?? 16;
-  await runFanOut(events, width, (e) => String(e.data.platformId ?? ""), async (e) => {
-    const def = jobOfEvent(e.name);
-    if (!def) throw new Error(`no job for event ${e.name}`);
-    await runInline(def, e.data, { deps, trigger: "inngest" }).catch(() => undefined);
-  });
+  const queue = [...events];
+  const width = Math.max(1, Math.min(jobOfEvent(events[0]?.name)?.flow.inlineFanOut ?? 16, queue.length));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let e = queue.shift(); e; e = queue.shift()) {
+        const def = jobOfEvent(e.name);
+        if (!def) throw new Error(`no job for event ${e.name}`);
+        await runInline(def, e.data, { deps, trigger: "inngest" }).catch(() => undefined);
+      }
+    }),
+  );
 }
 
 /**

@@ -28,9 +28,7 @@ export const reconcileContextJob = defineJob({
   event: "gradesync/reconcile-context.requested",
   payload: unitPayload,
   unitOf: "reconcile",
-  // A unit has one request out at a time (a link's pages follow one another, its links too): fewer
-  // units at once than platforms × their window would leave the platforms' slots empty.
-  flow: { retries: 4, concurrency: "per-platform-and-context", inlineFanOut: 64 },
+  flow: { retries: 4, concurrency: "per-platform-and-context", inlineFanOut: 16 },
   shows: {},
   async handler(ctx) {
     const { payload, step, deps, runId } = ctx;
