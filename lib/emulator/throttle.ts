@@ -73,7 +73,10 @@ class CanvasBucket implements Throttle {
   constructor(
     readonly settings: ThrottleSettings & { mode: "canvas" },
     readonly relayHeaders: boolean,
-  ) {}
+    startLevel = 0,
+  ) {
+    this.level = Math.min(settings.maximum, startLevel);
+  }
 
   /** Canvas's increment: leak what drained since the last touch, then add, within [0, maximum]. */
   private increment(amount: number, now: number): void {
@@ -191,7 +194,8 @@ export function createThrottle(input: ThrottleInput): Throttle | undefined {
       upFrontCost: input.upFrontCost ?? CANVAS_BUCKET_DEFAULTS.upFrontCost,
       requestCost: input.requestCost ?? CANVAS_BUCKET_DEFAULTS.requestCost,
     });
-    return new CanvasBucket({ mode: "canvas", ...p }, relayHeaders);
+    const { startLevel } = validated("canvas", { startLevel: input.startLevel ?? 0 });
+    return new CanvasBucket({ mode: "canvas", ...p }, relayHeaders, startLevel);
   }
   if (input.mode === "d2l") {
     const p = validated("d2l", {

@@ -193,7 +193,10 @@ export type ThrottleSettings =
 /** What setThrottle takes: a mode, any parameters to change from the defaults, and whether LTIAAS relays the rate headers. */
 export type ThrottleInput = (
   | { mode: "none" }
-  | ({ mode: "canvas" } & Partial<CanvasBucketParams>)
+  | ({ mode: "canvas" } & Partial<CanvasBucketParams> & {
+      /** The bucket's level when set (default 0: empty); a bucket the platform's other traffic keeps busy starts higher. */
+      startLevel?: number;
+    })
   | ({ mode: "d2l" } & Partial<D2lBucketParams>)
 ) & {
   /** Default true. False: answers carry no X-Rate-Limit-*, X-Request-Cost or Retry-After (LTIAAS may not relay them). */

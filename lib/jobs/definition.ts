@@ -50,7 +50,7 @@ export interface Flow {
   concurrency: "one-at-a-time" | "per-platform-and-context" | "none";
   /** Inngest cron schedule (Vercel's Hobby plan allows daily crons only: finer ones live here). */
   cron?: () => string;
-  /** Units of one fan-out run at once inline. */
+  /** Units of one fan-out run at once inline, per platform (platforms side by side, as in the gate). */
   inlineFanOut?: number;
   /**
    * A debounced variant ("soon"): a burst of requests becomes one run within a short while. Inngest:

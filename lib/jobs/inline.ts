@@ -9,6 +9,7 @@ import { sleep } from "../ltiaas/gate";
 import type { JobDefinition, JobEvent, StepRunner, Trigger } from "./definition";
 import type { JobDeps } from "./deps";
 import { executeJob, jobGaveUp, unitsByRun } from "./execute";
+import { fanOut } from "./fan-out";
 import { expectUnits, runSummary, type RunSummary } from "./runs";
 import { jobOfEvent } from "./table";
 
@@ -37,20 +38,23 @@ export function inlineStep(deps: JobDeps): StepRunner {
   };
 }
 
-/** A fan-out's units, a few at a time; one that fails gives up (recorded) and the others go on. */
+/**
+ * A fan-out's units, a few of one platform at a time (platforms side by side, as in the gate); one
+ * that fails gives up (recorded) and the others go on.
+ */
 async function runUnits(events: JobEvent[], deps: JobDeps): Promise<void> {
-  const queue = [...events];
-  const width = Math.max(1, Math.min(jobOfEvent(events[0]?.name)?.flow.inlineFanOut ?? 16, queue.length));
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let e = queue.shift(); e; e = queue.shift()) {
-        const def = jobOfEvent(e.name);
-        if (!def) throw new Error(`no job for event ${e.name}`);
-        await runInline(def, e.data, { deps, trigger: "inngest" }).catch(() => undefined);
-      }
-    }),
-  );
+  const perPlatform = jobOfEvent(events[0]?.name)?.flow.inlineFanOut ?? 16;
+  await fanOut(events, platformOf, perPlatform, async (e) => {
+    const def = jobOfEvent(e.name);
+    if (!def) throw new Error(`no job for event ${e.name}`);
+    await runInline(def, e.data, { deps, trigger: "inngest" }).catch(() => undefined);
+  });
 }
+
+const platformOf = (e: JobEvent) => {
+  const id = (e.data as { platformId?: unknown } | undefined)?.platformId;
+  return typeof id === "string" ? id : "";
+};
 
 /**
  * Runs a job here to its end and returns the run's summary (with the job's own extra fields). A

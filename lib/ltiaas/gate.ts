@@ -25,8 +25,15 @@ export class PlatformGate {
   private lanes = new Map<string, Lane>();
   private inFlightMax = new Map<string, number>();
 
-  /** `limit`: the default ceiling (PLATFORM_CONCURRENCY). */
-  constructor(readonly limit: number) {}
+  /**
+   * `limit`: the default ceiling (PLATFORM_CONCURRENCY). `fixed`: the window stays at the ceiling
+   * whatever the platform answers (no pacing; throttled answers are still counted) — only for
+   * measuring what pacing is worth (`npm run bench sync`).
+   */
+  constructor(
+    readonly limit: number,
+    private readonly opts: { fixed?: boolean } = {},
+  ) {}
 
   private lane(platformId: string): Lane {
     let lane = this.lanes.get(platformId);
@@ -43,7 +50,7 @@ export class PlatformGate {
     const fresh = !this.lanes.has(platformId);
     const lane = this.lane(platformId);
     setCeiling(lane.pace, o.ceiling ?? this.limit);
-    if ((fresh || o.adopt) && o.window != null) lane.pace.window = Math.max(1, Math.min(lane.pace.ceiling, o.window));
+    if ((fresh || o.adopt) && o.window != null && !this.opts.fixed) lane.pace.window = Math.max(1, Math.min(lane.pace.ceiling, o.window));
     this.wake(lane);
   }
 
@@ -56,6 +63,7 @@ export class PlatformGate {
   observe(platformId: string, answer: PaceAnswer, now = Date.now()): void {
     const lane = this.lane(platformId);
     if (answer.throttled) lane.throttled++;
+    if (this.opts.fixed) return;
     const { holdMs } = paceAnswer(lane.pace, answer, now);
     if (holdMs) this.hold(platformId, now + holdMs);
     this.wake(lane);

@@ -39,13 +39,18 @@ export interface LtiaasTransport {
 }
 
 export interface UndiciTransportOptions {
-  /** Connections per origin at most. Default 32. */
+  /** Connections per origin at most. Default DEFAULT_CONNECTIONS. */
   connections?: number;
   /** How long an idle connection is kept (the server's Keep-Alive hint wins when shorter). Default 10 s. */
   keepAliveTimeoutMs?: number;
 }
 
-export const DEFAULT_CONNECTIONS = 32;
+/**
+ * Every platform's requests go to the one LTIAAS origin, so this bounds requests in flight across all
+ * of them: 100 platforms × a window of 2 need 200 (at 32, a push over many platforms waited on the
+ * pool, not on the LMSs). Connections open only when that many requests are in flight at once.
+ */
+export const DEFAULT_CONNECTIONS = 256;
 
 function timeoutError(ms: number): Error {
   const err = new Error(`timed out after ${ms} ms`);

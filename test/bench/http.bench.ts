@@ -4,7 +4,9 @@
  * LTIAAS-sized Authorization header. Side by side in one run, rounds interleaved so every contender
  * sees the same machine: the global fetch, undici's `request` with an Agent and with a Pool,
  * node:http with a keep-alive agent, and the LTIAAS client itself over its default transport and
- * over the global fetch (what it used before). Printed as rates and as ratios to fetch.
+ * over the global fetch (what it used before). Printed as rates and as ratios to fetch, with the
+ * machine's load (other work shares these cores). The sync bench's own-cost figure divides by the
+ * same kind of bare undici loop.
  *
  *   npm run bench http      (BENCH_HTTP_REQUESTS per round, default 5,000; BENCH_HTTP_ROUNDS, default 3)
  */
@@ -14,6 +16,7 @@ import path from "node:path";
 import { Agent, Pool, request } from "undici";
 import { createLtiaasClient } from "../../lib/ltiaas";
 import type { Score } from "../../lib/ltiaas";
+import { load, onExit } from "./support";
 
 const REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
@@ -24,6 +27,7 @@ const SERVICE_KEY = `eyJ${"x".repeat(400)}`;
 const LINE_ITEM = "https://canvas.example.edu/api/lti/courses/1234/line_items/5678";
 
 const sink = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "sink-lms.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+onExit(() => void sink.kill());
 const base = await new Promise<string>((resolve) => sink.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
 const origin = new URL(base).origin;
 const scorePath = `/api/lineitems/${encodeURIComponent(LINE_ITEM)}/scores`;
@@ -117,12 +121,12 @@ try {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fetchRate = median(rates.get("global fetch")!);
-  console.log(`${REQUESTS} POSTs × ${ROUNDS} rounds per contender, ${IN_FLIGHT} in flight, ≤ ${CONNECTIONS} connections, one sink process (median round)`);
+  console.log(`${REQUESTS} POSTs × ${ROUNDS} rounds per contender, ${IN_FLIGHT} in flight, ≤ ${CONNECTIONS} connections, one sink process (median round)   [${load()}]`);
   for (const [name] of contenders) {
     const rs = rates.get(name)!;
     const m = median(rs);
     console.log(
-      `${name.padEnd(34)} ${m.toFixed(0).padStart(6)} POSTs/s  ×${(m / fetchRate).toFixed(2)} fetch   (rounds: ${rs.map((x) => x.toFixed(0)).join(", ")})`,
+      `${name.padEnd(34)} ${m.toFixed(0).padStart(6)} POSTs/s  ×${(m / fetchRate).toFixed(2)} fetch   (rounds: ${rs.map((x) => x.toFixed(0)).join(", ")})   [${load()}]`,
     );
   }
 } finally {

@@ -1,6 +1,7 @@
 /**
- * A stateless stand-in for LTIAAS used by the sync bench's memory figure: every score post answers
- * 204, every line item lookup an empty page. It runs in its own process so the bench's RSS is the
+ * A stateless stand-in for LTIAAS used by the sync bench's own-cost and memory figures and the HTTP
+ * bench: every score post answers 204, a line item's results an empty page (nothing held: the
+ * read-back lets every score through), every line item lookup an empty page. It runs in its own process so the bench's RSS is the
  * pipeline's alone. Prints its base URL on stdout.
  */
 import { createServer } from "node:http";
@@ -12,7 +13,8 @@ const server = createServer((req, res) => {
       res.writeHead(204).end();
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ lineItems: [] }));
+    const empty = /\/scores$/.test((req.url ?? "").split("?")[0]) ? { scores: [] } : { lineItems: [] };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(empty));
   });
 });
 server.keepAliveTimeout = 30_000;

@@ -58,6 +58,17 @@ describe("Canvas throttle", () => {
     expect(emu.emulator.log.map((r) => r.status)).toEqual([204, 200, 403, 403, 200]);
   });
 
+  it("can start partly full (a bucket the platform's other traffic keeps busy): it refuses sooner, and drains from there", async () => {
+    const c = emu.course();
+    emu.emulator.setThrottle(c.platformId, { mode: "canvas", highWaterMark: 10, maximum: 20, upFrontCost: 5, requestCost: 3, outflowPerSecond: 2, startLevel: 6 });
+    expect(emu.emulator.throttle(c.platformId)).toMatchObject({ level: 6, remaining: 4, refused: 0 });
+    expect((await emu.post(c, score("s1", 5))).status).toBe(403);
+    emu.clock += 1000;
+    expect(emu.emulator.throttle(c.platformId)).toMatchObject({ level: 4 });
+    expect((await emu.post(c, score("s1", 5))).status).toBe(204);
+    expect(() => emu.emulator.setThrottle(c.platformId, { mode: "canvas", startLevel: -1 })).toThrow(/startLevel/);
+  });
+
   it("throttles every kind of call of that platform and no other platform", async () => {
     const c = emu.course({ platformId: "p1" });
     const d = emu.course({ platformId: "p2" });

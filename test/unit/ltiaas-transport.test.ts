@@ -144,6 +144,20 @@ describe("connections", () => {
     expect(sockets.size).toBe(1);
   });
 
+  it("by default has as many requests in flight to the one LTIAAS origin as a push over a hundred platforms (200)", async () => {
+    const waiting: ServerResponse[] = [];
+    const answerAll = () => waiting.splice(0).forEach((r) => r.writeHead(204).end());
+    // Each request is held until 200 are in flight at once (or a second passed: then fewer could be).
+    const s = await stub((_req, res) => {
+      waiting.push(res);
+      if (waiting.length === 200) answerAll();
+      else if (waiting.length === 1) setTimeout(answerAll, 1_000);
+    });
+    const c = clientFor(s);
+    await Promise.all(Array.from({ length: 200 }, () => c.postScore(AUTH, "ok", score)));
+    expect(s.maxInFlight).toBe(200);
+  });
+
   it("never opens more connections than asked, and uses them all under load", async () => {
     const s = await stub((_req, res) => void setTimeout(() => res.writeHead(204).end(), 20));
     const c = clientFor(s, { connections: 3 });
@@ -153,12 +167,12 @@ describe("connections", () => {
     expect(s.connections).toBe(3);
   });
 
-  it("bounds connections at 32 by default", async () => {
-    const s = await stub((_req, res) => void setTimeout(() => res.writeHead(204).end(), 30));
+  it("bounds connections at 256 by default", async () => {
+    const s = await stub((_req, res) => void setTimeout(() => res.writeHead(204).end(), 100));
     const c = clientFor(s);
-    await Promise.all(Array.from({ length: 50 }, () => c.postScore(AUTH, "ok", score)));
-    expect(s.connections).toBe(32);
-    expect(s.maxInFlight).toBe(32);
+    await Promise.all(Array.from({ length: 300 }, () => c.postScore(AUTH, "ok", score)));
+    expect(s.connections).toBe(256);
+    expect(s.maxInFlight).toBe(256);
   });
 
   it("refuses a pool without connections", () => {

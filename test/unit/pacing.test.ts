@@ -95,4 +95,16 @@ describe("the gate holds requests to the window", () => {
     expect(gate.takeThrottled("p")).toBe(0);
     expect(gate.window("p")).toBe(1);
   });
+
+  it("a fixed gate (pacing off, for the benchmark) keeps its window at the ceiling whatever the platform answers", () => {
+    const gate = new PlatformGate(8, { fixed: true });
+    gate.configure("p", { ceiling: null, window: 2, adopt: true });
+    expect(gate.window("p")).toBe(8);
+    gate.observe("p", throttled, 10_000);
+    gate.observe("p", { status: 204, throttled: false, rateLimit: { remaining: 0 } }, 12_000);
+    gate.observe("p", { status: 204, throttled: false, rateLimit: { remaining: 1, resetSeconds: 30 } }, 13_000);
+    expect(gate.window("p")).toBe(8);
+    expect(gate.heldUntil("p")).toBe(0);
+    expect(gate.takeThrottled("p")).toBe(1);
+  });
 });

@@ -103,7 +103,8 @@ export const pushContextJob = defineJob({
   flow: {
     retries: 4,
     concurrency: "per-platform-and-context",
-    inlineFanOut: 64,
+    // Per platform: enough units that the window stays busy between one context and the next.
+    inlineFanOut: 4,
     // Graded work does not wait for the nightly run: a burst of recorded scores becomes one push.
     soon: { id: "push-context-soon", event: "gradesync/context.changed", period: "20s", timeout: "1m", inlineDelayMs: 15_000 },
   },
