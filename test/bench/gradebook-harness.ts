@@ -4,7 +4,7 @@
  * process (emulator-child.ts: an LMS does not share the pipeline's event loop), the app's env and a
  * pool, links seeded straight into the database, a client that counts requests by kind, runs through
  * the inline dispatcher, and the machine's load to print beside every figure (other work shares
- * the cores). Kept apart from support.ts, which the sync bench's rewrite owns.
+ * the cores). support.ts (the sync bench's) gives the load, the clean-up on Ctrl-C and the profiler.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -23,6 +23,9 @@ import { createDispatcher } from "../../lib/jobs/dispatch";
 import type { InlineRun } from "../../lib/jobs/inline";
 import { ltiaas, type LtiaasClient } from "../../lib/ltiaas";
 import { PlatformGate } from "../../lib/ltiaas/gate";
+import { onExit } from "./support";
+
+export { load, profiled } from "./support";
 
 process.env.GRADESYNC_LOG ??= "silent";
 const API_KEY = "bench-api-key";
@@ -65,9 +68,6 @@ export const minus = (a: Requests, b: Requests): Requests => ({
   busyMs: a.busyMs - b.busyMs,
 });
 
-/** The machine's load average now (1, 5, 15 min), as `uptime` shows it. */
-export const load = () => `load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
-
 /** CPU seconds a process has used (user + system), from /proc; 0 when it is gone. */
 function procCpu(pid: number | string): number {
   try {
@@ -93,13 +93,6 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/**
- * Under `node --cpu-prof`: prints the monotonic clock (µs, the profile's clock) around a measured
- * part, so a summary can keep the samples of that part alone (test/bench/cpu-profile-summary.ts).
- */
-export function profileMark(label: string): void {
-  if (process.execArgv.some((a) => a.startsWith("--cpu-prof"))) console.log(`profile-mark ${label} ${process.hrtime.bigint() / 1000n}`);
-}
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Statements' time by their opening words (BENCH_SQL_TIMES=1): where the database part goes. */
@@ -168,11 +161,8 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
       if (created) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
       await admin.end().catch(() => undefined);
     })());
-  for (const signal of ["SIGINT", "SIGTERM"] as const)
-    process.once(signal, () => {
-      console.error(`\n${name}: stopped (${signal}); database ${dbName} dropped`);
-      void cleanup().finally(() => process.exit(130));
-    });
+  // Ctrl-C or SIGTERM: support.ts runs this, then exits.
+  onExit(cleanup);
   const cannotStart = async (why: string): Promise<never> => {
     console.error(`${name} cannot start: ${why}`);
     await cleanup();

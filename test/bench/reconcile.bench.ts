@@ -7,11 +7,12 @@
  *  - requests per link (counted at the client, and the emulator's count beside it).
  * The page is what Gradesync asks for (RESULTS_PAGE), cut to the LMS's cap (BENCH_LMS_PAGE, default
  * the same). Each figure carries the machine's load average: other work shares the cores.
+ * BENCH_SQL_TIMES=1 adds statement times by kind; BENCH_CPU_PROF=dir profiles the reconciles.
  *
  *   npm run bench reconcile            BENCH_LMS_PAGE=50 npm run bench reconcile
  */
 import { RESULTS_PAGE } from "../../lib/grades/readback";
-import { cpuLine, cpuMinus, fmt, load, median, minus, profileMark, startHarness, statementReport } from "./gradebook-harness";
+import { cpuLine, cpuMinus, fmt, load, median, minus, profiled, startHarness, statementReport } from "./gradebook-harness";
 
 const PLATFORMS = 10;
 const CONTEXTS = 10;
@@ -36,29 +37,30 @@ try {
   const pages = links.length * Math.ceil(LEARNERS / PAGE);
   const ideal = pages / ((PLATFORMS * CONCURRENCY) / (LATENCY / 1000));
   const times: number[] = [];
-  profileMark("start");
-  for (let i = 1; i <= RUNS; i++) {
-    const before = { ...h.requests };
-    const emuBefore = await h.emulatorRequests();
-    const cpu0 = h.cpu();
-    const t0 = performance.now();
-    const run = await h.run("reconcile", {});
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuMinus(h.cpu(), cpu0);
-    const emu = (await h.emulatorRequests()) - emuBefore;
-    const used = minus(h.requests, before);
-    const total = used.resultPages + used.resultUsers + used.scores + used.lineItems;
-    times.push(seconds);
-    const c = run.counts as Record<string, number>;
-    h.say(
-      `[reconcile ${i}/${RUNS}] ${links.length} links × ${LEARNERS} learners @ ${LATENCY} ms, ${CONCURRENCY} in flight × ${PLATFORMS} platforms, page ${PAGE}: ` +
-        `${fmt(seconds)} s; ideal ${fmt(ideal)} s (${pages} pages) → ideal ÷ time ${fmt(ideal / seconds)}; ` +
-        `requests per link ${fmt(total / links.length)} (result pages ${used.resultPages}, by user ${used.resultUsers}, scores ${used.scores}, line items ${used.lineItems}; emulator counted ${emu}); ` +
-        `in sync ${c.inSync ?? 0}, differs ${c.differs ?? 0}, missing ${c.missing ?? 0}, unread ${c.unread ?? 0}; ${run.outcome}; ` +
-        `requests in flight on average ${fmt(used.busyMs / 1000 / seconds, 1)} of ${PLATFORMS * CONCURRENCY}; ${cpuLine(cpu)} — ${load()}`,
-    );
-  }
-  profileMark("end");
+  // With BENCH_CPU_PROF=dir, the reconciles alone are profiled (summary: test/bench/profile-summary.ts).
+  await profiled("reconcile", async () => {
+    for (let i = 1; i <= RUNS; i++) {
+      const before = { ...h.requests };
+      const emuBefore = await h.emulatorRequests();
+      const cpu0 = h.cpu();
+      const t0 = performance.now();
+      const run = await h.run("reconcile", {});
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuMinus(h.cpu(), cpu0);
+      const emu = (await h.emulatorRequests()) - emuBefore;
+      const used = minus(h.requests, before);
+      const total = used.resultPages + used.resultUsers + used.scores + used.lineItems;
+      times.push(seconds);
+      const c = run.counts as Record<string, number>;
+      h.say(
+        `[reconcile ${i}/${RUNS}] ${links.length} links × ${LEARNERS} learners @ ${LATENCY} ms, ${CONCURRENCY} in flight × ${PLATFORMS} platforms, page ${PAGE}: ` +
+          `${fmt(seconds)} s; ideal ${fmt(ideal)} s (${pages} pages) → ideal ÷ time ${fmt(ideal / seconds)}; ` +
+          `requests per link ${fmt(total / links.length)} (result pages ${used.resultPages}, by user ${used.resultUsers}, scores ${used.scores}, line items ${used.lineItems}; emulator counted ${emu}); ` +
+          `in sync ${c.inSync ?? 0}, differs ${c.differs ?? 0}, missing ${c.missing ?? 0}, unread ${c.unread ?? 0}; ${run.outcome}; ` +
+          `requests in flight on average ${fmt(used.busyMs / 1000 / seconds, 1)} of ${PLATFORMS * CONCURRENCY}; ${cpuLine(cpu)} — ${load()}`,
+      );
+    }
+  });
   const stats = JSON.parse(await h.tell("stats")) as { inFlightMax: Record<string, number> };
   // The same at zero latency: what is left is our own work (CPU, database), not the LMS's.
   await h.tell("latency 0");
