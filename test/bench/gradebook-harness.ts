@@ -45,6 +45,7 @@ export interface Link {
   resourceLinkId: string;
   contextRef: string;
   lineItemId: string;
+  serviceKey: string;
 }
 
 /** Requests the pipeline made, by kind (counted at the client). */
@@ -260,7 +261,7 @@ export async function startHarness(name: string, spec: SeedSpec[], concurrency: 
         );
         const sealed = await seal(t.serviceKey, { platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId });
         await db.execute(sql`INSERT INTO service_keys (resource_link_ref, sealed, key_id, has_ags, has_nrps) VALUES (${rlRef}::uuid, ${sealed.sealed}, ${sealed.keyId}, true, true)`);
-        out.push({ prefix, platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId, contextRef: cRef, lineItemId: t.lineItemId });
+        out.push({ prefix, platformId: t.platformId, contextId: t.contextId, resourceLinkId: t.resourceLinkId, contextRef: cRef, lineItemId: t.lineItemId, serviceKey: t.serviceKey });
       }
       return out;
     },

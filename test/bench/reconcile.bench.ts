@@ -6,12 +6,15 @@
  *    pages = links × ⌈learners ÷ page⌉, ideal = pages ÷ (platforms × 2 ÷ 0.05 s);
  *  - requests per link (counted at the client, and the emulator's count beside it).
  * The page is what Gradesync asks for (RESULTS_PAGE), cut to the LMS's cap (BENCH_LMS_PAGE, default
- * the same). Each figure carries the machine's load average: other work shares the cores.
+ * the same). Beside them: the same pages read by a bare loop of the client (what this machine allows
+ * any reader), the reconcile at zero latency (our own work), and the CPU each process used. Each
+ * figure carries the machine's load average: other work shares the cores.
  * BENCH_SQL_TIMES=1 adds statement times by kind; BENCH_CPU_PROF=dir profiles the reconciles.
  *
  *   npm run bench reconcile            BENCH_LMS_PAGE=50 npm run bench reconcile
  */
 import { RESULTS_PAGE } from "../../lib/grades/readback";
+import { ltiaas } from "../../lib/ltiaas";
 import { cpuLine, cpuMinus, fmt, load, median, minus, profiled, startHarness, statementReport } from "./gradebook-harness";
 
 const PLATFORMS = 10;
@@ -62,6 +65,32 @@ try {
     }
   });
   const stats = JSON.parse(await h.tell("stats")) as { inFlightMax: Record<string, number> };
+  // The same pages read by a bare loop of the client, 2 at a time per platform, nothing else done:
+  // what this machine lets any reader reach (the ideal counts the LMS's latency alone).
+  const client = ltiaas();
+  const readEvery = async (l: (typeof links)[number]) => {
+    let page = await client.listResultsPage({ serviceKey: l.serviceKey }, l.lineItemId, { limit: RESULTS_PAGE });
+    while (page.next) page = await client.listResultsPage({ serviceKey: l.serviceKey }, l.lineItemId, { url: page.next });
+  };
+  const byPlatform = new Map<string, typeof links>();
+  for (const l of links) byPlatform.set(l.platformId, [...(byPlatform.get(l.platformId) ?? []), l]);
+  let t1 = performance.now();
+  await Promise.all(
+    [...byPlatform.values()].flatMap((mine) => {
+      const queue = [...mine];
+      return Array.from({ length: CONCURRENCY }, async () => {
+        for (let l = queue.shift(); l; l = queue.shift()) await readEvery(l);
+      });
+    }),
+  );
+  const bare = (performance.now() - t1) / 1000;
+  t1 = performance.now();
+  for (const l of links.slice(0, 10)) await readEvery(l);
+  const one = (performance.now() - t1) / 10 / Math.ceil(LEARNERS / PAGE);
+  h.say(
+    `[bare loop] the same ${pages} pages, ${CONCURRENCY} at a time per platform: ${fmt(bare)} s → ideal ÷ bare ${fmt(ideal / bare)}, reconcile median ÷ bare ${fmt(median(times) / bare)}; ` +
+      `one page alone ${fmt(one, 0)} ms — ${load()}`,
+  );
   // The same at zero latency: what is left is our own work (CPU, database), not the LMS's.
   await h.tell("latency 0");
   if (process.env.BENCH_SQL_TIMES) statementReport();
