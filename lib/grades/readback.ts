@@ -74,8 +74,11 @@ async function remember(deps: ReadbackDeps, t: ReadTarget, results: Map<string, 
     ON CONFLICT (run_id, resource_link_ref, user_id) DO UPDATE SET result_score = excluded.result_score, result_maximum = excluded.result_maximum`);
 }
 
-/** Every result of the line item: read once for the run (all pages), then from what was kept. */
-export async function readAll(deps: ReadbackDeps, t: ReadTarget): Promise<Map<string, LmsResult | null>> {
+/**
+ * Every result of the line item: read once for the run (all pages), then from what was kept.
+ * `keep: false` reads without keeping (a reconcile keeps a read only when its run may push to the link).
+ */
+export async function readAll(deps: ReadbackDeps, t: ReadTarget, opts: { keep?: boolean } = {}): Promise<Map<string, LmsResult | null>> {
   const known = await kept(deps, t, null);
   if (known?.complete) return known.results;
   const out = new Map<string, LmsResult | null>();
@@ -86,9 +89,12 @@ export async function readAll(deps: ReadbackDeps, t: ReadTarget): Promise<Map<st
     if (!next || pages >= 10_000) break;
     page = await throughGate(deps, t.platformId, (o) => deps.client.listResultsPage(t.auth, t.lineItemId, { url: next }, o));
   }
-  await remember(deps, t, out, true);
+  if (opts.keep !== false) await remember(deps, t, out, true);
   return out;
 }
+
+/** Keeps a whole read made with `keep: false` for the run after all. */
+export const keepRead = (deps: ReadbackDeps, t: ReadTarget, results: Map<string, LmsResult | null>) => remember(deps, t, results, true);
 
 /** These users' results: from what the run read already, else one `?userId=` request each. */
 export async function readUsers(deps: ReadbackDeps, t: ReadTarget, userIds: string[]): Promise<Map<string, LmsResult | null>> {
@@ -112,10 +118,10 @@ export async function pruneReads(db: Db, hours = 24): Promise<void> {
 }
 
 /**
- * A link's results read now (a preview, a reconcile): its line item as last resolved, its key opened.
- * Null when it cannot be read — paused, no active key, no line item — or the key does not open.
+ * A link as it can be read now: its line item as last resolved, its key opened, and its rows waiting
+ * to be sent. Null when it cannot be read — paused, no active key, no line item — or the key does not open.
  */
-export async function readLink(deps: ReadbackDeps, linkRef: string): Promise<Map<string, LmsResult | null> | null> {
+export async function openLink(deps: ReadbackDeps, linkRef: string): Promise<{ target: ReadTarget; pending: number } | null> {
   const [link] = await loadLinks(deps.db, sql`rl.id = ${linkRef}::uuid`);
   if (!link || link.paused || !link.sealed || link.key_state !== "active" || link.line_item_state !== "ok" || !link.line_item_id) return null;
   let auth: { serviceKey: string };
@@ -125,5 +131,11 @@ export async function readLink(deps: ReadbackDeps, linkRef: string): Promise<Map
     if (error instanceof SealError) return null;
     throw error;
   }
-  return readAll(deps, { linkRef, platformId: link.platform_id, lineItemId: link.line_item_id, auth });
+  return { target: { linkRef, platformId: link.platform_id, lineItemId: link.line_item_id, auth }, pending: link.pending };
+}
+
+/** A link's results read now (a preview, a reconcile); null when it cannot be read (openLink). */
+export async function readLink(deps: ReadbackDeps, linkRef: string): Promise<Map<string, LmsResult | null> | null> {
+  const link = await openLink(deps, linkRef);
+  return link ? readAll(deps, link.target) : null;
 }

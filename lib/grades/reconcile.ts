@@ -10,7 +10,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/rows";
-import { readLink, type ReadbackDeps } from "./readback";
+import { keepRead, openLink, readAll, type ReadbackDeps } from "./readback";
 import { compare, type LmsResult } from "./truth";
 
 export interface ReconcileCounts {
@@ -58,8 +58,11 @@ export function actionFor(row: SentRow, lms: LmsResult | null | undefined): Acti
 
 /** Reconciles one link; null when it cannot be read now (paused, no active key, no line item). */
 export async function reconcileLink(deps: ReadbackDeps, linkRef: string): Promise<ReconcileCounts | null> {
-  const lms = await readLink(deps, linkRef);
-  if (!lms) return null;
+  const link = await openLink(deps, linkRef);
+  if (!link) return null;
+  // Kept for the run only when its push may send to the link (below): most links are in sync, and
+  // keeping every result read would write a row per learner for nothing.
+  const lms = await readAll(deps, link.target, { keep: false });
   const rows = await rowsOf<SentRow>(
     deps.db,
     sql`SELECT id, user_id, state, revision, sent_revision, sent_score_given, sent_score_maximum, reconciled, reconcile_resent_revision
@@ -76,6 +79,11 @@ export async function reconcileLink(deps: ReadbackDeps, linkRef: string): Promis
     if (action === "resend") counts.resent++;
     return { id: Number(r.id), a: action, ls: action === "differs" ? seen?.score ?? null : null, lm: action === "differs" ? seen?.maximum ?? null : null };
   });
+  // Rows waiting to be sent after this (a lost row re-sent, a newer revision waiting): a push of this
+  // run checks them against this read rather than reading the line item again.
+  const waits = (r: SentRow, a: Action) =>
+    a === "resend" || ((a === "in_sync" || a === "clip") && r.state === "overridden" && Number(r.revision) !== Number(r.sent_revision));
+  if (link.pending > 0 || rows.some((r, i) => waits(r, actions[i].a))) await keepRead(deps, link.target, lms);
   await apply(deps, linkRef, actions, counts);
   return counts;
 }

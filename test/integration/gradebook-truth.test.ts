@@ -278,6 +278,23 @@ describe("reconcile", () => {
     expect(await gradeRow(t.db, s.resourceLinkRef, "learner-2")).toMatchObject({ state: "sent" });
   });
 
+  it("keeps what it read only for a link its run sends to: the re-send is checked against that read, a link in sync keeps nothing", async () => {
+    const inSync = await seedTriple(t.db, emu.emulator, { contextId: "rc12", resourceLinkId: "r", withLineItem: true, learners: 3 });
+    const lost = await seedTriple(t.db, emu.emulator, { contextId: "rc13", resourceLinkId: "r", withLineItem: true, learners: 3 });
+    emu.emulator.setGradebookKnobs({ lineItemId: lost.lineItemId! }, { discardScores: true });
+    await recordScores([...scoresFor(inSync, 3, () => 5), ...scoresFor(lost, 1, () => 5)], { source: "webhook" });
+    await g.push(inSync.contextRef);
+    await g.push(lost.contextRef);
+    emu.emulator.log.length = 0;
+    const run = await g.run("reconcile");
+    expect(run.counts).toMatchObject({ inSync: 3, missing: 1, resent: 1, sent: 1 });
+    const keptFor = await q<{ resource_link_ref: string }>(t.db, sql`SELECT resource_link_ref FROM lms_reads WHERE run_id = ${run.runId}::uuid`);
+    expect(keptFor.map((r) => r.resource_link_ref)).toEqual([lost.resourceLinkRef]);
+    // One read per link: the re-send's check used the kept read, not another request.
+    expect(resultReads()).toHaveLength(2);
+    expect(posts(lost, "learner-1")).toHaveLength(2);
+  });
+
   it("a concluded course that accepts and discards: missing, re-sent once, then not_landed", async () => {
     const s = await seedTriple(t.db, emu.emulator, { contextId: "rc11", resourceLinkId: "r", withLineItem: true, productFamilyCode: "moodle", learners: 1 });
     emu.emulator.setGradebookKnobs({ lineItemId: s.lineItemId! }, { discardScores: true });
