@@ -16,7 +16,7 @@ import { BackfillForm } from "./backfill-form";
 import { signOutAction } from "./actions";
 import { PlatformsTable } from "./platforms-table";
 import { ReconcileForm } from "./reconcile-form";
-import { RunsTable } from "./runs-table";
+import { RecentRuns } from "./runs-table";
 import { Search } from "./search-results";
 
 export const dynamic = "force-dynamic";
@@ -182,7 +182,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         <section className="card" aria-labelledby="runs-h">
           <h2 id="runs-h">Recent runs</h2>
           <Suspense fallback={<div className="skeleton block" aria-busy="true" />}>
-            <RunsTable />
+            <RecentRuns />
           </Suspense>
         </section>
         <section className="card" aria-labelledby="tp-h">

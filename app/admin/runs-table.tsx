@@ -1,12 +1,17 @@
-/** The latest runs of every kind, with their counts; a backfill's dry run is marked as one (it sent nothing). */
+/** Runs with their counts, as an operator reads them; a backfill's dry run is marked as one (it sent nothing). */
 import { Badge, Time } from "@/app/_lib/format";
 import { getDb } from "@/lib/db/client";
 import { recentRuns } from "@/lib/views/admin";
 import { runOutcomeWords } from "@/lib/views/reasons";
+import type { RunRow } from "@/lib/views/teacher";
 
-export async function RunsTable() {
-  const runs = await recentRuns(await getDb(), 10);
-  if (!runs.length) return <p className="empty">No runs yet.</p>;
+/** The latest runs of every kind. */
+export async function RecentRuns() {
+  return <RunsTable runs={await recentRuns(await getDb(), 10)} empty="No runs yet." />;
+}
+
+export function RunsTable({ runs, empty }: { runs: RunRow[]; empty: string }) {
+  if (!runs.length) return <p className="empty">{empty}</p>;
   return (
     <div className="table-wrap">
       <table className="runs-table">

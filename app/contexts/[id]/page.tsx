@@ -9,7 +9,7 @@ import { getDb } from "@/lib/db/client";
 import { keepAttemptOf } from "@/lib/grades/retakes";
 import { dispatcher } from "@/lib/jobs/dispatch";
 import { QUIZ_MAXIMUM } from "@/lib/views/learner";
-import { attemptWords, KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
+import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords, runWords } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, outcomeSeries, studentPage } from "@/lib/views/teacher";
 import { gradebookChanges, reconcileWords } from "@/lib/views/gradebook-changes";
@@ -17,6 +17,7 @@ import { withSession } from "@/lib/session/session";
 import { GradebookChanges } from "./gradebook-changes";
 import { KeepAttemptForm } from "./keep-attempt";
 import { PauseForm } from "./pause-form";
+import { StudentsTable } from "./students-table";
 import { SyncButtons } from "./sync-buttons";
 import { Verdict } from "./verdict";
 
@@ -144,73 +145,15 @@ async function Students({ view, token, page }: { view: LinkState; token: string;
   const result = await studentPage(db, { resourceLinkRef: view.id, contextRef: view.contextRef, page, rosterRefreshed: view.roster.refreshedAt !== null });
   if (result.total === 0) return <p className="empty">No students yet. They appear here when they open the activity or when the class list is read from your LMS.</p>;
   return (
-    <>
-      <div className="table-wrap">
-        <table className="students stacked">
-          <thead>
-            <tr>
-              <th scope="col">Student</th>
-              <th scope="col">Score</th>
-              <th scope="col">Submitted</th>
-              <th scope="col">State</th>
-              <th scope="col">Last attempt</th>
-              <th scope="col">What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.map((r) => (
-              <tr key={r.userId} data-user={r.userId} data-state={r.state}>
-                <th scope="row">
-                  {r.name ?? <span className="muted">Not known yet</span>}
-                  <div className="muted small mono">{r.userId}</div>
-                </th>
-                <td data-label="Score">{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
-                <td data-label="Submitted"><Time value={r.submittedAt} /></td>
-                <td data-label="State">
-                  <Badge tone={r.explanation.tone}>{r.explanation.label}</Badge>
-                </td>
-                <td data-label="Last attempt">
-                  {r.lastAttempt ? (
-                    <>
-                      <Time value={r.lastAttempt.at} />
-                      <div className="muted small">{attemptWords(r.lastAttempt)}</div>
-                    </>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td data-label="What happened" className="what">
-                  {r.explanation.words}
-                  {r.explanation.action ? <div className="todo">{r.state === "overridden" ? <ToChanges action={r.explanation.action} /> : r.explanation.action}</div> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Pager
-        page={result.page}
-        pages={result.pages}
-        label="Student pages"
-        href={(p) => withSession(`/contexts/${view.id}?page=${p}`, token)}
-      />
-    </>
+    <StudentsTable
+      rows={result.rows}
+      audience="teacher"
+      pager={<Pager page={result.page} pages={result.pages} label="Student pages" href={(p) => withSession(`/contexts/${view.id}?page=${p}`, token)} />}
+    />
   );
 }
 
 /** The `overridden` action names the "Changed in your gradebook" section: there it is a link to it. */
-function ToChanges({ action }: { action: string }) {
-  const name = "Changed in your gradebook";
-  const at = action.indexOf(name);
-  if (at < 0) return action;
-  return (
-    <>
-      {action.slice(0, at)}
-      <a href="#changes">{name}</a>
-      {action.slice(at + name.length)}
-    </>
-  );
-}
 
 /** Whether grades go out: paused by the teacher, or by an administrator for the whole LMS. */
 function Sending({ view }: { view: LinkState }) {

@@ -15,10 +15,12 @@ import { getDb } from "@/lib/db/client";
 import { getLink, type LinkState } from "@/lib/links/state";
 import { gradebookChanges, reconcileWords } from "@/lib/views/gradebook-changes";
 import { linkAttempts } from "@/lib/views/link-detail";
-import { KEY_WORDS, LINE_ITEM_WORDS, runOutcomeWords } from "@/lib/views/reasons";
+import { KEY_WORDS, LINE_ITEM_WORDS } from "@/lib/views/reasons";
 import { pageNumber } from "@/lib/views/rows";
 import { contextRuns, studentPage } from "@/lib/views/teacher";
+import { StudentsTable } from "@/app/contexts/[id]/students-table";
 import { Verdict } from "@/app/contexts/[id]/verdict";
+import { RunsTable } from "../../runs-table";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Link detail · Gradesync operations" };
@@ -170,47 +172,11 @@ async function Students({ link, page }: { link: LinkState; page: number }) {
   const result = await studentPage(await getDb(), { resourceLinkRef: link.id, contextRef: link.contextRef, page, rosterRefreshed: link.roster.refreshedAt !== null });
   if (result.total === 0) return <p className="empty">No students yet.</p>;
   return (
-    <>
-      <div className="table-wrap">
-        <table className="students">
-          <thead>
-            <tr>
-              <th scope="col">Student</th>
-              <th scope="col">Score</th>
-              <th scope="col">Submitted</th>
-              <th scope="col">State</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.map((r) => (
-              <tr key={r.userId} data-user={r.userId} data-state={r.state}>
-                <th scope="row">
-                  {r.name ?? <span className="muted">not known</span>}
-                  <div className="muted small mono">{r.userId}</div>
-                </th>
-                <td>{formatScore(r.scoreGiven, r.scoreMaximum)}</td>
-                <td><Time value={r.submittedAt} /></td>
-                <td><Badge tone={r.explanation.tone}>{r.explanation.label}</Badge></td>
-                <td>
-                  {r.lastAttempt ? (
-                    <>
-                      <Time value={r.lastAttempt.at} />
-                      <div className="muted small">{r.lastAttempt.outcome.replaceAll("_", " ")}{r.lastAttempt.httpStatus ? ` (HTTP ${r.lastAttempt.httpStatus})` : ""}</div>
-                    </>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>{r.explanation.words}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Pager page={result.page} pages={result.pages} label="Student pages" href={(p) => `/admin/links/${link.id}?page=${p}`} />
-    </>
+    <StudentsTable
+      rows={result.rows}
+      audience="admin"
+      pager={<Pager page={result.page} pages={result.pages} label="Student pages" href={(p) => `/admin/links/${link.id}?page=${p}`} />}
+    />
   );
 }
 
@@ -255,31 +221,5 @@ async function Attempts({ link }: { link: LinkState }) {
 
 async function Runs({ link }: { link: LinkState }) {
   const runs = await contextRuns(await getDb(), { contextRef: link.contextRef, resourceLinkRef: link.id, limit: 10 });
-  if (!runs.length) return <p className="empty">No run has touched this course yet.</p>;
-  return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Started</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Counts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
-              <td>
-                {r.kind} <span className="muted small">({r.trigger})</span>
-              </td>
-              <td><Time value={r.startedAt} /></td>
-              <td><Badge tone={runOutcomeWords(r.outcome).tone}>{r.outcome}</Badge></td>
-              <td className="small">{Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(" · ") || "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return <RunsTable runs={runs} empty="No run has touched this course yet." />;
 }
