@@ -122,7 +122,9 @@ async function runConditions(db: Db, { now }: ConditionOptions): Promise<Conditi
     db,
     sql`WITH cand AS (
           SELECT DISTINCT kind, context_ref FROM sync_runs
-          WHERE outcome = 'failed' AND finished_at > ${since.toISOString()}::timestamptz AND finished_at <= ${now.toISOString()}::timestamptz
+          WHERE outcome = 'failed' AND finished_at > ${since.toISOString()}::timestamptz
+            -- now comes from a JS Date (whole milliseconds): a run that ended within that millisecond counts.
+            AND date_trunc('milliseconds', finished_at) <= ${now.toISOString()}::timestamptz
           UNION
           SELECT target->>'kind', nullif(split_part(subject, ':', 3), 'all')::uuid FROM alerts
           WHERE condition = 'run_failed' AND state <> 'cleared' AND target->>'kind' IS NOT NULL
