@@ -15,10 +15,12 @@ export async function fanOut<T>(items: readonly T[], keyOf: (item: T) => string,
   }
   const width = Math.max(1, Math.floor(perKey));
   await Promise.all(
-    [...queues.values()].flatMap((queue) =>
-      Array.from({ length: Math.min(width, queue.length) }, async () => {
-        while (queue.length) await run(queue.shift()!);
-      }),
-    ),
+    [...queues.values()].flatMap((queue) => {
+      // A cursor rather than shift(): a platform may have thousands of units.
+      let next = 0;
+      return Array.from({ length: Math.min(width, queue.length) }, async () => {
+        while (next < queue.length) await run(queue[next++]);
+      });
+    }),
   );
 }
