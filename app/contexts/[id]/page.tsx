@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { OutcomeChart } from "@/app/_lib/charts";
-import { Badge, formatScore, Time } from "@/app/_lib/format";
+import { Badge, lmsGrade, onColumnScale, Time } from "@/app/_lib/format";
 import { requireLinkAccess, param, type SearchParams } from "@/app/_lib/page-session";
 import { Pager } from "@/app/_lib/pager";
 import type { LinkState } from "@/lib/links/state";
@@ -164,21 +164,14 @@ function Sending({ view }: { view: LinkState }) {
   return <p><Badge tone="ok">On</Badge> Grades go to your gradebook as they come. Pause while you regrade by hand.</p>;
 }
 
-/** Gradesync's score on the gradebook column's scale when that differs (5 / 5 → "100 / 100 (5 / 5)"), to compare like with like. */
-function inGradebookTerms(r: { scoreGiven: number | null; scoreMaximum: number | null; lmsMaximum: number | null }): string {
-  const own = formatScore(r.scoreGiven, r.scoreMaximum);
-  if (r.scoreGiven === null || !r.scoreMaximum || !r.lmsMaximum || r.lmsMaximum === r.scoreMaximum) return own;
-  return `${formatScore((r.scoreGiven / r.scoreMaximum) * r.lmsMaximum, r.lmsMaximum)} (${own})`;
-}
-
 /** Students whose gradebook grade a person set, both values, and the last weekly check. */
 async function Changes({ view, token }: { view: LinkState; token: string }) {
   const { rows, total } = await gradebookChanges(await getDb(), view.id);
   const shown = rows.map((r) => ({
     userId: r.userId,
     who: r.name ?? r.userId,
-    lms: r.lmsScore === null ? "no grade (cleared)" : formatScore(r.lmsScore, r.lmsMaximum),
-    ours: inGradebookTerms(r),
+    lms: lmsGrade(r),
+    ours: onColumnScale(r),
     seenAt: r.seenAt,
     newer: r.newer,
     shown: JSON.stringify({ u: r.userId, s: r.lmsScore, m: r.lmsMaximum }),

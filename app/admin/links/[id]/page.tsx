@@ -8,7 +8,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
 import { requireAdmin } from "@/app/_lib/admin";
-import { Badge, formatScore, Time } from "@/app/_lib/format";
+import { Badge, lmsGrade, onColumnScale, Time } from "@/app/_lib/format";
 import { param, type SearchParams } from "@/app/_lib/page-session";
 import { Pager } from "@/app/_lib/pager";
 import { getDb } from "@/lib/db/client";
@@ -146,7 +146,7 @@ async function Changes({ link }: { link: LinkState }) {
                 {r.name ?? r.userId}
                 <div className="muted small mono">{r.userId}</div>
               </th>
-              <td>{r.lmsScore === null ? "no grade (cleared)" : formatScore(r.lmsScore, r.lmsMaximum)}</td>
+              <td>{lmsGrade(r)}</td>
               <td>
                 {onColumnScale(r)}
                 {r.newer ? <span className="muted small"> (newer, waiting)</span> : null}
@@ -161,12 +161,6 @@ async function Changes({ link }: { link: LinkState }) {
   );
 }
 
-/** Gradesync's score on the column's scale when that differs ("100 / 100 (5 / 5)"), to compare like with like. */
-function onColumnScale(r: { scoreGiven: number | null; scoreMaximum: number | null; lmsMaximum: number | null }): string {
-  const own = formatScore(r.scoreGiven, r.scoreMaximum);
-  if (r.scoreGiven === null || !r.scoreMaximum || !r.lmsMaximum || r.lmsMaximum === r.scoreMaximum) return own;
-  return `${formatScore((r.scoreGiven / r.scoreMaximum) * r.lmsMaximum, r.lmsMaximum)} (${own})`;
-}
 
 async function Students({ link, page }: { link: LinkState; page: number }) {
   const result = await studentPage(await getDb(), { resourceLinkRef: link.id, contextRef: link.contextRef, page, rosterRefreshed: link.roster.refreshedAt !== null });
